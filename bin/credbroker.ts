@@ -1,0 +1,77 @@
+// The `credbroker` CLI entry: dispatches to lib/cli. Errors print one line, never a stack trace.
+import { jsonSchemaDocument } from "../lib/config/json-schema.ts";
+import { auditCommand } from "../lib/cli/audit.ts";
+import { devCommand } from "../lib/cli/dev.ts";
+import { configPathFrom, storeFromEnv } from "../lib/cli/env.ts";
+import { CliError } from "../lib/cli/errors.ts";
+import { grantsCommand } from "../lib/cli/grants.ts";
+import { processIo } from "../lib/cli/io.ts";
+import { policyCommand } from "../lib/cli/policy.ts";
+import { sweepCommand } from "../lib/cli/sweep.ts";
+import { ConfigError } from "../lib/config/resolve.ts";
+
+const USAGE = `usage: credbroker <command>
+
+  dev [--config FILE] [--port 8787] [--data-dir DIR] [--sweep-interval SECONDS]
+  dev token --sub SUBJECT [--claim k=v]... [--url URL]
+  grants list [--status S] [--workload W] [--json] [--limit N]
+  grants show ID [--json]
+  grants revoke ID --reason TEXT
+  sweep [--json]
+  policy validate [--config FILE]
+  audit [--since ISO] [--until ISO] [--workload W] [--task T] [--outcome O] [--json] [--limit N]
+  schema                      print the config's JSON Schema
+
+Admin commands use --table or CREDBROKER_TABLE and the AWS SDK's environment.
+`;
+
+function tableFlag(args: string[]): string | undefined {
+  const i = args.indexOf("--table");
+  return i >= 0 ? args[i + 1] : args.find((a) => a.startsWith("--table="))?.slice(8);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  const io = processIo;
+  switch (command) {
+    case "dev":
+      return devCommand(args, io);
+    case "grants":
+      return grantsCommand(args, io, async () => ({ store: storeFromEnv(tableFlag(args), io.env) }));
+    case "audit":
+      return auditCommand(args, io, async () => storeFromEnv(tableFlag(args), io.env));
+    case "sweep":
+      return sweepCommand(args, io, async () => ({ store: storeFromEnv(tableFlag(args), io.env), providers: {} }));
+    case "policy":
+      return policyCommand(args, io);
+    case "schema":
+      io.out(`${JSON.stringify(jsonSchemaDocument(), null, 2)}\n`);
+      return;
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      io.out(USAGE);
+      return;
+    default:
+      throw new CliError(`unknown command ${JSON.stringify(command)}\n${USAGE}`, 2);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  () => {
+    // Admin commands hold SDK sockets open; the CLI is done once main resolves (dev resolves on Ctrl-C).
+    process.exit(process.exitCode ?? 0);
+  },
+  (err: unknown) => {
+    if (err instanceof CliError || err instanceof ConfigError) {
+      process.stderr.write(`credbroker: ${err.message}\n`);
+      process.exit(err instanceof CliError ? err.exitCode : 1);
+    }
+    const e = err as Error;
+    const hint = e.name === "ResourceNotFoundException" ? " (is the table right? credbroker dev prints the exports)" : "";
+    process.stderr.write(`credbroker: ${e.name}: ${e.message}${hint}\n`);
+    process.exit(1);
+  },
+);
+void configPathFrom;

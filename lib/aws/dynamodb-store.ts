@@ -1,0 +1,404 @@
+// GrantStore on DynamoDB: one table, single-item conditional writes only (no transactions), so the same
+// code runs on DynamoDB and on dynalite. Key design:
+//   grant     pk=GRANT#<id>            sk=GRANT
+//             gsi1 (by workload, history)   gsi1pk=WG#<workload>  gsi1sk=<issuedAt>#<id>
+//             gsi2 (due, sparse, sharded)   duePk=DUE#<n>         dueSk=<dueAt ms, 13 digits>#<id>
+//             gsi3 (live by workload, sparse) livePk=LIVE#<workload> liveSk=<id>
+//   audit     pk=AUDIT#<yyyy-mm-dd>    sk=<time>#<eventId>   gsi1pk=WA#<workload> gsi1sk=<time>#<eventId>
+//   signals   pk=SIGNALS#<workload>    sk=SIGNALS            signals = map
+// Finished grants and audit events carry `ttl` (epoch seconds) for retention.
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+} from "@aws-sdk/client-dynamodb";
+import { createHash } from "node:crypto";
+import type { AuditEvent } from "../core/audit.ts";
+import { canTransition, type Grant, type GrantStatus, isFinal } from "../core/grant.ts";
+import { type GrantStore, type Page, TransitionConflict, type TransitionPatch } from "../core/store.ts";
+import { marshall, unmarshall } from "./marshall.ts";
+
+export interface DynamoGrantStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** Number of due-index partitions; more shards spread writes at high issue rates. */
+  dueShards?: number;
+  /** Retention of finished grants and audit events, in days. */
+  grantRetentionDays?: number;
+  auditRetentionDays?: number;
+  /** Counts items read, for tests and the benchmark that show cost follows change. */
+  onRead?: (items: number) => void;
+}
+
+export const INDEX = { byWorkload: "gsi1", due: "gsi2", live: "gsi3" } as const;
+
+const DAY_S = 86_400;
+const pad = (n: number) => String(Math.max(0, Math.floor(n))).padStart(13, "0");
+
+export function shardOf(grantId: string, shards: number): number {
+  return createHash("sha256").update(grantId).digest().readUInt16BE(0) % shards;
+}
+
+const GRANT_FIELDS = [
+  "grantId",
+  "workload",
+  "subject",
+  "issuer",
+  "task",
+  "provider",
+  "status",
+  "issuedAt",
+  "expiresAt",
+  "revokedAt",
+  "reason",
+  "policyIds",
+  "sourceIp",
+  "purpose",
+  "decisionId",
+  "durationSeconds",
+  "configVersion",
+  "subjectTokenSha256",
+  "roleArn",
+  "accessKeyId",
+  "revocation",
+  "revocationPending",
+] as const;
+
+function toGrant(item: Record<string, unknown>): Grant {
+  const grant: Record<string, unknown> = {};
+  for (const f of GRANT_FIELDS) if (item[f] !== undefined) grant[f] = item[f];
+  if (!Array.isArray(grant["policyIds"])) grant["policyIds"] = [];
+  return grant as unknown as Grant;
+}
+
+function encodeCursor(key: Record<string, AttributeValue> | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key)).toString("base64url") : undefined;
+}
+function decodeCursor(cursor: string | undefined): Record<string, AttributeValue> | undefined {
+  if (!cursor) return undefined;
+  try {
+    return JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    throw new TypeError("invalid cursor");
+  }
+}
+
+export class DynamoGrantStore implements GrantStore {
+  readonly dueShards: number;
+  private readonly client: DynamoDBClient;
+  private readonly table: string;
+  private readonly grantTtlS: number;
+  private readonly auditTtlS: number;
+  private readonly onRead: (n: number) => void;
+
+  constructor(options: DynamoGrantStoreOptions) {
+    this.client = options.client;
+    this.table = options.tableName;
+    this.dueShards = options.dueShards ?? 8;
+    this.grantTtlS = (options.grantRetentionDays ?? 400) * DAY_S;
+    this.auditTtlS = (options.auditRetentionDays ?? 400) * DAY_S;
+    this.onRead = options.onRead ?? (() => {});
+  }
+
+  private dueKeys(grantId: string, dueAtMs: number) {
+    return { duePk: `DUE#${shardOf(grantId, this.dueShards)}`, dueSk: `${pad(dueAtMs)}#${grantId}` };
+  }
+
+  async createGrant(grant: Grant, dueAtMs: number): Promise<void> {
+    const item = {
+      pk: `GRANT#${grant.grantId}`,
+      sk: "GRANT",
+      type: "grant",
+      ...grant,
+      gsi1pk: `WG#${grant.workload}`,
+      gsi1sk: `${grant.issuedAt}#${grant.grantId}`,
+      livePk: `LIVE#${grant.workload}`,
+      liveSk: grant.grantId,
+      ...this.dueKeys(grant.grantId, dueAtMs),
+    };
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: marshall(item),
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
+    );
+  }
+
+  async transition(grantId: string, from: GrantStatus, to: GrantStatus, patch: TransitionPatch = {}): Promise<Grant> {
+    if (!canTransition(from, to)) throw new TypeError(`transition ${from} -> ${to} is not allowed`);
+    return this.write(grantId, from, { ...patch, status: to });
+  }
+
+  async update(grantId: string, status: GrantStatus, patch: TransitionPatch): Promise<Grant> {
+    return this.write(grantId, status, patch);
+  }
+
+  private async write(grantId: string, expected: GrantStatus, patch: TransitionPatch & { status?: GrantStatus }): Promise<Grant> {
+    const names: Record<string, string> = { "#status": "status" };
+    const values: Record<string, unknown> = { ":expected": expected };
+    const set: string[] = [];
+    const remove: string[] = [];
+    let i = 0;
+    const assign = (field: string, value: unknown) => {
+      const n = `#f${i}`;
+      const v = `:v${i++}`;
+      names[n] = field;
+      values[v] = value;
+      set.push(`${n} = ${v}`);
+    };
+    const { dueAtMs, ...fields } = patch;
+    for (const [k, v] of Object.entries(fields)) if (v !== undefined) assign(k, v);
+    if (dueAtMs === null) {
+      remove.push("duePk", "dueSk");
+    } else if (dueAtMs !== undefined) {
+      const keys = this.dueKeys(grantId, dueAtMs);
+      assign("duePk", keys.duePk);
+      assign("dueSk", keys.dueSk);
+    }
+    if (patch.status && isFinal(patch.status)) {
+      remove.push("livePk", "liveSk");
+      // Finished grants are kept for the retention period, then DynamoDB's TTL removes them.
+      assign("ttl", Math.floor(Date.now() / 1000) + this.grantTtlS);
+    }
+    const expression = `SET ${set.join(", ")}${remove.length > 0 ? ` REMOVE ${remove.join(", ")}` : ""}`;
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk: `GRANT#${grantId}`, sk: "GRANT" }),
+          UpdateExpression: expression,
+          ConditionExpression: "attribute_exists(pk) AND #status = :expected",
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values),
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return toGrant(unmarshall(out.Attributes ?? {}));
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException || (err as Error).name === "ConditionalCheckFailedException")
+        throw new TransitionConflict(grantId, expected);
+      throw err;
+    }
+  }
+
+  async getGrant(grantId: string): Promise<Grant | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: marshall({ pk: `GRANT#${grantId}`, sk: "GRANT" }),
+        ConsistentRead: true,
+      }),
+    );
+    this.onRead(out.Item ? 1 : 0);
+    return out.Item ? toGrant(unmarshall(out.Item)) : undefined;
+  }
+
+  private async query(input: Omit<QueryCommandInput, "TableName">, cursor?: string, limit?: number): Promise<Page<Record<string, unknown>>> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        ...input,
+        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor) } : {}),
+        ...(limit ? { Limit: limit } : {}),
+      }),
+    );
+    this.onRead(out.ScannedCount ?? out.Count ?? 0);
+    const page: Page<Record<string, unknown>> = { items: (out.Items ?? []).map((i) => unmarshall(i)) };
+    const next = encodeCursor(out.LastEvaluatedKey);
+    if (next) page.cursor = next;
+    return page;
+  }
+
+  async listGrantsByWorkload(workload: string, options: { cursor?: string; limit?: number } = {}): Promise<Page<Grant>> {
+    const page = await this.query(
+      {
+        IndexName: INDEX.byWorkload,
+        KeyConditionExpression: "gsi1pk = :pk",
+        ExpressionAttributeValues: marshall({ ":pk": `WG#${workload}` }),
+        ScanIndexForward: false,
+      },
+      options.cursor,
+      options.limit,
+    );
+    return { ...page, items: page.items.map(toGrant) };
+  }
+
+  async listLiveGrantsByWorkload(workload: string, options: { cursor?: string; limit?: number } = {}): Promise<Page<Grant>> {
+    const page = await this.query(
+      {
+        IndexName: INDEX.live,
+        KeyConditionExpression: "livePk = :pk",
+        ExpressionAttributeValues: marshall({ ":pk": `LIVE#${workload}` }),
+      },
+      options.cursor,
+      options.limit,
+    );
+    return { ...page, items: page.items.map(toGrant) };
+  }
+
+  async listGrants(options: { cursor?: string; limit?: number; status?: GrantStatus } = {}): Promise<Page<Grant>> {
+    // Admin listing across all workloads is the one place that reads the whole table; it is never on the
+    // token path or in the sweep.
+    const out = await this.client.send(
+      new ScanCommand({
+        TableName: this.table,
+        FilterExpression: options.status ? "#type = :grant AND #status = :status" : "#type = :grant",
+        ExpressionAttributeNames: options.status ? { "#type": "type", "#status": "status" } : { "#type": "type" },
+        ExpressionAttributeValues: marshall(options.status ? { ":grant": "grant", ":status": options.status } : { ":grant": "grant" }),
+        ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor) } : {}),
+        ...(options.limit ? { Limit: options.limit } : {}),
+      }),
+    );
+    this.onRead(out.ScannedCount ?? 0);
+    const page: Page<Grant> = { items: (out.Items ?? []).map((i) => toGrant(unmarshall(i))) };
+    const next = encodeCursor(out.LastEvaluatedKey);
+    if (next) page.cursor = next;
+    return page;
+  }
+
+  async listDue(shard: number, untilMs: number, options: { cursor?: string; limit?: number } = {}): Promise<Page<Grant>> {
+    const page = await this.query(
+      {
+        IndexName: INDEX.due,
+        KeyConditionExpression: "duePk = :pk AND dueSk <= :until",
+        ExpressionAttributeValues: marshall({ ":pk": `DUE#${shard}`, ":until": `${pad(untilMs)}#~` }),
+      },
+      options.cursor,
+      options.limit,
+    );
+    return { ...page, items: page.items.map(toGrant) };
+  }
+
+  async putAudit(event: AuditEvent): Promise<void> {
+    const item = {
+      pk: `AUDIT#${event.time.slice(0, 10)}`,
+      sk: `${event.time}#${event.eventId}`,
+      type: "audit",
+      ...event,
+      ...(event.workload ? { gsi1pk: `WA#${event.workload}`, gsi1sk: `${event.time}#${event.eventId}` } : {}),
+      ttl: Math.floor(Date.parse(event.time) / 1000) + this.auditTtlS,
+    };
+    await this.client.send(new PutItemCommand({ TableName: this.table, Item: marshall(item) }));
+  }
+
+  async listAudit(options: { sinceMs: number; untilMs: number; workload?: string; cursor?: string; limit?: number }): Promise<Page<AuditEvent>> {
+    const since = new Date(options.sinceMs).toISOString();
+    const until = `${new Date(options.untilMs).toISOString()}~`;
+    const toEvent = (i: Record<string, unknown>): AuditEvent => {
+      const { pk, sk, type, gsi1pk, gsi1sk, ttl, ...event } = i;
+      return event as unknown as AuditEvent;
+    };
+    if (options.workload) {
+      const page = await this.query(
+        {
+          IndexName: INDEX.byWorkload,
+          KeyConditionExpression: "gsi1pk = :pk AND gsi1sk BETWEEN :since AND :until",
+          ExpressionAttributeValues: marshall({ ":pk": `WA#${options.workload}`, ":since": since, ":until": until }),
+        },
+        options.cursor,
+        options.limit,
+      );
+      return { ...page, items: page.items.map(toEvent) };
+    }
+    // One partition per UTC day; the cursor carries the day being read.
+    const state = options.cursor ? (JSON.parse(Buffer.from(options.cursor, "base64url").toString()) as { day: string; key?: string }) : undefined;
+    let day = state?.day ?? since.slice(0, 10);
+    let key = state?.key;
+    const lastDay = new Date(options.untilMs).toISOString().slice(0, 10);
+    const items: AuditEvent[] = [];
+    while (day <= lastDay) {
+      const page = await this.query(
+        {
+          KeyConditionExpression: "pk = :pk AND sk BETWEEN :since AND :until",
+          ExpressionAttributeValues: marshall({ ":pk": `AUDIT#${day}`, ":since": since, ":until": until }),
+        },
+        key,
+        options.limit ? options.limit - items.length : undefined,
+      );
+      items.push(...page.items.map(toEvent));
+      if (page.cursor) {
+        key = page.cursor;
+        if (options.limit && items.length >= options.limit)
+          return { items, cursor: Buffer.from(JSON.stringify({ day, key })).toString("base64url") };
+        continue;
+      }
+      key = undefined;
+      day = new Date(Date.parse(`${day}T00:00:00Z`) + DAY_S * 1000).toISOString().slice(0, 10);
+      if (options.limit && items.length >= options.limit && day <= lastDay)
+        return { items, cursor: Buffer.from(JSON.stringify({ day })).toString("base64url") };
+    }
+    return { items };
+  }
+
+  async getSignals(workload: string): Promise<Record<string, string>> {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: marshall({ pk: `SIGNALS#${workload}`, sk: "SIGNALS" }), ConsistentRead: true }),
+    );
+    this.onRead(out.Item ? 1 : 0);
+    if (!out.Item) return {};
+    return (unmarshall(out.Item)["signals"] as Record<string, string>) ?? {};
+  }
+
+  async setSignals(workload: string, signals: Record<string, string>, nowMs: number): Promise<Record<string, string>> {
+    // Create the map if absent, then set each name: two single-item writes, each idempotent.
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall({ pk: `SIGNALS#${workload}`, sk: "SIGNALS" }),
+        UpdateExpression: "SET signals = if_not_exists(signals, :empty), #type = :type, workload = :w",
+        ExpressionAttributeNames: { "#type": "type" },
+        ExpressionAttributeValues: marshall({ ":empty": {}, ":type": "signals", ":w": workload }),
+      }),
+    );
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ":now": new Date(nowMs).toISOString() };
+    const set = ["updatedAt = :now"];
+    Object.entries(signals).forEach(([k, v], i) => {
+      names[`#n${i}`] = k;
+      values[`:v${i}`] = v;
+      set.push(`signals.#n${i} = :v${i}`);
+    });
+    const out = await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall({ pk: `SIGNALS#${workload}`, sk: "SIGNALS" }),
+        UpdateExpression: `SET ${set.join(", ")}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values),
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return (unmarshall(out.Attributes ?? {})["signals"] as Record<string, string>) ?? {};
+  }
+
+  async clearSignals(workload: string, names: string[], nowMs: number): Promise<Record<string, string>> {
+    const attrNames: Record<string, string> = {};
+    names.forEach((n, i) => {
+      attrNames[`#n${i}`] = n;
+    });
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk: `SIGNALS#${workload}`, sk: "SIGNALS" }),
+          UpdateExpression: `SET updatedAt = :now REMOVE ${names.map((_, i) => `signals.#n${i}`).join(", ")}`,
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeNames: attrNames,
+          ExpressionAttributeValues: marshall({ ":now": new Date(nowMs).toISOString() }),
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return (unmarshall(out.Attributes ?? {})["signals"] as Record<string, string>) ?? {};
+    } catch (err) {
+      if ((err as Error).name === "ConditionalCheckFailedException") return {};
+      throw err;
+    }
+  }
+}

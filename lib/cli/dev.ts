@@ -1,0 +1,111 @@
+// `credbroker dev` and `credbroker dev token`.
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { jsonLogger, type Logger } from "../core/logger.ts";
+import type { AuditEvent } from "../core/audit.ts";
+import { startDev } from "../local/dev-server.ts";
+import { CliError } from "./errors.ts";
+import type { CliIo } from "./io.ts";
+
+export const DEMO_CONFIG = fileURLToPath(new URL("../../examples/broker.config.yaml", import.meta.url));
+
+/** Dev prints one readable line per audit event and JSON for everything else. */
+function devLogger(io: CliIo): Logger {
+  const json = jsonLogger(io.err);
+  const brief = (e: AuditEvent) =>
+    `${e.time.slice(11, 19)} ${e.kind}/${e.outcome.padEnd(7)} ${(e.workload ?? e.subject ?? "-").padEnd(14)} ${(e.task ?? "-").padEnd(16)}` +
+    `${e.grantId ? ` grant=${e.grantId}` : ""}${e.errorCode ? ` error=${e.errorCode}` : ""}${e.policyIds?.length ? ` policies=${e.policyIds.join(",")}` : ""}\n`;
+  return {
+    info: (m, f) => (m === "audit" && f?.["audit"] ? io.err(brief(f["audit"] as AuditEvent)) : json.info(m, f)),
+    warn: json.warn,
+    error: json.error,
+  };
+}
+
+export async function devCommand(args: string[], io: CliIo, extra: { providers?: Parameters<typeof startDev>[0]["providers"] } = {}): Promise<void> {
+  if (args[0] === "token") return devToken(args.slice(1), io);
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: "string" },
+      port: { type: "string", default: "8787" },
+      "data-dir": { type: "string", default: ".credbroker" },
+      "sweep-interval": { type: "string", default: "15" },
+      "in-memory": { type: "boolean", default: false },
+    },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError("--port must be a port number");
+  const interval = Number(values["sweep-interval"]);
+  if (!Number.isFinite(interval) || interval < 0) throw new CliError("--sweep-interval must be a number of seconds");
+  const configPath = resolve(values.config ?? io.env["CREDBROKER_CONFIG"] ?? DEMO_CONFIG);
+  const dev = await startDev({
+    configPath,
+    port,
+    dataDir: values["data-dir"],
+    inMemory: values["in-memory"],
+    sweepIntervalSeconds: interval,
+    log: devLogger(io),
+    ...(extra.providers ? { providers: extra.providers } : {}),
+  });
+  io.out(
+    [
+      `credbroker dev: listening on ${dev.url}`,
+      `  config  ${configPath} (version ${dev.deps.configVersion})`,
+      `  table   ${dev.tableName} on ${dev.dynamo.endpoint} (dynalite${values["in-memory"] ? ", in memory" : `, data in ${resolve(values["data-dir"])}`})`,
+      `  issuer  ${dev.issuerUrl}  (mint a token: credbroker dev token --sub SUBJECT)`,
+      `  sweep   every ${interval} s`,
+      "",
+      "Point admin commands in another shell at this broker:",
+      `  export CREDBROKER_CONFIG=${configPath}`,
+      `  export CREDBROKER_TABLE=${dev.tableName}`,
+      `  export AWS_ENDPOINT_URL_DYNAMODB=${dev.dynamo.endpoint}`,
+      "",
+      "Ctrl-C stops.",
+      "",
+    ].join("\n"),
+  );
+  await new Promise<void>((resolveStop) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      io.out("\ncredbroker dev: stopping\n");
+      dev.close().then(resolveStop, resolveStop);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+async function devToken(args: string[], io: CliIo): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      sub: { type: "string" },
+      claim: { type: "string", multiple: true, default: [] },
+      url: { type: "string", default: "http://127.0.0.1:8787" },
+      lifetime: { type: "string" },
+    },
+  });
+  if (!values.sub) throw new CliError("usage: credbroker dev token --sub SUBJECT [--claim k=v]... [--url URL]");
+  const claims: Record<string, string> = {};
+  for (const c of values.claim ?? []) {
+    const eq = c.indexOf("=");
+    if (eq <= 0) throw new CliError(`--claim takes NAME=VALUE, got ${JSON.stringify(c)}`);
+    claims[c.slice(0, eq)] = c.slice(eq + 1);
+  }
+  let res: Response;
+  try {
+    res = await fetch(`${values.url.replace(/\/$/, "")}/dev/issuer/token`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sub: values.sub, claims, ...(values.lifetime ? { lifetimeSeconds: Number(values.lifetime) } : {}) }),
+    });
+  } catch {
+    throw new CliError(`cannot reach credbroker dev at ${values.url}: is it running (npm start)?`);
+  }
+  const body = (await res.json().catch(() => ({}))) as { token?: string; error_description?: string };
+  if (!res.ok || !body.token) throw new CliError(`dev issuer refused: ${body.error_description ?? res.status}`);
+  io.out(`${body.token}\n`);
+}

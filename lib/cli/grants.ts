@@ -1,0 +1,105 @@
+// `credbroker grants list | show | revoke`: admin commands that talk to the table directly.
+import { parseArgs } from "node:util";
+import { type Grant, type GrantStatus, grantView } from "../core/grant.ts";
+import { jsonLogger } from "../core/logger.ts";
+import { systemClock } from "../core/clock.ts";
+import { revokeGrant } from "../core/revoke-grant.ts";
+import type { GrantStore } from "../core/store.ts";
+import { CliError } from "./errors.ts";
+import { type CliIo, table } from "./io.ts";
+import type { CredentialProvider } from "../core/providers/provider.ts";
+
+const STATUSES: GrantStatus[] = ["issuing", "active", "expired", "revoked", "failed"];
+
+export interface GrantsCommandDeps {
+  store: GrantStore;
+  providers?: Partial<Record<Grant["provider"], CredentialProvider>>;
+}
+
+export async function grantsCommand(args: string[], io: CliIo, deps: () => Promise<GrantsCommandDeps>): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      status: { type: "string" },
+      workload: { type: "string" },
+      json: { type: "boolean", default: false },
+      limit: { type: "string" },
+      reason: { type: "string" },
+      table: { type: "string" },
+    },
+  });
+  switch (sub) {
+    case "list": {
+      const status = values.status as GrantStatus | undefined;
+      if (status && !STATUSES.includes(status)) throw new CliError(`--status must be one of ${STATUSES.join(", ")}`);
+      const limit = values.limit ? Number(values.limit) : undefined;
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new CliError("--limit must be a positive whole number");
+      const { store } = await deps();
+      const grants = await listAll(store, values.workload, status, limit);
+      if (values.json) io.out(`${JSON.stringify(grants.map(grantView), null, 2)}\n`);
+      else
+        io.out(
+          table(
+            grants.map((g) => ({
+              grant: g.grantId,
+              workload: g.workload,
+              task: g.task,
+              status: g.status,
+              issued: g.issuedAt,
+              expires: g.expiresAt,
+              reason: g.reason ?? "",
+            })),
+            ["grant", "workload", "task", "status", "issued", "expires", "reason"],
+          ),
+        );
+      return;
+    }
+    case "show": {
+      const id = positionals[0];
+      if (!id) throw new CliError("usage: credbroker grants show ID [--json]");
+      const { store } = await deps();
+      const grant = await store.getGrant(id);
+      if (!grant) throw new CliError(`no grant ${id}`);
+      const view = grantView(grant);
+      if (values.json) io.out(`${JSON.stringify(view, null, 2)}\n`);
+      else for (const [k, v] of Object.entries(view)) io.out(`${k.padEnd(18)} ${Array.isArray(v) ? v.join(", ") : String(v)}\n`);
+      return;
+    }
+    case "revoke": {
+      const id = positionals[0];
+      if (!id || !values.reason) throw new CliError("usage: credbroker grants revoke ID --reason TEXT");
+      const d = await deps();
+      const grant = await d.store.getGrant(id);
+      if (!grant) throw new CliError(`no grant ${id}`);
+      if (grant.status !== "active") throw new CliError(`grant ${id} is ${grant.status}, not active; nothing to revoke`);
+      const actor = io.env["USER"] ?? "admin";
+      const revoked = await revokeGrant(
+        { store: d.store, providers: d.providers ?? {}, clock: systemClock, log: jsonLogger(() => {}) },
+        grant,
+        { reason: values.reason, kind: "admin", actor },
+      );
+      if (!revoked) throw new CliError(`grant ${id} changed while revoking; run grants show ${id}`);
+      const pending = revoked.revocationPending ? " (the IAM revocation is pending; the sweep will retry it)" : "";
+      io.out(`revoked ${id}${pending}\n`);
+      return;
+    }
+    default:
+      throw new CliError("usage: credbroker grants list|show|revoke ...");
+  }
+}
+
+async function listAll(store: GrantStore, workload: string | undefined, status: GrantStatus | undefined, limit?: number): Promise<Grant[]> {
+  const out: Grant[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = workload
+      ? await store.listGrantsByWorkload(workload, { ...(cursor ? { cursor } : {}) })
+      : await store.listGrants({ ...(cursor ? { cursor } : {}), ...(status ? { status } : {}) });
+    for (const g of page.items) if (!status || g.status === status) out.push(g);
+    cursor = page.cursor;
+  } while (cursor && (limit === undefined || out.length < limit));
+  if (!workload) out.sort((a, b) => (a.issuedAt < b.issuedAt ? 1 : a.issuedAt > b.issuedAt ? -1 : 0));
+  return limit === undefined ? out : out.slice(0, limit);
+}

@@ -1,0 +1,27 @@
+// `credbroker policy validate`: the same validation as start-up and `cdk synth`, for CI and editors.
+import { parseArgs } from "node:util";
+import { loadConfigFile } from "../config/load.ts";
+import { ConfigError } from "../config/resolve.ts";
+import { CliError } from "./errors.ts";
+import { configPathFrom } from "./env.ts";
+import type { CliIo } from "./io.ts";
+
+export async function policyCommand(args: string[], io: CliIo): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== "validate") throw new CliError("usage: credbroker policy validate [--config FILE]");
+  const { values } = parseArgs({ args: rest, options: { config: { type: "string" } } });
+  const path = configPathFrom(values.config, io.env);
+  try {
+    const resolved = await loadConfigFile(path);
+    const policies = Object.values(resolved.policies.policies);
+    const exceptions = policies.filter((p) => p.exception);
+    io.out(
+      `${path}: valid (version ${resolved.version}): ${resolved.config.issuers.length} issuers, ` +
+        `${resolved.config.workloads.length} workloads, ${resolved.config.tasks.length} tasks, ` +
+        `${policies.length} policies in ${resolved.policyFiles.length} files, ${exceptions.length} exceptions\n`,
+    );
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, 1);
+    throw err;
+  }
+}

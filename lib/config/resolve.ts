@@ -1,0 +1,52 @@
+// A config with its policy texts, validated end to end: the zod schema, then every Cedar policy in strict
+// mode. The same function runs at start, at `cdk synth` and in `credbroker policy validate`.
+import { createHash } from "node:crypto";
+import type { z } from "zod";
+import { type CompiledPolicies, compilePolicies, PolicyValidationError, type PolicyFile } from "../core/policy/policy-set.ts";
+import { type BrokerConfig, configSchema } from "./schema.ts";
+
+export interface ResolvedConfig {
+  config: BrokerConfig;
+  policyFiles: PolicyFile[];
+  policies: CompiledPolicies;
+  /** Short SHA-256 over the validated config and the policy texts. */
+  version: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source} is not a valid credbroker config:\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function formatZodIssues(issues: z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") : "(root)";
+    return `${path}: ${issue.message} (${issue.code})`;
+  });
+}
+
+export function validateConfig(raw: unknown, source: string): BrokerConfig {
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(source, formatZodIssues(parsed.error.issues));
+  return parsed.data;
+}
+
+export function resolveConfig(raw: unknown, policyFiles: PolicyFile[], source: string): ResolvedConfig {
+  const config = validateConfig(raw, source);
+  if (policyFiles.length === 0) throw new ConfigError(source, [`policies: no file matches ${config.policies.join(", ")}`]);
+  let policies: CompiledPolicies;
+  try {
+    policies = compilePolicies(policyFiles);
+  } catch (err) {
+    if (err instanceof PolicyValidationError) throw new ConfigError(source, err.problems);
+    throw err;
+  }
+  const hash = createHash("sha256").update(JSON.stringify(config));
+  for (const f of [...policyFiles].sort((a, b) => a.file.localeCompare(b.file))) hash.update(`\0${f.file}\0${f.text}`);
+  return { config, policyFiles, policies, version: hash.digest("hex").slice(0, 16) };
+}

@@ -1,0 +1,146 @@
+// The broker.config.yaml format of CONTRACT §2, as one zod schema: the source of the types, the runtime
+// validation, and the JSON Schema shipped for editors (schema/broker.config.schema.json).
+import { z } from "zod";
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "must be 1-64 letters, digits, '_', '.' or '-'");
+
+export const ALLOWED_ALGORITHMS = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+] as const;
+
+const jwk = z.record(z.string(), z.unknown());
+
+export const issuerSchema = z
+  .object({
+    name,
+    issuer: z.string().url("must be a URL"),
+    jwksUri: z.string().url("must be a URL").optional(),
+    jwks: z.object({ keys: z.array(jwk).min(1, "must hold at least one key") }).strict().optional(),
+    algorithms: z
+      .array(z.enum(ALLOWED_ALGORITHMS, { message: `must be one of ${ALLOWED_ALGORITHMS.join(", ")} (never none or HS*)` }))
+      .min(1)
+      .default(["RS256"]),
+    maxTokenAgeSeconds: z.number().int().min(1).max(86_400).default(900),
+    clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+  })
+  .strict()
+  .refine((i) => !(i.jwksUri && i.jwks), { message: "give jwksUri or jwks, not both", path: ["jwks"] });
+
+export const workloadSchema = z
+  .object({
+    name,
+    issuer: name,
+    subject: z.string().min(1).max(512),
+    owner: z.string().min(1).max(256).optional(),
+    disabled: z.boolean().default(false),
+  })
+  .strict();
+
+const sensitivity = z.enum(["low", "medium", "high", "critical"]);
+
+const policyStatement = z
+  .object({
+    Sid: z.string().optional(),
+    Effect: z.enum(["Allow", "Deny"]),
+    Action: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+    NotAction: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+    Resource: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+    NotResource: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+    Condition: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string())]))).optional(),
+  })
+  .strict();
+
+export const sessionPolicySchema = z
+  .object({
+    Version: z.literal("2012-10-17"),
+    Id: z.string().optional(),
+    Statement: z.array(policyStatement).min(1),
+  })
+  .strict();
+
+const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "must be an IAM role ARN");
+
+export const awsStsTaskSchema = z
+  .object({
+    name,
+    provider: z.literal("aws-sts"),
+    roleArn,
+    sessionPolicy: sessionPolicySchema.optional(),
+    managedPolicyArns: z
+      .array(z.string().regex(/^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/.+$/, "must be an IAM policy ARN"))
+      .max(10, "STS accepts at most 10 managed policy ARNs")
+      .default([]),
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, "must be 2-1224 characters of [A-Za-z0-9+=,.@:/_-]")
+      .optional(),
+    maxDurationSeconds: z.number().int().min(900).max(43_200).default(900),
+    sensitivity: sensitivity.default("medium"),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region").optional(),
+  })
+  .strict();
+
+export const jwtTaskSchema = z
+  .object({
+    name,
+    provider: z.literal("jwt"),
+    audience: z.string().min(1).max(512),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, "must be an OAuth scope token")).default([]),
+    maxDurationSeconds: z.number().int().min(60).max(3600).default(300),
+    sensitivity: sensitivity.default("medium"),
+  })
+  .strict();
+
+export const taskSchema = z.discriminatedUnion("provider", [awsStsTaskSchema, jwtTaskSchema]);
+
+export const configSchema = z
+  .object({
+    $schema: z.string().optional(),
+    version: z.literal(1),
+    audience: z.string().min(1).max(512),
+    issuerUrl: z.string().url("must be a URL"),
+    issuers: z.array(issuerSchema).min(1),
+    workloads: z.array(workloadSchema).default([]),
+    tasks: z.array(taskSchema).min(1),
+    policies: z.array(z.string().min(1)).min(1),
+    auditRetentionDays: z.number().int().min(1).max(3650).default(400),
+    grantRetentionDays: z.number().int().min(1).max(3650).default(400),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const dup = (items: { name: string }[], key: string) => {
+      const seen = new Set<string>();
+      items.forEach((item, i) => {
+        if (seen.has(item.name))
+          ctx.addIssue({ code: "custom", path: [key, i, "name"], message: `duplicate name ${item.name}` });
+        seen.add(item.name);
+      });
+    };
+    dup(c.issuers, "issuers");
+    dup(c.workloads, "workloads");
+    dup(c.tasks, "tasks");
+    const issuerNames = new Set(c.issuers.map((i) => i.name));
+    c.workloads.forEach((w, i) => {
+      if (!issuerNames.has(w.issuer))
+        ctx.addIssue({ code: "custom", path: ["workloads", i, "issuer"], message: `no issuer named ${w.issuer}` });
+    });
+  });
+
+export type BrokerConfig = z.infer<typeof configSchema>;
+export type IssuerConfig = z.infer<typeof issuerSchema>;
+export type WorkloadConfig = z.infer<typeof workloadSchema>;
+export type TaskConfig = z.infer<typeof taskSchema>;
+export type AwsStsTaskConfig = z.infer<typeof awsStsTaskSchema>;
+export type JwtTaskConfig = z.infer<typeof jwtTaskSchema>;
+export type SessionPolicy = z.infer<typeof sessionPolicySchema>;

@@ -1,0 +1,234 @@
+// Every failure the broker reports has a stable code and a fixed description: never a raw library
+// message or a claim value, so nothing an attacker sends is echoed back (STYLE.md §3).
+
+export type OAuthError =
+  | "invalid_request"
+  | "unsupported_grant_type"
+  | "invalid_scope"
+  | "access_denied"
+  | "temporarily_unavailable"
+  | "method_not_allowed"
+  | "unsupported_media_type"
+  | "request_too_large"
+  | "not_found";
+
+export type BrokerErrorCode =
+  | "missing_parameter"
+  | "repeated_parameter"
+  | "malformed_parameter"
+  | "unsupported_grant_type"
+  | "unsupported_token_type"
+  | "subject_token_malformed"
+  | "subject_token_invalid"
+  | "subject_token_expired"
+  | "subject_token_too_old"
+  | "untrusted_issuer"
+  | "wrong_audience"
+  | "algorithm_not_allowed"
+  | "unknown_task"
+  | "scope_not_single"
+  | "duration_out_of_range"
+  | "template_value_rejected"
+  | "session_policy_too_large"
+  | "sts_limit_exceeded"
+  | "upstream_rejected_policy"
+  | "unregistered_workload"
+  | "disabled_workload"
+  | "policy_denied"
+  | "dependency_unavailable"
+  | "method_not_allowed"
+  | "unsupported_media_type"
+  | "body_too_large"
+  | "not_found";
+
+export class BrokerError extends Error {
+  readonly code: BrokerErrorCode;
+  /** Set when a decision was recorded, so the caller can quote it to an operator. */
+  decisionId?: string;
+  /** What went wrong in detail, for server-side logs only; never sent to the caller. */
+  readonly detail?: string;
+
+  constructor(code: BrokerErrorCode, message: string, detail?: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    if (detail !== undefined) this.detail = detail;
+  }
+}
+
+export class MissingParameter extends BrokerError {
+  constructor(name: string) {
+    super("missing_parameter", `the ${name} parameter is required`);
+  }
+}
+export class RepeatedParameter extends BrokerError {
+  constructor(name: string) {
+    super("repeated_parameter", `the ${name} parameter must not be repeated`);
+  }
+}
+export class MalformedParameter extends BrokerError {
+  constructor(name: string, rule: string) {
+    super("malformed_parameter", `the ${name} parameter ${rule}`);
+  }
+}
+export class UnsupportedGrantType extends BrokerError {
+  constructor() {
+    super("unsupported_grant_type", "grant_type must be urn:ietf:params:oauth:grant-type:token-exchange");
+  }
+}
+export class UnsupportedTokenType extends BrokerError {
+  constructor(name: string) {
+    super("unsupported_token_type", `the ${name} is not supported for this request`);
+  }
+}
+export class SubjectTokenMalformed extends BrokerError {
+  constructor(detail?: string) {
+    super("subject_token_malformed", "the subject token is not a well-formed signed JWT", detail);
+  }
+}
+export class SubjectTokenInvalid extends BrokerError {
+  constructor(detail?: string) {
+    super("subject_token_invalid", "the subject token failed verification", detail);
+  }
+}
+export class SubjectTokenExpired extends BrokerError {
+  constructor(detail?: string) {
+    super("subject_token_expired", "the subject token is expired or not yet valid", detail);
+  }
+}
+export class SubjectTokenTooOld extends BrokerError {
+  constructor() {
+    super("subject_token_too_old", "the subject token was issued too long ago");
+  }
+}
+export class UntrustedIssuer extends BrokerError {
+  constructor() {
+    super("untrusted_issuer", "the subject token's issuer is not trusted");
+  }
+}
+export class WrongAudience extends BrokerError {
+  constructor() {
+    super("wrong_audience", "the subject token's audience does not include this broker");
+  }
+}
+export class AlgorithmNotAllowed extends BrokerError {
+  constructor() {
+    super("algorithm_not_allowed", "the subject token's signing algorithm is not allowed for its issuer");
+  }
+}
+export class UnknownTask extends BrokerError {
+  constructor() {
+    super("unknown_task", "the scope does not name a configured task");
+  }
+}
+export class ScopeNotSingle extends BrokerError {
+  constructor() {
+    super("scope_not_single", "the scope must name exactly one task");
+  }
+}
+export class DurationOutOfRange extends BrokerError {
+  constructor(min: number, max: number) {
+    super("duration_out_of_range", `duration_seconds must be between ${min} and ${max} for this task`);
+  }
+}
+export class TemplateValueRejected extends BrokerError {
+  constructor(placeholder: string) {
+    super(
+      "template_value_rejected",
+      `the value for ${placeholder} is missing or contains characters not allowed in a session policy`,
+    );
+  }
+}
+export class SessionPolicyTooLarge extends BrokerError {
+  constructor(task: string, size: number) {
+    super("session_policy_too_large", `the session policy of task ${task} renders to ${size} characters; STS allows 2048`);
+  }
+}
+export class StsLimitExceeded extends BrokerError {
+  constructor(rule: string) {
+    super("sts_limit_exceeded", `the request would break an STS limit: ${rule}`);
+  }
+}
+export class UpstreamRejectedPolicy extends BrokerError {
+  constructor(task: string, detail?: string) {
+    super("upstream_rejected_policy", `AWS STS rejected the session policy of task ${task}`, detail);
+  }
+}
+export class UnregisteredWorkload extends BrokerError {
+  constructor() {
+    super("unregistered_workload", "the subject is not a registered workload");
+  }
+}
+export class DisabledWorkload extends BrokerError {
+  constructor() {
+    super("disabled_workload", "the workload is disabled");
+  }
+}
+export class PolicyDenied extends BrokerError {
+  constructor() {
+    super("policy_denied", "the policy does not allow this workload to perform this task now");
+  }
+}
+export class DependencyUnavailable extends BrokerError {
+  constructor(what: string, detail?: string) {
+    super("dependency_unavailable", `a dependency is unavailable (${what}); nothing was issued`, detail);
+  }
+}
+export class MethodNotAllowed extends BrokerError {
+  constructor() {
+    super("method_not_allowed", "method not allowed");
+  }
+}
+export class UnsupportedMediaType extends BrokerError {
+  constructor() {
+    super("unsupported_media_type", "content type must be application/x-www-form-urlencoded or application/json");
+  }
+}
+export class BodyTooLarge extends BrokerError {
+  constructor(limit: number) {
+    super("body_too_large", `the request body exceeds ${limit} bytes`);
+  }
+}
+export class NotFound extends BrokerError {
+  constructor() {
+    super("not_found", "not found");
+  }
+}
+
+/** The one table from codes to the contract's HTTP status and OAuth error (CONTRACT §4). */
+export const ERROR_RESPONSES: Record<BrokerErrorCode, { status: number; error: OAuthError }> = {
+  missing_parameter: { status: 400, error: "invalid_request" },
+  repeated_parameter: { status: 400, error: "invalid_request" },
+  malformed_parameter: { status: 400, error: "invalid_request" },
+  unsupported_grant_type: { status: 400, error: "unsupported_grant_type" },
+  unsupported_token_type: { status: 400, error: "invalid_request" },
+  subject_token_malformed: { status: 400, error: "invalid_request" },
+  subject_token_invalid: { status: 400, error: "invalid_request" },
+  subject_token_expired: { status: 400, error: "invalid_request" },
+  subject_token_too_old: { status: 400, error: "invalid_request" },
+  untrusted_issuer: { status: 400, error: "invalid_request" },
+  wrong_audience: { status: 400, error: "invalid_request" },
+  algorithm_not_allowed: { status: 400, error: "invalid_request" },
+  unknown_task: { status: 400, error: "invalid_scope" },
+  scope_not_single: { status: 400, error: "invalid_scope" },
+  duration_out_of_range: { status: 400, error: "invalid_request" },
+  template_value_rejected: { status: 400, error: "invalid_request" },
+  session_policy_too_large: { status: 400, error: "invalid_request" },
+  sts_limit_exceeded: { status: 400, error: "invalid_request" },
+  upstream_rejected_policy: { status: 400, error: "invalid_request" },
+  unregistered_workload: { status: 403, error: "access_denied" },
+  disabled_workload: { status: 403, error: "access_denied" },
+  policy_denied: { status: 403, error: "access_denied" },
+  dependency_unavailable: { status: 503, error: "temporarily_unavailable" },
+  method_not_allowed: { status: 405, error: "method_not_allowed" },
+  unsupported_media_type: { status: 415, error: "unsupported_media_type" },
+  body_too_large: { status: 413, error: "request_too_large" },
+  not_found: { status: 404, error: "not_found" },
+};
+
+/** Anything that is not a BrokerError is a bug or an outage: fail closed as 503. */
+export function asBrokerError(err: unknown): BrokerError {
+  if (err instanceof BrokerError) return err;
+  const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return new DependencyUnavailable("internal", detail);
+}

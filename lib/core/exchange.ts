@@ -1,0 +1,222 @@
+// The token path, top to bottom: parse request → verify subject token → find workload → decide →
+// render → record → issue → respond. Every step is a named call; every exit records one audit event.
+import { epochSeconds, isoSeconds } from "./clock.ts";
+import type { BrokerDeps } from "./deps.ts";
+import {
+  asBrokerError,
+  BrokerError,
+  DependencyUnavailable,
+  DisabledWorkload,
+  DurationOutOfRange,
+  PolicyDenied,
+  UnknownTask,
+  UnregisteredWorkload,
+  UnsupportedTokenType,
+} from "./errors.ts";
+import type { Grant } from "./grant.ts";
+import { sha256Hex, newId } from "./ids.ts";
+import { claimsToTags, signalsToTags } from "./identity/claims.ts";
+import type { VerifiedSubject } from "./identity/verifier.ts";
+import type { Params } from "./params.ts";
+import type { DecisionResult } from "./policy/authorizer.ts";
+import { ISSUED_TOKEN_TYPES, type IssuedCredential } from "./providers/provider.ts";
+import { TransitionConflict } from "./store.ts";
+import { parseTokenRequest, type TokenRequest } from "./token-request.ts";
+import { recordAudit } from "./audit-recorder.ts";
+import type { AuditEvent } from "./audit.ts";
+import type { TaskConfig } from "../config/schema.ts";
+
+/** How long an `issuing` grant may stay so before the sweep treats its issuance as abandoned. */
+export const ISSUING_TIMEOUT_MS = 60_000;
+
+export interface TokenResponse {
+  access_token: string;
+  issued_token_type: string;
+  token_type: "Bearer" | "N_A";
+  expires_in: number;
+  expires_at: string;
+  scope: string;
+  grant_id: string;
+  credentials?: IssuedCredential["credentials"];
+}
+
+export async function exchangeToken(deps: BrokerDeps, params: Params, sourceIp: string): Promise<TokenResponse> {
+  const started = deps.clock.now();
+  const event: AuditEvent = { eventId: newId(started), time: new Date(started).toISOString(), kind: "token", outcome: "error", sourceIp };
+  try {
+    const request = parseTokenRequest(params);
+    event.subjectTokenSha256 = sha256Hex(request.subjectToken);
+    if (request.purpose) event.purpose = request.purpose;
+    const task = findTask(deps, request);
+    event.task = task.name;
+
+    const subject = await deps.verifier.verify(request.subjectToken);
+    event.issuer = subject.issuer.name;
+    event.subject = subject.subject;
+
+    event.decisionId = newId(deps.clock.now());
+    const workload = findWorkload(deps, subject);
+    event.workload = workload.name;
+    const durationSeconds = grantedDuration(task, request);
+    event.durationSeconds = durationSeconds;
+
+    const decision = await decide(deps, subject, workload, task, { sourceIp, durationSeconds, purpose: request.purpose });
+    event.policyIds = decision.policyIds;
+    event.reasons = decision.reasons;
+    if (!decision.allowed) throw new PolicyDenied();
+
+    const provider = deps.providers[task.provider];
+    if (!provider) throw new DependencyUnavailable(`${task.provider} provider`, "provider not configured");
+    const now = deps.clock.now();
+    const grantId = newId(now);
+    event.grantId = grantId;
+    const prepared = provider.prepare({ task, workload: workload.name, grantId, claims: subject.claims, durationSeconds, nowMs: now });
+
+    const grant = await recordGrant(deps, {
+      grantId,
+      workload: workload.name,
+      subject: subject.subject,
+      issuer: subject.issuer.name,
+      task: task.name,
+      provider: task.provider,
+      status: "issuing",
+      issuedAt: isoSeconds(now),
+      expiresAt: isoSeconds(now + durationSeconds * 1000),
+      policyIds: decision.policyIds,
+      sourceIp,
+      purpose: request.purpose,
+      decisionId: event.decisionId,
+      durationSeconds,
+      configVersion: deps.configVersion,
+      subjectTokenSha256: event.subjectTokenSha256,
+      ...(prepared.roleArn ? { roleArn: prepared.roleArn } : {}),
+    });
+
+    const issued = await issueCredential(deps, provider, prepared, grant);
+    await activateGrant(deps, grant, issued);
+    event.outcome = "issue";
+    return respond(task, grant, issued, deps.clock.now());
+  } catch (err) {
+    const error = asBrokerError(err);
+    event.errorCode = error.code;
+    if (error instanceof PolicyDenied || error instanceof UnregisteredWorkload || error instanceof DisabledWorkload) {
+      event.outcome = "deny";
+      if (!event.reasons) event.reasons = [error.message];
+    }
+    if (event.decisionId && error.decisionId === undefined && event.outcome === "deny") error.decisionId = event.decisionId;
+    if (error.code === "dependency_unavailable")
+      deps.log.error("token exchange failed", { code: error.code, detail: error.detail, eventId: event.eventId });
+    throw error;
+  } finally {
+    await recordAudit(deps.store, deps.log, event);
+  }
+}
+
+function findTask(deps: BrokerDeps, request: TokenRequest): TaskConfig {
+  const task = deps.tasks.get(request.task);
+  if (!task) throw new UnknownTask();
+  if (request.requestedTokenType !== undefined && request.requestedTokenType !== ISSUED_TOKEN_TYPES[task.provider])
+    throw new UnsupportedTokenType("requested_token_type");
+  return task;
+}
+
+function findWorkload(deps: BrokerDeps, subject: VerifiedSubject) {
+  const workload = deps.workloads.match(subject.issuer.name, subject.subject);
+  if (!workload) throw new UnregisteredWorkload();
+  if (workload.disabled) throw new DisabledWorkload();
+  return workload;
+}
+
+function grantedDuration(task: TaskConfig, request: TokenRequest): number {
+  const min = task.provider === "aws-sts" ? 900 : 60;
+  const max = task.maxDurationSeconds;
+  const duration = request.durationSeconds ?? max;
+  if (duration < min || duration > max) throw new DurationOutOfRange(min, max);
+  return duration;
+}
+
+async function decide(
+  deps: BrokerDeps,
+  subject: VerifiedSubject,
+  workload: { name: string; issuer: string; owner?: string | undefined },
+  task: TaskConfig,
+  context: { sourceIp: string; durationSeconds: number; purpose: string },
+): Promise<DecisionResult> {
+  let signals: Record<string, string>;
+  try {
+    signals = await deps.store.getSignals(workload.name);
+  } catch (err) {
+    throw new DependencyUnavailable("grant store", (err as Error).name);
+  }
+  return deps.authorizer.decide({
+    workload: {
+      name: workload.name,
+      issuer: workload.issuer,
+      subject: subject.subject,
+      ...(workload.owner !== undefined ? { owner: workload.owner } : {}),
+    },
+    tags: { ...claimsToTags(subject.claims), ...signalsToTags(signals) },
+    task: { name: task.name, provider: task.provider, sensitivity: task.sensitivity },
+    context: { ...context, nowMs: deps.clock.now() },
+  });
+}
+
+/** The record is durable before any credential exists; if it cannot be written, nothing is issued. */
+async function recordGrant(deps: BrokerDeps, grant: Grant): Promise<Grant> {
+  try {
+    await deps.store.createGrant(grant, Date.parse(grant.issuedAt) + ISSUING_TIMEOUT_MS);
+    return grant;
+  } catch (err) {
+    throw new DependencyUnavailable("grant store", (err as Error).name);
+  }
+}
+
+async function issueCredential(
+  deps: BrokerDeps,
+  provider: NonNullable<BrokerDeps["providers"]["jwt"]>,
+  prepared: Parameters<NonNullable<BrokerDeps["providers"]["jwt"]>["issue"]>[0],
+  grant: Grant,
+): Promise<IssuedCredential> {
+  try {
+    return await provider.issue(prepared, grant);
+  } catch (err) {
+    const error = asBrokerError(err);
+    try {
+      await deps.store.transition(grant.grantId, "issuing", "failed", { reason: `issue failed: ${error.code}`, dueAtMs: null });
+    } catch (markErr) {
+      // The grant stays issuing; the sweep will fail it (and revoke by tag) after the issuing timeout.
+      deps.log.warn("could not mark grant failed", { grantId: grant.grantId, error: (markErr as Error).name });
+    }
+    throw error;
+  }
+}
+
+async function activateGrant(deps: BrokerDeps, grant: Grant, issued: IssuedCredential): Promise<void> {
+  try {
+    await deps.store.transition(grant.grantId, "issuing", "active", {
+      expiresAt: isoSeconds(issued.expiresAtMs),
+      ...(issued.accessKeyId ? { accessKeyId: issued.accessKeyId } : {}),
+      dueAtMs: issued.expiresAtMs,
+    });
+    grant.status = "active";
+    grant.expiresAt = isoSeconds(issued.expiresAtMs);
+  } catch (err) {
+    // Without an active record the credential is withheld; the sweep revokes the issuing grant.
+    if (err instanceof TransitionConflict) throw new DependencyUnavailable("grant store", "grant changed during issuance");
+    if (err instanceof BrokerError) throw err;
+    throw new DependencyUnavailable("grant store", (err as Error).name);
+  }
+}
+
+function respond(task: TaskConfig, grant: Grant, issued: IssuedCredential, nowMs: number): TokenResponse {
+  return {
+    access_token: issued.accessToken,
+    issued_token_type: issued.issuedTokenType,
+    token_type: issued.tokenType,
+    expires_in: Math.max(0, epochSeconds(issued.expiresAtMs) - epochSeconds(nowMs)),
+    expires_at: isoSeconds(issued.expiresAtMs),
+    scope: task.name,
+    grant_id: grant.grantId,
+    ...(issued.credentials ? { credentials: issued.credentials } : {}),
+  };
+}

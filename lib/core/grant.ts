@@ -1,0 +1,77 @@
+// The grant record and its state machine (CONTRACT §6). A grant leaves each status at most once; the
+// store enforces that with one conditional write per transition.
+
+export type GrantStatus = "issuing" | "active" | "expired" | "revoked" | "failed";
+export type Provider = "aws-sts" | "jwt";
+
+export const FINAL_STATUSES: readonly GrantStatus[] = ["expired", "revoked", "failed"];
+
+/** The transitions the contract allows; anything else is refused by the store. */
+export const TRANSITIONS: Record<GrantStatus, readonly GrantStatus[]> = {
+  issuing: ["active", "failed"],
+  active: ["expired", "revoked"],
+  expired: [],
+  revoked: [],
+  failed: [],
+};
+
+export const isFinal = (s: GrantStatus): boolean => FINAL_STATUSES.includes(s);
+export const canTransition = (from: GrantStatus, to: GrantStatus): boolean => TRANSITIONS[from].includes(to);
+
+/** How an aws-sts revocation took effect in IAM. */
+export type RevocationMode = "grant-listed" | "token-issue-time";
+
+export interface Grant {
+  grantId: string;
+  workload: string;
+  subject: string;
+  issuer: string;
+  task: string;
+  provider: Provider;
+  status: GrantStatus;
+  /** ISO 8601, seconds precision. */
+  issuedAt: string;
+  expiresAt: string;
+  revokedAt?: string;
+  reason?: string;
+  policyIds: string[];
+  sourceIp: string;
+  purpose: string;
+  decisionId: string;
+  durationSeconds: number;
+  /** The config and policy version that allowed it; the sweep re-evaluates grants of older versions. */
+  configVersion: string;
+  /** SHA-256 of the subject token, never the token. */
+  subjectTokenSha256: string;
+  roleArn?: string;
+  accessKeyId?: string;
+  /** aws-sts: set once the revocation is in IAM; absent while the sweep still has to apply it. */
+  revocation?: RevocationMode;
+  /** aws-sts: a revocation that still has to be written to IAM (the sweep retries it). */
+  revocationPending?: boolean;
+}
+
+/** The JSON shape of `grants show --json` (CONTRACT §6). */
+export function grantView(g: Grant): Record<string, unknown> {
+  return {
+    grantId: g.grantId,
+    workload: g.workload,
+    subject: g.subject,
+    issuer: g.issuer,
+    task: g.task,
+    provider: g.provider,
+    status: g.status,
+    issuedAt: g.issuedAt,
+    expiresAt: g.expiresAt,
+    ...(g.revokedAt ? { revokedAt: g.revokedAt } : {}),
+    ...(g.reason ? { reason: g.reason } : {}),
+    policyIds: g.policyIds,
+    sourceIp: g.sourceIp,
+    purpose: g.purpose,
+    decisionId: g.decisionId,
+    configVersion: g.configVersion,
+    ...(g.accessKeyId ? { accessKeyId: g.accessKeyId } : {}),
+    ...(g.revocation ? { revocation: g.revocation } : {}),
+    ...(g.revocationPending ? { revocationPending: true } : {}),
+  };
+}

@@ -1,0 +1,107 @@
+// Decides one request with the policy set parsed once per cold start (STYLE.md §7).
+import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
+import type { CompiledPolicies } from "./policy-set.ts";
+
+export interface DecisionInput {
+  workload: { name: string; issuer: string; subject: string; owner?: string };
+  /** Claims flattened to strings plus signal:<name> tags. */
+  tags: Record<string, string>;
+  task: { name: string; provider: string; sensitivity: string };
+  context: {
+    sourceIp: string;
+    nowMs: number;
+    durationSeconds: number;
+    purpose: string;
+  };
+}
+
+export interface DecisionResult {
+  allowed: boolean;
+  /** The policies that decided it: the satisfied permits (allow) or forbids (deny). */
+  policyIds: string[];
+  /** Why, in words an operator can read in the audit trail. */
+  reasons: string[];
+  /** Policies that errored during evaluation (Cedar skips them); kept for the audit trail. */
+  erroredPolicyIds: string[];
+}
+
+export interface Authorizer {
+  decide(input: DecisionInput): DecisionResult;
+}
+
+let counter = 0;
+
+export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
+  const setId = `credbroker-${++counter}`;
+  const staticPolicies: Record<string, string> = {};
+  for (const [id, p] of Object.entries(compiled.policies)) staticPolicies[id] = p.text;
+  const parsed = cedar.preparsePolicySet(setId, { staticPolicies });
+  if (parsed.type === "failure") throw new Error(`policy set does not parse: ${parsed.errors.map((e) => e.message).join("; ")}`);
+
+  return {
+    decide(input) {
+      const now = new Date(input.context.nowMs);
+      const answer = cedar.statefulIsAuthorized({
+        principal: { type: "Workload", id: input.workload.name },
+        action: { type: "Action", id: "issue" },
+        resource: { type: "Task", id: input.task.name },
+        context: {
+          sourceIp: { __extn: { fn: "ip", arg: input.context.sourceIp } },
+          now: Math.floor(input.context.nowMs / 1000),
+          hourUtc: now.getUTCHours(),
+          weekdayUtc: now.getUTCDay(),
+          durationSeconds: input.context.durationSeconds,
+          purpose: input.context.purpose,
+        },
+        preparsedPolicySetId: setId,
+        entities: [
+          {
+            uid: { type: "Workload", id: input.workload.name },
+            attrs: {
+              name: input.workload.name,
+              issuer: input.workload.issuer,
+              subject: input.workload.subject,
+              ...(input.workload.owner !== undefined ? { owner: input.workload.owner } : {}),
+            },
+            parents: [],
+            tags: input.tags,
+          },
+          {
+            uid: { type: "Task", id: input.task.name },
+            attrs: { name: input.task.name, provider: input.task.provider, sensitivity: input.task.sensitivity },
+            parents: [],
+          },
+        ],
+      });
+      if (answer.type === "failure") {
+        // A request Cedar cannot evaluate (e.g. a malformed source address) is a denial, never an allow.
+        return { allowed: false, policyIds: [], reasons: ["request could not be evaluated"], erroredPolicyIds: [] };
+      }
+      const { decision, diagnostics } = answer.response;
+      const erroredPolicyIds = diagnostics.errors.map((e) => e.policyId);
+      if (decision === "deny") {
+        const forbids = diagnostics.reason;
+        return {
+          allowed: false,
+          policyIds: forbids,
+          reasons: forbids.length > 0 ? forbids.map((id) => `forbidden by ${id}`) : ["no policy permits this request"],
+          erroredPolicyIds,
+        };
+      }
+      // An exception past its @expires no longer counts: allow only if some other permit still holds.
+      const live = diagnostics.reason.filter((id) => {
+        const expiresAt = compiled.policies[id]?.expiresAt;
+        return expiresAt === undefined || input.context.nowMs < expiresAt;
+      });
+      if (live.length === 0) {
+        return {
+          allowed: false,
+          policyIds: diagnostics.reason,
+          reasons: diagnostics.reason.map((id) => `exception ${id} expired`),
+          erroredPolicyIds,
+        };
+      }
+      return { allowed: true, policyIds: live, reasons: live.map((id) => `permitted by ${id}`), erroredPolicyIds };
+    },
+  };
+}

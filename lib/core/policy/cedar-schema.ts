@@ -1,0 +1,6 @@
+/** The Cedar schema of CONTRACT §3: every policy is validated against it in strict mode. */
+export const CEDAR_SCHEMA = `entity Workload = { name: String, issuer: String, subject: String, owner?: String } tags String;
+entity Task = { name: String, provider: String, sensitivity: String };
+action issue appliesTo { principal: [Workload], resource: [Task],
+  context: { sourceIp: ipaddr, now: Long, hourUtc: Long, weekdayUtc: Long, durationSeconds: Long, purpose: String } };
+`;

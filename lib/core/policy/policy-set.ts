@@ -1,0 +1,115 @@
+// Compiles policy files into one named Cedar policy set: validated in strict mode against the contract's
+// schema, each policy named by its @id, exceptions (@exception + @expires) read once.
+import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
+import { CEDAR_SCHEMA } from "./cedar-schema.ts";
+
+export interface PolicyFile {
+  /** The path as the user wrote it (relative to the config), used in every message about the file. */
+  file: string;
+  text: string;
+}
+
+export interface PolicyInfo {
+  id: string;
+  file: string;
+  line: number;
+  effect: "permit" | "forbid";
+  /** The ticket of a time-bound exception. */
+  exception?: string;
+  /** Epoch ms after which the exception no longer counts. */
+  expiresAt?: number;
+  /** The policy's own text, as written. */
+  text: string;
+  /** Which context variables the policy reads; the sweep uses this to know what time can change. */
+  readsTime: boolean;
+}
+
+export interface CompiledPolicies {
+  policies: Record<string, PolicyInfo>;
+}
+
+export class PolicyValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`policies do not validate:\n  ${problems.join("\n  ")}`);
+    this.name = "PolicyValidationError";
+  }
+}
+
+function lineOf(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  return { line, column: offset - before.lastIndexOf("\n") };
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+export function compilePolicies(files: PolicyFile[]): CompiledPolicies {
+  const problems: string[] = [];
+  const policies: Record<string, PolicyInfo> = {};
+  for (const { file, text } of files) {
+    const validation = cedar.validate({
+      validationSettings: { mode: "strict" },
+      schema: CEDAR_SCHEMA,
+      policies: { staticPolicies: text },
+    });
+    if (validation.type === "failure") {
+      for (const e of validation.errors) {
+        const loc = e.sourceLocations?.[0];
+        const at = loc ? lineOf(text, loc.start) : undefined;
+        problems.push(`${file}${at ? `:${at.line}:${at.column}` : ""}: ${e.message}`);
+      }
+      continue;
+    }
+    for (const v of validation.validationErrors) {
+      const loc = v.error.sourceLocations?.[0];
+      const at = loc ? lineOf(text, loc.start) : undefined;
+      const message = v.error.message.replace(/^for policy `policy\d+`, /, "");
+      problems.push(`${file}${at ? `:${at.line}:${at.column}` : ""}: ${message}`);
+    }
+    const parts = cedar.policySetTextToParts(text);
+    if (parts.type === "failure") {
+      problems.push(`${file}: ${parts.errors.map((e) => e.message).join("; ")}`);
+      continue;
+    }
+    if (parts.policy_templates.length > 0) problems.push(`${file}: policy templates are not supported`);
+    let searchFrom = 0;
+    parts.policies.forEach((policyText, index) => {
+      const offset = text.indexOf(policyText, searchFrom);
+      if (offset >= 0) searchFrom = offset + policyText.length;
+      const line = offset >= 0 ? lineOf(text, offset).line : 1;
+      const json = cedar.policyToJson(policyText);
+      if (json.type === "failure") {
+        problems.push(`${file}:${line}: ${json.errors.map((e) => e.message).join("; ")}`);
+        return;
+      }
+      const annotations = json.json.annotations ?? {};
+      const id = annotations["id"] ?? `${file}#${index + 1}`;
+      if (!/^[\w.:/#@-]{1,128}$/.test(id)) problems.push(`${file}:${line}: @id "${id}" must be 1-128 of [A-Za-z0-9_.:/#@-]`);
+      if (policies[id]) {
+        problems.push(`${file}:${line}: duplicate policy id "${id}" (also in ${policies[id].file}:${policies[id].line})`);
+        return;
+      }
+      const info: PolicyInfo = {
+        id,
+        file,
+        line,
+        effect: json.json.effect,
+        text: policyText,
+        readsTime: /context\s*\.\s*(now|hourUtc|weekdayUtc)\b/.test(policyText),
+      };
+      const exception = annotations["exception"];
+      const expires = annotations["expires"];
+      if (exception !== undefined || expires !== undefined) {
+        if (json.json.effect !== "permit") problems.push(`${file}:${line}: @exception applies to permit policies only`);
+        if (!exception) problems.push(`${file}:${line}: @expires needs @exception("<ticket>") on the same policy`);
+        if (!expires || !RFC3339.test(expires) || Number.isNaN(Date.parse(expires)))
+          problems.push(`${file}:${line}: @exception needs @expires("<RFC 3339 time>"), e.g. 2026-12-31T00:00:00Z`);
+        else info.expiresAt = Date.parse(expires);
+        if (exception) info.exception = exception;
+      }
+      policies[id] = info;
+    });
+  }
+  if (problems.length > 0) throw new PolicyValidationError(problems);
+  return { policies };
+}

@@ -1,0 +1,43 @@
+import type { TaskConfig } from "../../config/schema.ts";
+import type { Grant, RevocationMode } from "../grant.ts";
+
+export interface PrepareInput {
+  task: TaskConfig;
+  workload: string;
+  grantId: string;
+  claims: Record<string, unknown>;
+  durationSeconds: number;
+  nowMs: number;
+}
+
+/** What a provider will ask for, rendered and checked before the grant is recorded. */
+export interface PreparedCredential {
+  provider: TaskConfig["provider"];
+  durationSeconds: number;
+  roleArn?: string;
+  /** Provider-specific request (a rendered session policy, JWT claims). */
+  request: unknown;
+}
+
+export interface IssuedCredential {
+  accessToken: string;
+  issuedTokenType: string;
+  tokenType: "Bearer" | "N_A";
+  expiresAtMs: number;
+  accessKeyId?: string;
+  credentials?: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: string };
+}
+
+export interface CredentialProvider {
+  /** Pure: renders and checks every limit; throws a BrokerError for a request that must not proceed. */
+  prepare(input: PrepareInput): PreparedCredential;
+  /** Makes the credential for a recorded grant; throws a BrokerError on failure. */
+  issue(prepared: PreparedCredential, grant: Grant): Promise<IssuedCredential>;
+  /** Makes an issued credential unusable, if the provider needs to do anything beyond the grant status. */
+  revoke(grant: Grant, nowMs: number): Promise<RevocationMode | undefined>;
+}
+
+export const ISSUED_TOKEN_TYPES = {
+  jwt: "urn:ietf:params:oauth:token-type:access_token",
+  "aws-sts": "urn:credbroker:token-type:aws-credentials",
+} as const;

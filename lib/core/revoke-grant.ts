@@ -1,0 +1,86 @@
+// Ends one grant: the status change first (one conditional write, so concurrent revokers agree on a single
+// winner), then whatever the provider must do outside the broker. A provider failure leaves the grant
+// marked revocationPending on the due index, so the sweep retries it: never dropped.
+import type { AuditEvent } from "./audit.ts";
+import { recordAudit } from "./audit-recorder.ts";
+import { isoSeconds } from "./clock.ts";
+import type { Grant } from "./grant.ts";
+import { newId } from "./ids.ts";
+import type { Logger } from "./logger.ts";
+import type { CredentialProvider } from "./providers/provider.ts";
+import { type GrantStore, TransitionConflict } from "./store.ts";
+
+export interface RevokeDeps {
+  store: GrantStore;
+  providers: Partial<Record<Grant["provider"], CredentialProvider>>;
+  clock: { now(): number };
+  log: Logger;
+}
+
+export interface RevokeOptions {
+  reason: string;
+  policyIds?: string[];
+  kind: AuditEvent["kind"];
+  actor?: string;
+  outcome?: AuditEvent["outcome"];
+}
+
+/** Returns the revoked grant, or undefined when it was not active (someone else ended it first). */
+export async function revokeGrant(deps: RevokeDeps, grant: Grant, options: RevokeOptions): Promise<Grant | undefined> {
+  const now = deps.clock.now();
+  const needsProvider = grant.provider === "aws-sts";
+  let revoked: Grant;
+  try {
+    revoked = await deps.store.transition(grant.grantId, "active", "revoked", {
+      revokedAt: isoSeconds(now),
+      reason: options.reason,
+      ...(needsProvider ? { revocationPending: true, dueAtMs: now } : { dueAtMs: null }),
+    });
+  } catch (err) {
+    if (err instanceof TransitionConflict) return undefined;
+    throw err;
+  }
+  await recordAudit(deps.store, deps.log, {
+    eventId: newId(now),
+    time: new Date(now).toISOString(),
+    kind: options.kind,
+    outcome: options.outcome ?? "revoke",
+    grantId: grant.grantId,
+    decisionId: grant.decisionId,
+    workload: grant.workload,
+    subject: grant.subject,
+    issuer: grant.issuer,
+    task: grant.task,
+    policyIds: options.policyIds ?? grant.policyIds,
+    reasons: [options.reason],
+    sourceIp: grant.sourceIp,
+    ...(options.actor ? { actor: options.actor } : {}),
+  });
+  if (needsProvider) return (await applyProviderRevocation(deps, revoked)) ?? revoked;
+  return revoked;
+}
+
+/** Writes a pending revocation to the provider; on failure the grant stays pending for the sweep. */
+export async function applyProviderRevocation(deps: RevokeDeps, grant: Grant): Promise<Grant | undefined> {
+  const provider = deps.providers[grant.provider];
+  if (!provider) {
+    deps.log.error("revocation pending: provider not configured", { grantId: grant.grantId, provider: grant.provider });
+    return undefined;
+  }
+  try {
+    const mode = await provider.revoke(grant, deps.clock.now());
+    return await deps.store.update(grant.grantId, grant.status, {
+      revocationPending: false,
+      ...(mode ? { revocation: mode } : {}),
+      // Come back when the grant's credential has expired, to prune its id from the revocation list.
+      dueAtMs: Date.parse(grant.expiresAt),
+    });
+  } catch (err) {
+    deps.log.warn("revocation not yet applied; the sweep will retry", {
+      grantId: grant.grantId,
+      error: (err as Error).name,
+      detail: (err as { detail?: string }).detail,
+    });
+    return undefined;
+  }
+}

@@ -1,0 +1,65 @@
+import type { AuditEvent } from "./audit.ts";
+import type { Grant, GrantStatus } from "./grant.ts";
+
+export interface Page<T> {
+  items: T[];
+  cursor?: string;
+}
+
+/** A grant changed under us: the conditional write found a status other than the expected one. */
+export class TransitionConflict extends Error {
+  constructor(
+    readonly grantId: string,
+    readonly expected: GrantStatus,
+  ) {
+    super(`grant ${grantId} is no longer ${expected}`);
+    this.name = "TransitionConflict";
+  }
+}
+
+export interface TransitionPatch {
+  expiresAt?: string;
+  revokedAt?: string;
+  reason?: string;
+  policyIds?: string[];
+  accessKeyId?: string;
+  revocation?: Grant["revocation"];
+  revocationPending?: boolean;
+  /** When the sweep should next look at the grant; null takes it off the due index. */
+  dueAtMs?: number | null;
+}
+
+/**
+ * Durable grants, audit events and signals. Every status change is one conditional write; an
+ * implementation translates its own conditional-failure error into TransitionConflict.
+ */
+export interface GrantStore {
+  /** Writes a new grant in status issuing; fails if the id exists. Durable when it resolves. */
+  createGrant(grant: Grant, dueAtMs: number): Promise<void>;
+  /** Moves a grant from one status to another, or throws TransitionConflict. Returns the new record. */
+  transition(grantId: string, from: GrantStatus, to: GrantStatus, patch?: TransitionPatch): Promise<Grant>;
+  /** Updates non-status fields of a grant in a given status (e.g. marks a pending revocation as applied). */
+  update(grantId: string, status: GrantStatus, patch: TransitionPatch): Promise<Grant>;
+  getGrant(grantId: string): Promise<Grant | undefined>;
+  listGrantsByWorkload(workload: string, options?: { cursor?: string; limit?: number }): Promise<Page<Grant>>;
+  /** Issuing or active grants of a workload (a sparse index: cost follows live grants, not history). */
+  listLiveGrantsByWorkload(workload: string, options?: { cursor?: string; limit?: number }): Promise<Page<Grant>>;
+  /** Every grant, for admin listing; pages through the table. */
+  listGrants(options?: { cursor?: string; limit?: number; status?: GrantStatus }): Promise<Page<Grant>>;
+  /** Grants whose next sweep check is due at or before `untilMs`, in one shard of the due index. */
+  listDue(shard: number, untilMs: number, options?: { cursor?: string; limit?: number }): Promise<Page<Grant>>;
+  readonly dueShards: number;
+
+  putAudit(event: AuditEvent): Promise<void>;
+  listAudit(options: {
+    sinceMs: number;
+    untilMs: number;
+    workload?: string;
+    cursor?: string;
+    limit?: number;
+  }): Promise<Page<AuditEvent>>;
+
+  getSignals(workload: string): Promise<Record<string, string>>;
+  setSignals(workload: string, signals: Record<string, string>, nowMs: number): Promise<Record<string, string>>;
+  clearSignals(workload: string, names: string[], nowMs: number): Promise<Record<string, string>>;
+}

@@ -1,0 +1,68 @@
+// Thin adapters from HTTP events to the core: parse the body, call one core function, render the result
+// or the error through the contract's table. Nothing here decides anything.
+import type { BrokerDeps } from "../core/deps.ts";
+import { asBrokerError, type BrokerError, ERROR_RESPONSES, MethodNotAllowed } from "../core/errors.ts";
+import { exchangeToken } from "../core/exchange.ts";
+import { introspectToken } from "../core/introspect.ts";
+import { publicJwks, serverMetadata } from "../core/metadata.ts";
+import { parseParams } from "../core/params.ts";
+import { releaseGrant } from "../core/release.ts";
+import { bodyBytes, type HttpEvent, type HttpResult, header, jsonResult } from "./apigw.ts";
+
+export type Handler = (event: HttpEvent) => Promise<HttpResult>;
+
+export function errorResult(error: BrokerError, requestId?: string): HttpResult {
+  const { status, error: code } = ERROR_RESPONSES[error.code];
+  const body: Record<string, string> = { error: code, error_description: error.message };
+  if (error.decisionId) body["decision_id"] = error.decisionId;
+  if (status >= 500 && requestId) body["request_id"] = requestId;
+  const extra: Record<string, string> = status === 405 ? { allow: "POST" } : {};
+  return jsonResult(status, body, extra);
+}
+
+function post(deps: BrokerDeps, work: (event: HttpEvent) => Promise<unknown>): Handler {
+  return async (event) => {
+    const requestId = event.requestContext.requestId;
+    try {
+      if (event.requestContext.http.method.toUpperCase() !== "POST") throw new MethodNotAllowed();
+      return jsonResult(200, await work(event));
+    } catch (err) {
+      const error = asBrokerError(err);
+      if (error.code === "dependency_unavailable" && error.detail)
+        deps.log.error("request failed", { requestId, code: error.code, detail: error.detail, path: event.rawPath });
+      return errorResult(error, requestId);
+    }
+  };
+}
+
+function get(deps: BrokerDeps, work: () => Promise<unknown>): Handler {
+  return async (event) => {
+    try {
+      const method = event.requestContext.http.method.toUpperCase();
+      if (method !== "GET" && method !== "HEAD") {
+        const r = errorResult(new MethodNotAllowed());
+        r.headers["allow"] = "GET";
+        return r;
+      }
+      return jsonResult(200, await work(), { "cache-control": "no-store" });
+    } catch (err) {
+      const error = asBrokerError(err);
+      deps.log.error("request failed", { code: error.code, detail: error.detail, path: event.rawPath });
+      return errorResult(error, event.requestContext.requestId);
+    }
+  };
+}
+
+const params = (event: HttpEvent) => parseParams(header(event, "content-type"), bodyBytes(event));
+
+export function createHandlers(deps: BrokerDeps) {
+  return {
+    token: post(deps, (event) => exchangeToken(deps, params(event), event.requestContext.http.sourceIp)),
+    introspect: post(deps, (event) => introspectToken(deps, params(event))),
+    revoke: post(deps, (event) => releaseGrant(deps, params(event))),
+    jwks: get(deps, () => publicJwks(deps.signer)),
+    metadata: get(deps, async () => serverMetadata(deps.config.issuerUrl)),
+  } satisfies Record<string, Handler>;
+}
+
+export type BrokerHandlers = ReturnType<typeof createHandlers>;

@@ -1,0 +1,184 @@
+// `credbroker dev`: the Lambda handlers behind a local HTTP server, an embedded dynalite, the dev issuer,
+// and the sweep on an interval.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { DynamoGrantStore } from "../aws/dynamodb-store.ts";
+import { ensureTable } from "../aws/table-definition.ts";
+import { loadConfigFile } from "../config/load.ts";
+import type { ResolvedConfig } from "../config/resolve.ts";
+import type { Clock } from "../core/clock.ts";
+import { systemClock } from "../core/clock.ts";
+import type { BrokerDeps } from "../core/deps.ts";
+import type { Logger } from "../core/logger.ts";
+import { sweepDue, type SweepSummary } from "../core/sweep.ts";
+import { errorResult } from "../http/handlers.ts";
+import { createHandlers } from "../http/handlers.ts";
+import { type HttpEvent, type HttpResult, jsonResult, bodyBytes } from "../http/apigw.ts";
+import { buildBrokerDeps, type BrokerAdapters } from "../runtime/broker-deps.ts";
+import { NotFound, MethodNotAllowed } from "../core/errors.ts";
+import { createDevIssuer, type DevIssuer } from "./dev-issuer.ts";
+import { startLocalDynamo, type LocalDynamo } from "./dynalite.ts";
+import { serve } from "./http-adapter.ts";
+import { createLocalSigner, loadOrCreateSigningKey } from "./local-signer.ts";
+
+export interface DevOptions {
+  configPath: string;
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  /** Keep the table in memory instead of the data dir. */
+  inMemory?: boolean;
+  sweepIntervalSeconds?: number;
+  /** dynalite's port; default the API port + 1 (random when the API port is 0). */
+  dynamoPort?: number;
+  tableName?: string;
+  clock?: Clock;
+  log: Logger;
+  /** Extra providers (aws-sts) given the resolved config and store; see lib/runtime. */
+  providers?: (resolved: ResolvedConfig) => BrokerAdapters["providers"];
+  verifier?: BrokerAdapters["verifier"];
+  onSweep?: (summary: SweepSummary) => void;
+}
+
+export interface DevBroker {
+  url: string;
+  issuerUrl: string;
+  devIssuer: DevIssuer;
+  dynamo: LocalDynamo;
+  tableName: string;
+  configPath: string;
+  deps: BrokerDeps;
+  server: Server;
+  sweep(): Promise<SweepSummary>;
+  close(): Promise<void>;
+}
+
+export async function startDev(options: DevOptions): Promise<DevBroker> {
+  const configPath = resolve(options.configPath);
+  const resolved = await loadConfigFile(configPath);
+  const dataDir = resolve(options.dataDir ?? ".credbroker");
+  const tableName = options.tableName ?? "credbroker";
+  const clock = options.clock ?? systemClock;
+
+  // dynalite listens on the next port, so the printed exports stay the same across restarts.
+  const dynamoPort = options.dynamoPort ?? (options.port ? options.port + 1 : 0);
+  const dynamo = await startLocalDynamo({ port: dynamoPort, ...(options.inMemory ? {} : { path: join(dataDir, "dynamodb") }) });
+  try {
+    await ensureTable(dynamo.client, tableName);
+  } catch (err) {
+    await dynamo.close();
+    throw err;
+  }
+  const store = new DynamoGrantStore({
+    client: dynamo.client,
+    tableName,
+    grantRetentionDays: resolved.config.grantRetentionDays,
+    auditRetentionDays: resolved.config.auditRetentionDays,
+  });
+
+  // Bind first: the broker's own URL (issuerUrl of its tokens) is the address it listens on.
+  const server = createServer();
+  await new Promise<void>((res, rej) => {
+    server.once("error", rej);
+    server.listen(options.port ?? 8787, options.host ?? "127.0.0.1", () => res());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  const devIssuer = await createDevIssuer(`${url}/dev/issuer`, await loadOrCreateSigningKey(join(dataDir, "dev-issuer-key.json")));
+  const signer = await createLocalSigner(await loadOrCreateSigningKey(join(dataDir, "signing-key.json")));
+
+  const runtime: ResolvedConfig = { ...resolved, config: { ...resolved.config, issuerUrl: url } };
+  if (!runtime.config.issuers.some((i) => i.issuer === devIssuer.issuer))
+    options.log.warn("no configured issuer trusts the dev issuer; dev tokens will be refused", { devIssuer: devIssuer.issuer });
+  const deps = await buildBrokerDeps(runtime, {
+    store,
+    signer,
+    clock,
+    log: options.log,
+    ...(options.providers ? { providers: options.providers(runtime) } : {}),
+    ...(options.verifier ? { verifier: options.verifier } : {}),
+  });
+  const handlers = createHandlers(deps);
+
+  const route = async (event: HttpEvent): Promise<HttpResult> => {
+    const path = event.rawPath;
+    const method = event.requestContext.http.method.toUpperCase();
+    switch (path) {
+      case "/token":
+        return handlers.token(event);
+      case "/introspect":
+        return handlers.introspect(event);
+      case "/revoke":
+        return handlers.revoke(event);
+      case "/.well-known/jwks.json":
+        return handlers.jwks(event);
+      case "/.well-known/oauth-authorization-server":
+        return handlers.metadata(event);
+      case "/dev/issuer/.well-known/openid-configuration":
+        return jsonResult(200, devIssuer.discovery());
+      case "/dev/issuer/jwks.json":
+        return jsonResult(200, await devIssuer.jwks());
+      case "/dev/issuer/token": {
+        if (method !== "POST") return errorResult(new MethodNotAllowed());
+        let input: { sub?: unknown; claims?: unknown; lifetimeSeconds?: unknown };
+        try {
+          input = JSON.parse(bodyBytes(event).toString("utf8") || "{}");
+        } catch {
+          return jsonResult(400, { error: "invalid_request", error_description: "body must be JSON {sub, claims}" });
+        }
+        if (typeof input.sub !== "string" || input.sub === "")
+          return jsonResult(400, { error: "invalid_request", error_description: "sub is required" });
+        const claims = input.claims && typeof input.claims === "object" ? (input.claims as Record<string, unknown>) : {};
+        const lifetime = typeof input.lifetimeSeconds === "number" ? input.lifetimeSeconds : 600;
+        const token = await devIssuer.mint({ sub: input.sub, claims, audience: runtime.config.audience, lifetimeSeconds: lifetime, nowMs: clock.now() });
+        return jsonResult(200, { token });
+      }
+      default:
+        return errorResult(new NotFound());
+    }
+  };
+  server.on("request", serve(route));
+
+  let sweeping: Promise<SweepSummary> | undefined;
+  const sweep = () => {
+    sweeping ??= sweepDue(deps, { budgetMs: 10_000 }).finally(() => {
+      sweeping = undefined;
+    });
+    return sweeping;
+  };
+  const interval = (options.sweepIntervalSeconds ?? 15) * 1000;
+  const timer =
+    interval > 0
+      ? setInterval(() => {
+          sweep()
+            .then((s) => {
+              options.onSweep?.(s);
+              if (s.expired + s.revoked + s.failed + s.retried > 0) options.log.info("sweep", { summary: s });
+            })
+            .catch((err) => options.log.warn("sweep failed", { error: (err as Error).name }));
+        }, interval)
+      : undefined;
+  timer?.unref();
+
+  return {
+    url,
+    issuerUrl: devIssuer.issuer,
+    devIssuer,
+    dynamo,
+    tableName,
+    configPath,
+    deps,
+    server,
+    sweep,
+    async close() {
+      if (timer) clearInterval(timer);
+      await sweeping?.catch(() => {});
+      await new Promise<void>((res) => {
+        server.close(() => res());
+        server.closeAllConnections();
+      });
+      await dynamo.close();
+    },
+  };
+}

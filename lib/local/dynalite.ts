@@ -1,0 +1,54 @@
+// An embedded DynamoDB-compatible engine on a loopback port, for `credbroker dev` and the tests.
+import type { AddressInfo } from "node:net";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+// @ts-expect-error dynalite ships no types
+import dynalite from "dynalite";
+
+export interface LocalDynamo {
+  endpoint: string;
+  client: DynamoDBClient;
+  close(): Promise<void>;
+}
+
+export interface LocalDynamoOptions {
+  port?: number;
+  /** A directory for a persistent table (LevelDB); in memory when absent. */
+  path?: string;
+}
+
+export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promise<LocalDynamo> {
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.path ? { path: options.path } : {}),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = localDynamoClient(endpoint);
+  return {
+    endpoint,
+    client,
+    close: () =>
+      new Promise<void>((resolve) => {
+        client.destroy();
+        server.close(() => resolve());
+        // Keep-alive sockets would hold close() open.
+        server.closeAllConnections?.();
+      }),
+  };
+}
+
+/** A client for a local engine: fixed dummy credentials and region, so no AWS config is needed. */
+export function localDynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: "local",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    maxAttempts: 2,
+  });
+}

@@ -1,0 +1,60 @@
+// Serves the Lambda handlers from a Node HTTP server by building the same API Gateway v2 event. The source
+// IP is the socket's address: forwarding headers are never trusted.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import { MAX_BODY_BYTES } from "../core/params.ts";
+import type { HttpEvent, HttpResult } from "../http/apigw.ts";
+import { jsonResult } from "../http/apigw.ts";
+
+export type Route = (event: HttpEvent) => Promise<HttpResult>;
+
+export async function readEvent(req: IncomingMessage): Promise<HttpEvent | "too-large"> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = false;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) tooLarge = true;
+    else chunks.push(chunk as Buffer);
+  }
+  if (tooLarge) return "too-large";
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
+  const body = Buffer.concat(chunks);
+  const sourceIp = (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
+  return {
+    version: "2.0",
+    rawPath: q < 0 ? url : url.slice(0, q),
+    rawQueryString: q < 0 ? "" : url.slice(q + 1),
+    headers,
+    body: body.toString("base64"),
+    isBase64Encoded: true,
+    requestContext: {
+      requestId: randomUUID(),
+      http: { method: req.method ?? "GET", path: q < 0 ? url : url.slice(0, q), sourceIp },
+    },
+  };
+}
+
+export function writeResult(res: ServerResponse, result: HttpResult): void {
+  res.writeHead(result.statusCode, { ...result.headers, "content-length": Buffer.byteLength(result.body) });
+  res.end(result.body);
+}
+
+export function serve(route: (event: HttpEvent) => Promise<HttpResult>) {
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      const event = await readEvent(req);
+      if (event === "too-large") {
+        writeResult(res, jsonResult(413, { error: "request_too_large", error_description: `the request body exceeds ${MAX_BODY_BYTES} bytes` }));
+        return;
+      }
+      writeResult(res, await route(event));
+    } catch {
+      if (!res.headersSent) writeResult(res, jsonResult(503, { error: "temporarily_unavailable", error_description: "the request could not be served" }));
+      else res.destroy();
+    }
+  };
+}

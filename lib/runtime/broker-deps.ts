@@ -1,0 +1,45 @@
+// Assembles the core's dependencies from a resolved config and the adapters of one environment (Lambda,
+// dev server, tests). Everything parsed here is parsed once per process.
+import type { ResolvedConfig } from "../config/resolve.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
+import type { BrokerDeps } from "../core/deps.ts";
+import type { Provider } from "../core/grant.ts";
+import { createWorkloadMatcher } from "../core/identity/workloads.ts";
+import { createAccessTokenVerifier } from "../core/jwt/access-token.ts";
+import { type Logger, silentLogger } from "../core/logger.ts";
+import { createAuthorizer } from "../core/policy/authorizer.ts";
+import { createJwtProvider } from "../core/providers/jwt-provider.ts";
+import type { CredentialProvider } from "../core/providers/provider.ts";
+import type { Signer } from "../core/signer.ts";
+import type { GrantStore } from "../core/store.ts";
+import { createJoseVerifier, type JoseVerifierOptions } from "../identity/jose-verifier.ts";
+
+export interface BrokerAdapters {
+  store: GrantStore;
+  signer: Signer;
+  clock?: Clock;
+  log?: Logger;
+  /** Extra providers (aws-sts), keyed by provider name. */
+  providers?: Partial<Record<Provider, CredentialProvider>>;
+  verifier?: Partial<Pick<JoseVerifierOptions, "jwksCacheMaxAgeMs" | "jwksCooldownMs" | "fetchTimeoutMs">>;
+}
+
+export async function buildBrokerDeps(resolved: ResolvedConfig, adapters: BrokerAdapters): Promise<BrokerDeps> {
+  const { config } = resolved;
+  const clock = adapters.clock ?? systemClock;
+  return {
+    config,
+    configVersion: resolved.version,
+    tasks: new Map(config.tasks.map((t) => [t.name, t])),
+    policies: resolved.policies,
+    verifier: createJoseVerifier({ issuers: config.issuers, audience: config.audience, clock, ...adapters.verifier }),
+    workloads: createWorkloadMatcher(config.workloads),
+    authorizer: createAuthorizer(resolved.policies),
+    store: adapters.store,
+    providers: { jwt: createJwtProvider(adapters.signer, config.issuerUrl), ...adapters.providers },
+    signer: adapters.signer,
+    accessTokens: await createAccessTokenVerifier(adapters.signer, config.issuerUrl),
+    clock,
+    log: adapters.log ?? silentLogger,
+  };
+}
