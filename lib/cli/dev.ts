@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { jsonLogger, type Logger } from "../core/logger.ts";
 import type { AuditEvent } from "../core/audit.ts";
 import { startDev } from "../local/dev-server.ts";
+import { awsProviders } from "../runtime/aws-providers.ts";
 import { CliError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 
@@ -47,7 +48,7 @@ export async function devCommand(args: string[], io: CliIo, extra: { providers?:
     inMemory: values["in-memory"],
     sweepIntervalSeconds: interval,
     log: devLogger(io),
-    ...(extra.providers ? { providers: extra.providers } : {}),
+    providers: extra.providers ?? ((resolved) => awsProviders(resolved)),
   });
   io.out(
     [
