@@ -140,6 +140,9 @@ function translate(err: unknown, issuerName: string): BrokerError {
   ) {
     return new SubjectTokenInvalid(`${(err as Error).name}`);
   }
+  // jose reports a key-set HTTP failure (non-200, bad JSON) as a bare JOSEError: we could not check, so 503.
+  if (err instanceof joseErrors.JOSEError && err.code === "ERR_JOSE_GENERIC")
+    return new DependencyUnavailable("issuer keys", `${issuerName}: ${err.message}`);
   if (err instanceof joseErrors.JOSEError) return new SubjectTokenInvalid(err.name);
   // Anything else (network errors fetching keys, a TypeError from fetch) means we could not check: 503.
   return new DependencyUnavailable("issuer keys", `${issuerName}: ${(err as Error)?.message ?? String(err)}`);
