@@ -1,0 +1,39 @@
+// No raw subject token, issued token or key material in any log line or DynamoDB item.
+import { ScanCommand } from "@aws-sdk/client-dynamodb";
+import { afterAll, describe, expect, it } from "vitest";
+import { closeSharedDynamo, createTestBroker, NOW, sharedDynamo } from "../support/broker.ts";
+
+afterAll(closeSharedDynamo);
+
+describe("secrets stay out of logs and the table", () => {
+  it("stores and logs only hashes and ids", async () => {
+    const broker = await createTestBroker();
+    const subjects: string[] = [];
+    const issued: string[] = [];
+    for (const claims of [{ repository: "acme/web" }, { repository: "acme/other" }, { sub: "repo:nobody:x" }]) {
+      const subject = await broker.issuer.mint(claims, { nowMs: NOW });
+      subjects.push(subject);
+      const res = await broker.exchange(subject, { purpose: "test" });
+      if (res.body["access_token"]) issued.push(res.body["access_token"] as string);
+    }
+    await broker.call("introspect", { token: issued[0]! });
+    await broker.call("revoke", { token: issued[0]!, subject_token: subjects[0]! });
+    await broker.exchange("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.");
+    expect(issued).toHaveLength(1);
+
+    const { client } = await sharedDynamo();
+    const items = JSON.stringify((await client.send(new ScanCommand({ TableName: broker.store["table"] as string }))).Items);
+    const logs = broker.logs.join("\n");
+    const signerKey = JSON.stringify(await broker.deps.signer.publicJwk());
+    for (const secret of [...subjects, ...issued]) {
+      // A JWT's signature part alone is enough to find a leak of the whole token or a fragment of it.
+      const signature = secret.split(".")[2]!;
+      expect(items).not.toContain(signature);
+      expect(logs).not.toContain(signature);
+    }
+    expect(items).toContain("subjectTokenSha256");
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs).not.toMatch(/"d":"/);
+    expect(signerKey).not.toMatch(/"d":/);
+  });
+});
