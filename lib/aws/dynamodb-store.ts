@@ -5,6 +5,7 @@
 //             gsi2 (due, sparse, sharded)   duePk=DUE#<n>         dueSk=<dueAt ms, 13 digits>#<id>
 //             gsi3 (live by workload, sparse) livePk=LIVE#<workload> liveSk=<id>
 //   audit     pk=AUDIT#<yyyy-mm-dd>    sk=<time>#<eventId>   gsi1pk=WA#<workload> gsi1sk=<time>#<eventId>
+//             gsi3 (by task; a second key space on the sparse index) livePk=TA#<task> liveSk=<time>#<eventId>
 //   signals   pk=SIGNALS#<workload>    sk=SIGNALS            signals = map
 // Finished grants and audit events carry `ttl` (epoch seconds) for retention.
 import {
@@ -283,24 +284,52 @@ export class DynamoGrantStore implements GrantStore {
       type: "audit",
       ...event,
       ...(event.workload ? { gsi1pk: `WA#${event.workload}`, gsi1sk: `${event.time}#${event.eventId}` } : {}),
+      // `credbroker audit --task` reads this key instead of filtering every event of the period.
+      ...(event.task ? { livePk: `TA#${event.task}`, liveSk: `${event.time}#${event.eventId}` } : {}),
       ttl: Math.floor(Date.parse(event.time) / 1000) + this.auditTtlS,
     };
     await this.client.send(new PutItemCommand({ TableName: this.table, Item: marshall(item) }));
   }
 
-  async listAudit(options: { sinceMs: number; untilMs: number; workload?: string; cursor?: string; limit?: number }): Promise<Page<AuditEvent>> {
+  async listAudit(options: {
+    sinceMs: number;
+    untilMs: number;
+    workload?: string;
+    task?: string;
+    cursor?: string;
+    limit?: number;
+  }): Promise<Page<AuditEvent>> {
     const since = new Date(options.sinceMs).toISOString();
     const until = `${new Date(options.untilMs).toISOString()}~`;
     const toEvent = (i: Record<string, unknown>): AuditEvent => {
-      const { pk, sk, type, gsi1pk, gsi1sk, ttl, ...event } = i;
+      const { pk, sk, type, gsi1pk, gsi1sk, livePk, liveSk, ttl, ...event } = i;
       return event as unknown as AuditEvent;
     };
     if (options.workload) {
+      // Both given: the workload's key, narrowed to the task on the server.
       const page = await this.query(
         {
           IndexName: INDEX.byWorkload,
           KeyConditionExpression: "gsi1pk = :pk AND gsi1sk BETWEEN :since AND :until",
-          ExpressionAttributeValues: marshall({ ":pk": `WA#${options.workload}`, ":since": since, ":until": until }),
+          ...(options.task ? { FilterExpression: "#task = :task", ExpressionAttributeNames: { "#task": "task" } } : {}),
+          ExpressionAttributeValues: marshall({
+            ":pk": `WA#${options.workload}`,
+            ":since": since,
+            ":until": until,
+            ...(options.task ? { ":task": options.task } : {}),
+          }),
+        },
+        options.cursor,
+        options.limit,
+      );
+      return { ...page, items: page.items.map(toEvent) };
+    }
+    if (options.task) {
+      const page = await this.query(
+        {
+          IndexName: INDEX.live,
+          KeyConditionExpression: "livePk = :pk AND liveSk BETWEEN :since AND :until",
+          ExpressionAttributeValues: marshall({ ":pk": `TA#${options.task}`, ":since": since, ":until": until }),
         },
         options.cursor,
         options.limit,

@@ -55,6 +55,8 @@ export interface GrantStore {
     sinceMs: number;
     untilMs: number;
     workload?: string;
+    /** Events of one task (by key, not by filtering the period); with `workload`, both must match. */
+    task?: string;
     cursor?: string;
     limit?: number;
   }): Promise<Page<AuditEvent>>;

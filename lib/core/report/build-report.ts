@@ -1,0 +1,55 @@
+// Assembles the governance report from its inputs; pure, so tests give it a seeded period and a fixed time.
+import type { BrokerConfig } from "../../config/schema.ts";
+import type { AuditEvent } from "../audit.ts";
+import type { CompiledPolicies } from "../policy/policy-set.ts";
+import { activitySection } from "./activity.ts";
+import { broadTasks } from "./broad-tasks.ts";
+import { denialSection } from "./denials.ts";
+import { exceptionSection } from "./exceptions.ts";
+import {
+  DEFAULT_REPORT_OPTIONS,
+  type GovernanceReport,
+  REPORT_VERSION,
+  type ReportOptions,
+} from "./report-types.ts";
+import { verdicts } from "./verdicts.ts";
+import { workloadSection } from "./workloads.ts";
+
+export interface ReportInputs {
+  config: BrokerConfig;
+  policies: CompiledPolicies;
+  configVersion: string;
+  /** Audit events with time in [sinceMs, untilMs]. */
+  events: readonly AuditEvent[];
+  /** Each configured workload's newest grant (issuedAt), or undefined when it has none. */
+  lastGrantAt: ReadonlyMap<string, string | undefined>;
+  sinceMs: number;
+  untilMs: number;
+  nowMs: number;
+  options?: Partial<ReportOptions>;
+}
+
+export function buildReport(input: ReportInputs): GovernanceReport {
+  const options = { ...DEFAULT_REPORT_OPTIONS, ...input.options };
+  const workloads = workloadSection(input.config.workloads, input.lastGrantAt, input.nowMs, options.idleDays);
+  const exceptions = exceptionSection(input.policies, input.events, input.nowMs, options.expiringWithinDays);
+  const broad = broadTasks(input.config.tasks);
+  const denials = denialSection(input.events);
+  const activity = activitySection(input.events);
+  return {
+    reportVersion: REPORT_VERSION,
+    generatedAt: new Date(input.nowMs).toISOString(),
+    configVersion: input.configVersion,
+    period: {
+      since: new Date(input.sinceMs).toISOString(),
+      until: new Date(input.untilMs).toISOString(),
+      days: Math.round(((input.untilMs - input.sinceMs) / 86_400_000) * 10) / 10,
+    },
+    workloads,
+    exceptions,
+    broadTasks: broad,
+    denials,
+    activity,
+    verdicts: verdicts({ workloads, exceptions, broadTasks: broad, denials, activity, options }),
+  };
+}

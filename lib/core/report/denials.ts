@@ -1,0 +1,43 @@
+// Who is trying what they may not do: the period's deny events grouped by workload, then by reason.
+import type { AuditEvent } from "../audit.ts";
+import type { DenialsSection } from "./report-types.ts";
+
+export function denialReason(e: AuditEvent): string {
+  if (e.reasons && e.reasons.length > 0) return e.reasons.join("; ");
+  return e.errorCode ?? "denied";
+}
+
+export function denialSection(events: readonly AuditEvent[]): DenialsSection {
+  const groups = new Map<
+    string,
+    { count: number; tasks: Set<string>; lastAt: string; reasons: Map<string, number> }
+  >();
+  let total = 0;
+  for (const e of events) {
+    if (e.outcome !== "deny") continue;
+    total++;
+    const who = e.workload ?? `unregistered:${e.subject ?? "unknown"}`;
+    let g = groups.get(who);
+    if (!g) {
+      g = { count: 0, tasks: new Set(), lastAt: e.time, reasons: new Map() };
+      groups.set(who, g);
+    }
+    g.count++;
+    if (e.task) g.tasks.add(e.task);
+    if (e.time > g.lastAt) g.lastAt = e.time;
+    const reason = denialReason(e);
+    g.reasons.set(reason, (g.reasons.get(reason) ?? 0) + 1);
+  }
+  const byWorkload = [...groups.entries()]
+    .map(([workload, g]) => ({
+      workload,
+      count: g.count,
+      tasks: [...g.tasks].sort(),
+      lastAt: g.lastAt,
+      reasons: [...g.reasons.entries()]
+        .map(([reason, count]) => ({ reason, count }))
+        .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
+    }))
+    .sort((a, b) => b.count - a.count || a.workload.localeCompare(b.workload));
+  return { total, byWorkload };
+}

@@ -1,0 +1,33 @@
+// Reads what the report needs from the grant store by key, never by scan: the audit events of the period
+// (one query per UTC day partition) and each configured workload's newest grant (one item per workload).
+import type { WorkloadConfig } from "../../config/schema.ts";
+import type { AuditEvent } from "../audit.ts";
+import type { GrantStore } from "../store.ts";
+
+export async function auditEventsBetween(
+  store: GrantStore,
+  sinceMs: number,
+  untilMs: number,
+): Promise<AuditEvent[]> {
+  const events: AuditEvent[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listAudit({ sinceMs, untilMs, ...(cursor ? { cursor } : {}) });
+    events.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  return events;
+}
+
+export async function lastGrantPerWorkload(
+  store: GrantStore,
+  workloads: readonly WorkloadConfig[],
+): Promise<Map<string, string | undefined>> {
+  const entries = await Promise.all(
+    workloads.map(
+      async (w) =>
+        [w.name, (await store.listGrantsByWorkload(w.name, { limit: 1 })).items[0]?.issuedAt] as const,
+    ),
+  );
+  return new Map(entries);
+}

@@ -1,0 +1,148 @@
+// The JSON document of `credbroker report --json` (documented in docs/governance.md). Every section is
+// computed from the config, the compiled policies, the audit events of the period and each workload's
+// newest grant; nothing here reads the clock or the store.
+
+export const REPORT_VERSION = 1;
+
+export interface ReportOptions {
+  /** A workload with no grant for this many days is a candidate for removal. */
+  idleDays: number;
+  /** An open exception whose @expires falls within this many days is "expiring". */
+  expiringWithinDays: number;
+  /** The share of grants a workload should release itself before they expire (0..1). */
+  releaseShareTarget: number;
+}
+
+export const DEFAULT_REPORT_OPTIONS: ReportOptions = {
+  idleDays: 30,
+  expiringWithinDays: 14,
+  releaseShareTarget: 0.5,
+};
+
+export interface WorkloadRef {
+  name: string;
+  issuer: string;
+  subject: string;
+  owner: string | null;
+  disabled: boolean;
+}
+
+export interface IdleWorkload extends WorkloadRef {
+  /** The newest grant's issuedAt, or null when the table holds none (never used, or past retention). */
+  lastGrantAt: string | null;
+}
+
+export interface WorkloadSection {
+  total: number;
+  idleDays: number;
+  orphaned: WorkloadRef[];
+  disabled: WorkloadRef[];
+  idle: IdleWorkload[];
+}
+
+export type ExceptionStatus = "open" | "expiring" | "expired";
+
+export interface ExceptionItem {
+  id: string;
+  ticket: string;
+  expiresAt: string;
+  file: string;
+  line: number;
+  status: ExceptionStatus;
+  /** Whole days until @expires (negative once past). */
+  daysLeft: number;
+  grants: {
+    /** Grants issued in the period whose deciding policies include this exception. */
+    count: number;
+    /** Of those, grants that this exception alone allowed (the sweep revokes them once it expires). */
+    onlyThisException: number;
+    workloads: string[];
+    grantIds: string[];
+  };
+}
+
+export interface ExceptionSection {
+  total: number;
+  expiringWithinDays: number;
+  /** Not yet expired (includes the expiring ones). */
+  open: number;
+  expiring: number;
+  expired: number;
+  items: ExceptionItem[];
+}
+
+export interface BroadFinding {
+  /** "Statement[0]" (with its Sid when it has one), "managedPolicyArns[1]", "scopes" or "sessionPolicy". */
+  where: string;
+  /** What makes it broad, e.g. "action iam:*", "resource *", "NotAction". */
+  reason: string;
+}
+
+export interface BroadTask {
+  task: string;
+  provider: string;
+  sensitivity: string;
+  findings: BroadFinding[];
+}
+
+export interface DenialsSection {
+  total: number;
+  byWorkload: {
+    /** The workload name, or "unregistered:<subject>" when no workload matched. */
+    workload: string;
+    count: number;
+    tasks: string[];
+    lastAt: string;
+    reasons: { reason: string; count: number }[];
+  }[];
+}
+
+export interface TaskActivity {
+  task: string;
+  issued: number;
+  expired: number;
+  revoked: number;
+  released: number;
+  failed: number;
+  medianDurationSeconds: number | null;
+  maxDurationSeconds: number | null;
+  /** released / issued over the period, or null when nothing was issued. */
+  releasedShare: number | null;
+}
+
+export interface ActivitySection {
+  issued: number;
+  expired: number;
+  /** Every revocation, releases included (a released grant ends in status revoked, reason "released"). */
+  revoked: { total: number; byReason: { reason: string; count: number }[] };
+  released: number;
+  failed: number;
+  releasedShare: number | null;
+  byTask: TaskActivity[];
+}
+
+export interface Verdict {
+  criterion: string;
+  title: string;
+  met: boolean;
+  actual: number;
+  target: number;
+  /** "max": met when actual <= target; "min": met when actual >= target. */
+  bound: "max" | "min";
+  /** How far from the target (0 when met). */
+  gap: number;
+  summary: string;
+}
+
+export interface GovernanceReport {
+  reportVersion: typeof REPORT_VERSION;
+  generatedAt: string;
+  configVersion: string;
+  period: { since: string; until: string; days: number };
+  workloads: WorkloadSection;
+  exceptions: ExceptionSection;
+  broadTasks: BroadTask[];
+  denials: DenialsSection;
+  activity: ActivitySection;
+  verdicts: Verdict[];
+}
