@@ -38,6 +38,12 @@ export interface JoseVerifierOptions {
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 export const MAX_SUBJECT_TOKEN_LENGTH = 16 * 1024;
+/**
+ * Characters a subject never needs and an attacker uses to forge log lines, rewrite terminals or disguise
+ * text: C0/C1 controls, DEL, bidi overrides and isolates, zero-width and BOM characters.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const UNSAFE_SUBJECT = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
 
 export function createJoseVerifier(options: JoseVerifierOptions): SubjectTokenVerifier {
   const byIssuer = new Map(options.issuers.map((i) => [i.issuer, i]));
@@ -107,6 +113,7 @@ export function createJoseVerifier(options: JoseVerifierOptions): SubjectTokenVe
         });
         if (typeof payload.sub !== "string" || payload.sub.length === 0 || payload.sub.length > 1024)
           throw new SubjectTokenInvalid("sub is not a non-empty string");
+        if (UNSAFE_SUBJECT.test(payload.sub)) throw new SubjectTokenInvalid("sub contains control or invisible characters");
         return { issuer, subject: payload.sub, claims: payload as Record<string, unknown> };
       } catch (err) {
         throw translate(err, issuer.name);
@@ -122,6 +129,8 @@ function translate(err: unknown, issuerName: string): BrokerError {
   }
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     if (err.reason === "missing") return new SubjectTokenInvalid(`missing ${err.claim}`);
+    // A claim of the wrong type (iat: "now") is a malformed token, not a timing problem.
+    if (err.reason === "invalid") return new SubjectTokenInvalid(`${err.claim} has the wrong type`);
     if (err.claim === "aud") return new WrongAudience();
     if (err.claim === "nbf" || err.claim === "iat") return new SubjectTokenExpired(err.message);
     if (err.claim === "iss") return new UntrustedIssuer();
