@@ -4,9 +4,12 @@ import { auditCommand } from "../lib/cli/audit.ts";
 import { devCommand } from "../lib/cli/dev.ts";
 import { configPathFrom, storeFromEnv } from "../lib/cli/env.ts";
 import { CliError } from "../lib/cli/errors.ts";
+import { credentialProcessCommand } from "../lib/cli/credential-process.ts";
+import { exchangeCommand } from "../lib/cli/exchange.ts";
 import { grantsCommand } from "../lib/cli/grants.ts";
 import { processIo } from "../lib/cli/io.ts";
 import { policyCommand } from "../lib/cli/policy.ts";
+import { reportCommand } from "../lib/cli/report.ts";
 import { sweepCommand } from "../lib/cli/sweep.ts";
 import { ConfigError } from "../lib/config/resolve.ts";
 
@@ -19,7 +22,11 @@ const USAGE = `usage: credbroker <command>
   grants revoke ID --reason TEXT
   sweep [--json]
   policy validate [--config FILE]
-  audit [--since ISO] [--until ISO] [--workload W] [--task T] [--outcome O] [--json] [--limit N]
+  policy test CASES_FILE... [--config FILE] [--json]
+  report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown]
+  exchange --url URL --task TASK (--token-file F | --token-env VAR | --github) [--duration N] [--purpose TEXT] [--format json|env]
+  credential-process --url URL --task TASK (--token-file F | --token-env VAR | --github) [--audience A]
+  audit [--since ISO] [--until ISO] [--workload W] [--task T] [--outcome allow|deny|revoke|expire|...] [--json] [--limit N] [--follow]
   schema                      print the config's JSON Schema
 
 Admin commands use --table or CREDBROKER_TABLE and the AWS SDK's environment.
@@ -42,8 +49,15 @@ async function main(argv: string[]): Promise<void> {
       return auditCommand(args, io, async () => storeFromEnv(tableFlag(args), io.env));
     case "sweep":
       return sweepCommand(args, io, async () => ({ store: storeFromEnv(tableFlag(args), io.env), providers: {} }));
+    case "exchange":
+      return exchangeCommand(args, io);
+    case "credential-process":
+      return credentialProcessCommand(args, io);
     case "policy":
       return policyCommand(args, io);
+    case "report":
+      await reportCommand(args, io, async () => storeFromEnv(tableFlag(args), io.env));
+      return;
     case "schema":
       io.out(`${JSON.stringify(jsonSchemaDocument(), null, 2)}\n`);
       return;

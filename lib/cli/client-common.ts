@@ -1,0 +1,154 @@
+// What `credbroker exchange` and `credbroker credential-process` share: the flags that pick the identity
+// token's source, and one-line explanations of client failures (never quoting a token or a secret).
+import { BrokerClient, type ExchangeResponse } from "../client/broker-client.ts";
+import {
+  BrokerRequestError,
+  BrokerResponseInvalid,
+  BrokerUnreachable,
+  TokenSourceError,
+} from "../client/errors.ts";
+import {
+  fromGitHubActions,
+  fromTokenEnv,
+  fromTokenFile,
+  type TokenProvider,
+  unverifiedExpiry,
+} from "../client/token-sources.ts";
+import { CliError } from "./errors.ts";
+
+/** The audience a GitHub Actions token is requested for when --audience is absent: the contract's default. */
+export const DEFAULT_AUDIENCE = "credbroker";
+
+export const CLIENT_OPTIONS = {
+  url: { type: "string" },
+  task: { type: "string" },
+  "token-file": { type: "string" },
+  "token-env": { type: "string" },
+  github: { type: "boolean", default: false },
+  audience: { type: "string" },
+  duration: { type: "string" },
+  purpose: { type: "string" },
+  timeout: { type: "string" },
+} as const;
+
+export interface ClientFlags {
+  url?: string | undefined;
+  task?: string | undefined;
+  "token-file"?: string | undefined;
+  "token-env"?: string | undefined;
+  github?: boolean | undefined;
+  audience?: string | undefined;
+  duration?: string | undefined;
+  purpose?: string | undefined;
+  timeout?: string | undefined;
+}
+
+export interface ClientSetup {
+  client: BrokerClient;
+  task: string;
+  token: TokenProvider;
+  durationSeconds?: number;
+  purpose?: string;
+  /** Set by credential-process: the broker then refuses a jwt task before issuing anything. */
+  requestedTokenType?: string;
+}
+
+export function clientSetup(values: ClientFlags, env: NodeJS.ProcessEnv, usage: string): ClientSetup {
+  const url = values.url ?? env["CREDBROKER_URL"];
+  if (!url || !values.task) throw new CliError(`--url and --task are required\n${usage}`, 2);
+  const sources = [
+    values["token-file"] !== undefined,
+    values["token-env"] !== undefined,
+    values.github === true,
+  ].filter(Boolean);
+  if (sources.length !== 1)
+    throw new CliError(`give exactly one of --token-file, --token-env, --github\n${usage}`, 2);
+  let token: TokenProvider;
+  if (values["token-file"] !== undefined) token = fromTokenFile(values["token-file"]);
+  else if (values["token-env"] !== undefined) token = fromTokenEnv(values["token-env"], env);
+  else
+    token = fromGitHubActions({
+      audience: values.audience ?? env["CREDBROKER_AUDIENCE"] ?? DEFAULT_AUDIENCE,
+      env,
+    });
+
+  const setup: ClientSetup = { client: newClient(url, values.timeout), task: values.task, token };
+  if (values.duration !== undefined) {
+    const d = Number(values.duration);
+    if (!Number.isInteger(d) || d <= 0) throw new CliError("--duration must be a whole number of seconds", 2);
+    setup.durationSeconds = d;
+  }
+  if (values.purpose !== undefined) setup.purpose = values.purpose;
+  return setup;
+}
+
+function newClient(url: string, timeout: string | undefined): BrokerClient {
+  const timeoutMs = timeout === undefined ? undefined : Number(timeout) * 1000;
+  if (timeoutMs !== undefined && !(timeoutMs > 0))
+    throw new CliError("--timeout must be a number of seconds", 2);
+  try {
+    return new BrokerClient({ url, ...(timeoutMs ? { timeoutMs } : {}) });
+  } catch (err) {
+    throw new CliError((err as Error).message, 2);
+  }
+}
+
+/** Gets the identity token and exchanges it; every failure becomes one clear CliError line. */
+export async function exchangeWith(
+  setup: ClientSetup,
+  now: () => number = Date.now,
+): Promise<ExchangeResponse> {
+  let subjectToken: string | undefined;
+  try {
+    subjectToken = await setup.token();
+    return await setup.client.exchange({
+      subjectToken,
+      task: setup.task,
+      ...(setup.durationSeconds !== undefined ? { durationSeconds: setup.durationSeconds } : {}),
+      ...(setup.purpose !== undefined ? { purpose: setup.purpose } : {}),
+      ...(setup.requestedTokenType !== undefined ? { requestedTokenType: setup.requestedTokenType } : {}),
+    });
+  } catch (err) {
+    throw explain(err, setup, subjectToken, now());
+  }
+}
+
+function explain(err: unknown, setup: ClientSetup, subjectToken: string | undefined, nowMs: number): Error {
+  if (err instanceof TokenSourceError) return new CliError(err.message);
+  if (err instanceof BrokerUnreachable) return new CliError(`broker unreachable: ${err.url} (${err.reason})`);
+  if (err instanceof BrokerResponseInvalid) return new CliError(err.message);
+  if (err instanceof BrokerRequestError) {
+    const decision = err.decisionId
+      ? ` (decision ${err.decisionId}; quote it to the broker's operators)`
+      : "";
+    if (err.denied)
+      return new CliError(
+        `denied: the broker refused task ${setup.task}: ${err.errorDescription ?? err.error}${decision}`,
+      );
+    if (
+      setup.requestedTokenType &&
+      err.error === "invalid_request" &&
+      /requested_token_type/.test(err.errorDescription ?? "")
+    )
+      return new CliError(
+        `task ${setup.task} does not issue AWS credentials (not an aws-sts task); use \`credbroker exchange\` for it`,
+      );
+    const exp = subjectToken ? unverifiedExpiry(subjectToken) : undefined;
+    if (err.error === "invalid_request" && exp !== undefined && exp * 1000 <= nowMs)
+      return new CliError(
+        `the identity token expired at ${new Date(exp * 1000).toISOString()}; get a fresh token and retry`,
+      );
+    if (err.error === "invalid_request" && /expired/.test(err.errorDescription ?? ""))
+      return new CliError(
+        `the identity token is expired or not yet valid (${err.errorDescription}); get a fresh token and retry`,
+      );
+    if (err.retryable)
+      return new CliError(
+        `the broker is temporarily unavailable: ${err.errorDescription ?? err.error}; nothing was issued, retry`,
+      );
+    return new CliError(
+      `the broker refused the request: ${err.error}${err.errorDescription ? `: ${err.errorDescription}` : ""}${decision}`,
+    );
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}

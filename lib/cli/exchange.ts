@@ -1,0 +1,49 @@
+// `credbroker exchange`: one token exchange, printed as the broker's JSON or as shell `export` lines.
+import { parseArgs } from "node:util";
+import type { ExchangeResponse } from "../client/broker-client.ts";
+import { CLIENT_OPTIONS, clientSetup, exchangeWith } from "./client-common.ts";
+import { CliError } from "./errors.ts";
+import type { CliIo } from "./io.ts";
+
+export const EXCHANGE_USAGE =
+  "usage: credbroker exchange --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--format json|env]";
+
+export async function exchangeCommand(args: string[], io: CliIo): Promise<void> {
+  let values: ReturnType<typeof parse>["values"];
+  try {
+    values = parse(args).values;
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\n${EXCHANGE_USAGE}`, 2);
+  }
+  const format = values.format;
+  if (format !== "json" && format !== "env") throw new CliError("--format must be json or env", 2);
+  const response = await exchangeWith(clientSetup(values, io.env, EXCHANGE_USAGE));
+  io.out(format === "env" ? envLines(response) : `${JSON.stringify(response, null, 2)}\n`);
+}
+
+const parse = (args: string[]) =>
+  parseArgs({
+    args,
+    options: { ...CLIENT_OPTIONS, format: { type: "string", default: "json" } },
+    strict: true,
+  });
+
+/** POSIX single quoting: safe for `eval "$(credbroker exchange … --format env)"` whatever the value holds. */
+const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
+
+export function envLines(response: ExchangeResponse): string {
+  const vars: [string, string][] = response.credentials
+    ? [
+        ["AWS_ACCESS_KEY_ID", response.credentials.AccessKeyId],
+        ["AWS_SECRET_ACCESS_KEY", response.credentials.SecretAccessKey],
+        ["AWS_SESSION_TOKEN", response.credentials.SessionToken],
+        // The SDK's environment provider reads this and refuses the credentials once they expire.
+        ["AWS_CREDENTIAL_EXPIRATION", response.credentials.Expiration],
+      ]
+    : [
+        ["CREDBROKER_TOKEN", response.access_token],
+        ["CREDBROKER_TOKEN_EXPIRES_AT", response.expires_at],
+      ];
+  vars.push(["CREDBROKER_GRANT_ID", response.grant_id]);
+  return vars.map(([name, value]) => `export ${name}=${quote(value)}\n`).join("");
+}

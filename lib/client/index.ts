@@ -1,0 +1,33 @@
+// The public client API of credbroker: what workloads import. Re-exports only.
+export {
+  AWS_CREDENTIALS_TOKEN_TYPE,
+  type AwsSessionCredentials,
+  BrokerClient,
+  type BrokerClientOptions,
+  type ExchangeRequest,
+  type ExchangeResponse,
+  type IntrospectionResponse,
+  JWT_TOKEN_TYPE,
+} from "./broker-client.ts";
+export {
+  type BrokerAwsCredentials,
+  type BrokerCredentialProvider,
+  type CredentialBrokerOptions,
+  DEFAULT_REFRESH_BEFORE_EXPIRY_SECONDS,
+  fromCredentialBroker,
+} from "./credential-provider.ts";
+export {
+  BrokerClientError,
+  BrokerRequestError,
+  BrokerResponseInvalid,
+  BrokerUnreachable,
+  type ClientErrorCode,
+  TokenSourceError,
+} from "./errors.ts";
+export {
+  fromGitHubActions,
+  fromTokenEnv,
+  fromTokenFile,
+  type GitHubActionsTokenOptions,
+  type TokenProvider,
+} from "./token-sources.ts";
