@@ -18,7 +18,7 @@ export async function introspectToken(deps: BrokerDeps, params: Params): Promise
   } catch (err) {
     throw new DependencyUnavailable("grant store", (err as Error).name);
   }
-  if (!grant || grant.status !== "active" || Date.parse(grant.expiresAt) <= now) return { active: false };
+  if (grant?.status !== "active" || Date.parse(grant.expiresAt) <= now) return { active: false };
   return {
     active: true,
     sub: claims.sub,

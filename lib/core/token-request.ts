@@ -14,6 +14,7 @@ export interface TokenRequest {
   requestedTokenType?: string;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: purpose must be printable.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function required(params: Params, name: string): string {
