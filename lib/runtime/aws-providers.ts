@@ -1,13 +1,100 @@
-// The providers that reach AWS (aws-sts), built from SDK clients. Filled in by the aws-sts work (issue 3).
+// The providers that reach AWS (aws-sts), built from SDK clients once per process. Endpoints come from the
+// SDK's own environment (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_IAM), so `credbroker dev` and tests can
+// point them at the loopback fixture; a loopback endpoint without AWS credentials gets dummy ones.
+import { IAMClient } from "@aws-sdk/client-iam";
+import { STSClient } from "@aws-sdk/client-sts";
+import { IamRevocationWriter } from "../aws/iam-revocations.ts";
+import { createStsRoleAssumer } from "../aws/sts-role-assumer.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
+import type { AwsStsTaskConfig } from "../config/schema.ts";
 import type { Provider } from "../core/grant.ts";
+import { createAwsStsProvider } from "../core/providers/aws-sts/aws-sts-provider.ts";
 import type { CredentialProvider } from "../core/providers/provider.ts";
 
 export interface AwsProviderOptions {
-  /** Region for STS/IAM clients; the SDK's environment when absent. */
+  /** Region for STS clients of tasks without `region`; else AWS_REGION, AWS_DEFAULT_REGION, then us-east-1. */
   region?: string;
+  /** The environment to read; process.env by default. */
+  env?: NodeJS.ProcessEnv;
+  /** Prebuilt clients (tests); built from the environment when absent. */
+  stsClient?: (region: string) => STSClient;
+  iamClient?: IAMClient;
 }
 
-export function awsProviders(_resolved: ResolvedConfig, _options: AwsProviderOptions = {}): Partial<Record<Provider, CredentialProvider>> {
-  return {};
+// Without these an SDK call may wait forever on a dead connection; a Lambda must answer well within 29 s.
+const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 8_000 };
+
+const isLoopback = (url: string | undefined): boolean => {
+  if (!url) return false;
+  try {
+    return ["127.0.0.1", "localhost", "[::1]", "::1"].includes(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+};
+
+const hasAwsCredentials = (env: NodeJS.ProcessEnv): boolean =>
+  Boolean(
+    env["AWS_ACCESS_KEY_ID"] ||
+      env["AWS_PROFILE"] ||
+      env["AWS_WEB_IDENTITY_TOKEN_FILE"] ||
+      env["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] ||
+      env["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+  );
+
+/** Dummy credentials for a loopback endpoint when the caller has none (credbroker dev with the fixture). */
+function localCredentials(endpoint: string | undefined, env: NodeJS.ProcessEnv) {
+  return isLoopback(endpoint) && !hasAwsCredentials(env)
+    ? { credentials: { accessKeyId: "credbroker-local", secretAccessKey: "credbroker-local" } }
+    : {};
+}
+
+/** IAM is global: sign for the partition's home region of the roles in the config. */
+function iamRegion(tasks: AwsStsTaskConfig[]): string {
+  const partition = tasks[0]?.roleArn.split(":")[1];
+  if (partition === "aws-cn") return "cn-north-1";
+  if (partition === "aws-us-gov") return "us-gov-west-1";
+  return "us-east-1";
+}
+
+export function awsProviders(
+  resolved: ResolvedConfig,
+  options: AwsProviderOptions = {},
+): Partial<Record<Provider, CredentialProvider>> {
+  const tasks = resolved.config.tasks.filter((t): t is AwsStsTaskConfig => t.provider === "aws-sts");
+  if (tasks.length === 0) return {};
+  const env = options.env ?? process.env;
+  const defaultRegion = options.region ?? env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1";
+
+  const stsClients = new Map<string, STSClient>();
+  const stsFor = (region: string | undefined): STSClient => {
+    const r = region ?? defaultRegion;
+    let client = stsClients.get(r);
+    if (!client) {
+      client =
+        options.stsClient?.(r) ??
+        new STSClient({
+          region: r,
+          requestHandler: REQUEST_HANDLER,
+          ...localCredentials(env["AWS_ENDPOINT_URL_STS"] ?? env["AWS_ENDPOINT_URL"], env),
+        });
+      stsClients.set(r, client);
+    }
+    return client;
+  };
+  const iam =
+    options.iamClient ??
+    new IAMClient({
+      region: iamRegion(tasks),
+      requestHandler: REQUEST_HANDLER,
+      ...localCredentials(env["AWS_ENDPOINT_URL_IAM"] ?? env["AWS_ENDPOINT_URL"], env),
+    });
+
+  return {
+    "aws-sts": createAwsStsProvider({
+      assumer: createStsRoleAssumer(stsFor),
+      revocations: new IamRevocationWriter({ client: iam }),
+      tasks: new Map(tasks.map((t) => [t.name, t])),
+    }),
+  };
 }

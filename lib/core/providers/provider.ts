@@ -35,6 +35,8 @@ export interface CredentialProvider {
   issue(prepared: PreparedCredential, grant: Grant): Promise<IssuedCredential>;
   /** Makes an issued credential unusable, if the provider needs to do anything beyond the grant status. */
   revoke(grant: Grant, nowMs: number): Promise<RevocationMode | undefined>;
+  /** Forgets an ended grant whose credential has expired by itself (e.g. takes its id off a revocation list). */
+  prune?(grant: Grant, nowMs: number): Promise<void>;
 }
 
 export const ISSUED_TOKEN_TYPES = {
