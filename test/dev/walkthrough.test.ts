@@ -8,10 +8,12 @@ import { silentLogger } from "../../lib/core/logger.ts";
 import { type DevBroker, startDev } from "../../lib/local/dev-server.ts";
 
 let dev: DevBroker;
+let savedDataDir: string;
 const form = (o: Record<string, string>) => ({ method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(o) });
 
 beforeAll(async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "cb-dev-"));
+  savedDataDir = dataDir;
   // The demo config trusts http://127.0.0.1:8787/dev/issuer; this test runs on a random port with a copy
   // of the demo pointed at it.
   const { writeFile, readFile, cp } = await import("node:fs/promises");
@@ -53,6 +55,15 @@ describe("credbroker dev walk-through", () => {
 
     const inactive = await (await fetch(`${dev.url}/introspect`, form({ token: body["access_token"]! }))).json();
     expect(inactive).toEqual({ active: false });
+  });
+
+  it("keeps its signing key in the data dir, so a restart serves the same JWKS", async () => {
+    const before = await (await fetch(`${dev.url}/.well-known/jwks.json`)).json();
+    const port = Number(new URL(dev.url).port);
+    const configPath = dev.configPath;
+    await dev.close();
+    dev = await startDev({ configPath, port, inMemory: true, dataDir: savedDataDir, sweepIntervalSeconds: 0, log: silentLogger });
+    expect(await (await fetch(`${dev.url}/.well-known/jwks.json`)).json()).toEqual(before);
   });
 
   it("answers unknown paths with a JSON 404 and never a stack trace", async () => {
