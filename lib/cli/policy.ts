@@ -5,10 +5,16 @@ import { ConfigError } from "../config/resolve.ts";
 import { CliError } from "./errors.ts";
 import { configPathFrom } from "./env.ts";
 import type { CliIo } from "./io.ts";
+import { policyTestCommand } from "./policy-test.ts";
 
 export async function policyCommand(args: string[], io: CliIo): Promise<void> {
   const [sub, ...rest] = args;
-  if (sub !== "validate") throw new CliError("usage: credbroker policy validate [--config FILE]");
+  if (sub === "test") {
+    await policyTestCommand(rest, io);
+    return;
+  }
+  if (sub !== "validate")
+    throw new CliError("usage: credbroker policy validate [--config FILE]\n       credbroker policy test CASES_FILE... [--config FILE] [--json]");
   const { values } = parseArgs({ args: rest, options: { config: { type: "string" } } });
   const path = configPathFrom(values.config, io.env);
   try {

@@ -1,0 +1,78 @@
+// `credbroker report`: the exit criteria of the access clean-up over a period (default the last 30 days),
+// as a table for people, JSON for machines (`--json`) or Markdown for a ticket (`--format markdown`).
+import { parseArgs } from "node:util";
+import { loadConfigFile } from "../config/load.ts";
+import { buildReport } from "../core/report/build-report.ts";
+import { auditEventsBetween, lastGrantPerWorkload } from "../core/report/gather.ts";
+import type { GovernanceReport } from "../core/report/report-types.ts";
+import type { GrantStore } from "../core/store.ts";
+import { configPathFrom } from "./env.ts";
+import { CliError } from "./errors.ts";
+import type { CliIo } from "./io.ts";
+import { renderMarkdown, renderText } from "./report-render.ts";
+
+const DAY_MS = 86_400_000;
+const FORMATS = ["table", "json", "markdown"] as const;
+
+export const REPORT_USAGE =
+  "usage: credbroker report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown]";
+
+export async function reportCommand(
+  args: string[],
+  io: CliIo,
+  store: () => Promise<GrantStore>,
+  now: () => number = Date.now,
+): Promise<GovernanceReport> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: "string" },
+      table: { type: "string" },
+      since: { type: "string" },
+      days: { type: "string" },
+      json: { type: "boolean", default: false },
+      format: { type: "string" },
+    },
+  });
+  const format = values.json ? "json" : (values.format ?? "table");
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw new CliError(`--format must be one of ${FORMATS.join(", ")}\n${REPORT_USAGE}`, 2);
+  if (values.json && values.format && values.format !== "json")
+    throw new CliError("give --json or --format, not both", 2);
+  if (values.since && values.days) throw new CliError("give --since or --days, not both", 2);
+
+  const nowMs = now();
+  let sinceMs = nowMs - 30 * DAY_MS;
+  if (values.days !== undefined) {
+    const days = Number(values.days);
+    if (!Number.isInteger(days) || days < 1 || days > 3650)
+      throw new CliError("--days must be a whole number of days, 1 to 3650", 2);
+    sinceMs = nowMs - days * DAY_MS;
+  }
+  if (values.since !== undefined) {
+    sinceMs = Date.parse(values.since);
+    if (Number.isNaN(sinceMs) || sinceMs > nowMs)
+      throw new CliError("--since takes a past ISO 8601 time, e.g. 2026-11-01T00:00:00Z", 2);
+  }
+
+  const resolved = await loadConfigFile(configPathFrom(values.config, io.env));
+  const s = await store();
+  const [events, lastGrantAt] = await Promise.all([
+    auditEventsBetween(s, sinceMs, nowMs),
+    lastGrantPerWorkload(s, resolved.config.workloads),
+  ]);
+  const report = buildReport({
+    config: resolved.config,
+    policies: resolved.policies,
+    configVersion: resolved.version,
+    events,
+    lastGrantAt,
+    sinceMs,
+    untilMs: nowMs,
+    nowMs,
+  });
+  if (format === "json") io.out(`${JSON.stringify(report, null, 2)}\n`);
+  else if (format === "markdown") io.out(renderMarkdown(report));
+  else io.out(renderText(report));
+  return report;
+}
