@@ -10,6 +10,7 @@ import { grantsCommand } from "../lib/cli/grants.ts";
 import { processIo } from "../lib/cli/io.ts";
 import { policyCommand } from "../lib/cli/policy.ts";
 import { reportCommand } from "../lib/cli/report.ts";
+import { signalsCommand } from "../lib/cli/signals.ts";
 import { sweepCommand } from "../lib/cli/sweep.ts";
 import { ConfigError } from "../lib/config/resolve.ts";
 
@@ -20,7 +21,9 @@ const USAGE = `usage: credbroker <command>
   grants list [--status S] [--workload W] [--json] [--limit N]
   grants show ID [--json]
   grants revoke ID --reason TEXT
-  sweep [--json]
+  sweep [--config FILE] [--budget SECONDS] [--json]
+  signals set WORKLOAD NAME=VALUE... [--config FILE] [--json]
+  signals clear WORKLOAD NAME... [--config FILE] [--json]
   policy validate [--config FILE]
   policy test CASES_FILE... [--config FILE] [--json]
   report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown]
@@ -48,7 +51,9 @@ async function main(argv: string[]): Promise<void> {
     case "audit":
       return auditCommand(args, io, async () => storeFromEnv(tableFlag(args), io.env));
     case "sweep":
-      return sweepCommand(args, io, async () => ({ store: storeFromEnv(tableFlag(args), io.env), providers: {} }));
+      return sweepCommand(args, io);
+    case "signals":
+      return signalsCommand(args, io);
     case "exchange":
       return exchangeCommand(args, io);
     case "credential-process":

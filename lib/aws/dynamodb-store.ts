@@ -10,6 +10,7 @@
 // Finished grants and audit events carry `ttl` (epoch seconds) for retention.
 import {
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -22,7 +23,15 @@ import {
 import { createHash } from "node:crypto";
 import type { AuditEvent } from "../core/audit.ts";
 import { canTransition, type Grant, type GrantStatus, isFinal } from "../core/grant.ts";
-import { type GrantStore, type Page, TransitionConflict, type TransitionPatch } from "../core/store.ts";
+import {
+  type GrantStore,
+  type Page,
+  type ReevaluationMark,
+  type SweepState,
+  TransitionConflict,
+  type TransitionPatch,
+} from "../core/store.ts";
+import { sweepStateItemSchema } from "./sweep-state-item.ts";
 import { marshall, unmarshall } from "./marshall.ts";
 
 export interface DynamoGrantStoreOptions {
@@ -65,6 +74,7 @@ const GRANT_FIELDS = [
   "durationSeconds",
   "configVersion",
   "subjectTokenSha256",
+  "claimTags",
   "roleArn",
   "accessKeyId",
   "revocation",
@@ -364,6 +374,92 @@ export class DynamoGrantStore implements GrantStore {
         return { items, cursor: Buffer.from(JSON.stringify({ day })).toString("base64url") };
     }
     return { items };
+  }
+
+  // Sweep state and re-evaluation marks (docs/lifecycle.md):
+  //   sweep state  pk=SWEEP#STATE  sk=STATE       revision (conditional writes), configVersion, digests, pass
+  //   re-evaluate  pk=REEVALUATE   sk=<workload>  markedAtMs — one small partition, read once per sweep
+  async oldestDue(shard: number, untilMs: number): Promise<number | undefined> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: INDEX.due,
+        KeyConditionExpression: "duePk = :pk AND dueSk <= :until",
+        ExpressionAttributeValues: marshall({ ":pk": `DUE#${shard}`, ":until": `${pad(untilMs)}#~` }),
+        ProjectionExpression: "dueSk",
+        Limit: 1,
+      }),
+    );
+    this.onRead(out.ScannedCount ?? 0);
+    const first = out.Items?.[0];
+    return first ? Number(String(unmarshall(first)["dueSk"]).slice(0, 13)) : undefined;
+  }
+
+  async getSweepState(): Promise<SweepState | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: marshall({ pk: "SWEEP#STATE", sk: "STATE" }), ConsistentRead: true }),
+    );
+    this.onRead(out.Item ? 1 : 0);
+    if (!out.Item) return undefined;
+    const { pk, sk, type, ...state } = unmarshall(out.Item);
+    return sweepStateItemSchema.parse(state);
+  }
+
+  async putSweepState(state: Omit<SweepState, "revision">, expectedRevision: number | undefined): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: marshall({ pk: "SWEEP#STATE", sk: "STATE", type: "sweep-state", ...state, revision: (expectedRevision ?? 0) + 1 }),
+          ConditionExpression: expectedRevision === undefined ? "attribute_not_exists(pk)" : "revision = :expected",
+          ...(expectedRevision === undefined ? {} : { ExpressionAttributeValues: marshall({ ":expected": expectedRevision }) }),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if ((err as Error).name === "ConditionalCheckFailedException") return false;
+      throw err;
+    }
+  }
+
+  async markReevaluation(workload: string, nowMs: number): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: marshall({ pk: "REEVALUATE", sk: workload, type: "reevaluate", workload, markedAtMs: nowMs }),
+      }),
+    );
+  }
+
+  async listReevaluations(): Promise<ReevaluationMark[]> {
+    const marks: ReevaluationMark[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.query(
+        { KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: marshall({ ":pk": "REEVALUATE" }), ConsistentRead: true },
+        cursor,
+      );
+      for (const i of page.items) marks.push({ workload: String(i["workload"]), markedAtMs: Number(i["markedAtMs"]) });
+      cursor = page.cursor;
+    } while (cursor);
+    return marks;
+  }
+
+  async clearReevaluation(workload: string, markedAtMs: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk: "REEVALUATE", sk: workload }),
+          ConditionExpression: "markedAtMs = :m",
+          ExpressionAttributeValues: marshall({ ":m": markedAtMs }),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if ((err as Error).name === "ConditionalCheckFailedException") return false;
+      throw err;
+    }
   }
 
   async getSignals(workload: string): Promise<Record<string, string>> {

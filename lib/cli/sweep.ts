@@ -1,25 +1,40 @@
-// `credbroker sweep`: one sweep by hand, with the config's providers, printing its summary.
+// `credbroker sweep`: one sweep by hand, with the config's providers (aws-sts revocations reach IAM),
+// printing its summary. `--budget SECONDS` bounds it; run it again to resume.
 import { parseArgs } from "node:util";
-import { systemClock } from "../core/clock.ts";
-import { jsonLogger } from "../core/logger.ts";
-import type { CredentialProvider } from "../core/providers/provider.ts";
-import type { GrantStore } from "../core/store.ts";
-import { sweepDue } from "../core/sweep.ts";
-import type { Grant } from "../core/grant.ts";
+import { jsonLogger, type Logger } from "../core/logger.ts";
+import { type SweepDeps, sweepDue } from "../core/sweep.ts";
+import { adminDecidingDeps } from "./admin-deps.ts";
+import { CliError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 
-export async function sweepCommand(
-  args: string[],
-  io: CliIo,
-  deps: () => Promise<{ store: GrantStore; providers: Partial<Record<Grant["provider"], CredentialProvider>> }>,
-): Promise<void> {
-  const { values } = parseArgs({ args, options: { json: { type: "boolean", default: false }, config: { type: "string" }, table: { type: "string" }, budget: { type: "string" } } });
-  const d = await deps();
-  const summary = await sweepDue({ ...d, clock: systemClock, log: jsonLogger(io.err) }, { budgetMs: values.budget ? Number(values.budget) * 1000 : 50_000 });
+export type SweepDepsFactory = (
+  flags: { config?: string | undefined; table?: string | undefined },
+  log: Logger,
+) => Promise<SweepDeps>;
+
+export async function sweepCommand(args: string[], io: CliIo, deps?: SweepDepsFactory): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      json: { type: "boolean", default: false },
+      config: { type: "string" },
+      table: { type: "string" },
+      budget: { type: "string" },
+    },
+  });
+  const budget = values.budget === undefined ? 50 : Number(values.budget);
+  if (!Number.isFinite(budget) || budget <= 0)
+    throw new CliError("--budget must be a positive number of seconds");
+  const log = jsonLogger(io.err);
+  const flags = { config: values.config, table: values.table };
+  const d = deps ? await deps(flags, log) : await adminDecidingDeps(flags, io.env, log);
+  const summary = await sweepDue(d, { budgetMs: budget * 1000 });
   if (values.json) io.out(`${JSON.stringify(summary)}\n`);
   else
     io.out(
       `sweep: scanned ${summary.scanned}, expired ${summary.expired}, revoked ${summary.revoked}, failed ${summary.failed}, ` +
-        `retried ${summary.retried}, pruned ${summary.pruned}, skipped ${summary.skipped}${summary.complete ? "" : " (budget ran out; run again to resume)"}\n`,
+        `retried ${summary.retried}, pruned ${summary.pruned}, re-evaluated ${summary.reevaluated}, skipped ${summary.skipped}, ` +
+        `errors ${summary.errors}${summary.complete ? "" : " (budget ran out; run again to resume)"}\n`,
     );
+  if (summary.errors > 0) process.exitCode = 1;
 }

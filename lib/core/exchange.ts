@@ -15,7 +15,8 @@ import {
 } from "./errors.ts";
 import type { Grant } from "./grant.ts";
 import { sha256Hex, newId } from "./ids.ts";
-import { claimsToTags, signalsToTags } from "./identity/claims.ts";
+import { decisionInput, recheckAt } from "./decision.ts";
+import { claimsToTags } from "./identity/claims.ts";
 import type { VerifiedSubject } from "./identity/verifier.ts";
 import type { Params } from "./params.ts";
 import type { DecisionResult } from "./policy/authorizer.ts";
@@ -89,11 +90,13 @@ export async function exchangeToken(deps: BrokerDeps, params: Params, sourceIp: 
       durationSeconds,
       configVersion: deps.configVersion,
       subjectTokenSha256: event.subjectTokenSha256,
+      // Claims are not secrets (the token is): kept so the sweep can re-decide the grant when context changes.
+      claimTags: claimsToTags(subject.claims),
       ...(prepared.roleArn ? { roleArn: prepared.roleArn } : {}),
     });
 
     const issued = await issueCredential(deps, provider, prepared, grant);
-    await activateGrant(deps, grant, issued);
+    await activateGrant(deps, grant, issued, recheckAt(deps.policies, decision, now));
     event.outcome = "issue";
     return respond(task, grant, issued, deps.clock.now());
   } catch (err) {
@@ -148,17 +151,16 @@ async function decide(
   } catch (err) {
     throw new DependencyUnavailable("grant store", (err as Error).name);
   }
-  return deps.authorizer.decide({
-    workload: {
-      name: workload.name,
-      issuer: workload.issuer,
+  return deps.authorizer.decide(
+    decisionInput({
+      workload,
       subject: subject.subject,
-      ...(workload.owner !== undefined ? { owner: workload.owner } : {}),
-    },
-    tags: { ...claimsToTags(subject.claims), ...signalsToTags(signals) },
-    task: { name: task.name, provider: task.provider, sensitivity: task.sensitivity },
-    context: { ...context, nowMs: deps.clock.now() },
-  });
+      claimTags: claimsToTags(subject.claims),
+      signals,
+      task,
+      context: { ...context, nowMs: deps.clock.now() },
+    }),
+  );
 }
 
 /** The record is durable before any credential exists; if it cannot be written, nothing is issued. */
@@ -191,12 +193,13 @@ async function issueCredential(
   }
 }
 
-async function activateGrant(deps: BrokerDeps, grant: Grant, issued: IssuedCredential): Promise<void> {
+async function activateGrant(deps: BrokerDeps, grant: Grant, issued: IssuedCredential, recheckAtMs?: number): Promise<void> {
   try {
     await deps.store.transition(grant.grantId, "issuing", "active", {
       expiresAt: isoSeconds(issued.expiresAtMs),
       ...(issued.accessKeyId ? { accessKeyId: issued.accessKeyId } : {}),
-      dueAtMs: issued.expiresAtMs,
+      // A grant that time alone can end (an exception's expiry, a time window) is due again at that moment.
+      dueAtMs: Math.min(issued.expiresAtMs, recheckAtMs ?? Number.POSITIVE_INFINITY),
     });
     grant.status = "active";
     grant.expiresAt = isoSeconds(issued.expiresAtMs);

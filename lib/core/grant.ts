@@ -43,6 +43,11 @@ export interface Grant {
   configVersion: string;
   /** SHA-256 of the subject token, never the token. */
   subjectTokenSha256: string;
+  /**
+   * The subject token's claims as Cedar tags (flattened, strings). Claims are not secrets; the token is.
+   * Kept so the sweep can re-decide the grant against a changed config, signals or time (docs/lifecycle.md).
+   */
+  claimTags?: Record<string, string>;
   roleArn?: string;
   accessKeyId?: string;
   /** aws-sts: set once the revocation is in IAM; absent while the sweep still has to apply it. */

@@ -30,6 +30,29 @@ export interface TransitionPatch {
 }
 
 /**
+ * What the sweep remembers between runs (one item, every write conditional on `revision`), so that a
+ * config change is re-evaluated once and a long pass resumes where it stopped.
+ */
+export interface SweepState {
+  /** Bumped by every write; a write that finds another revision lost the race and is dropped. */
+  revision: number;
+  /** The config version every live grant has been re-evaluated against. */
+  configVersion?: string;
+  /** Digest of the config without its workload list, and one per workload (with its position). */
+  globalDigest?: string;
+  workloadDigests?: Record<string, string>;
+  /** A pass over every live grant in progress: the version it is for and where it stopped. */
+  pass?: { configVersion: string; shard: number; key?: string; startedAtMs: number };
+  lastSweepAt?: string;
+}
+
+/** A workload whose live grants must be re-decided (a signal or workload change); cleared once settled. */
+export interface ReevaluationMark {
+  workload: string;
+  markedAtMs: number;
+}
+
+/**
  * Durable grants, audit events and signals. Every status change is one conditional write; an
  * implementation translates its own conditional-failure error into TransitionConflict.
  */
@@ -60,6 +83,17 @@ export interface GrantStore {
     cursor?: string;
     limit?: number;
   }): Promise<Page<AuditEvent>>;
+
+  /** The due time (epoch ms) of the oldest entry at or before `untilMs` in one shard, if any. */
+  oldestDue(shard: number, untilMs: number): Promise<number | undefined>;
+
+  getSweepState(): Promise<SweepState | undefined>;
+  /** Writes the state if its stored revision is still `expectedRevision` (absent: no state yet). */
+  putSweepState(state: Omit<SweepState, "revision">, expectedRevision: number | undefined): Promise<boolean>;
+  markReevaluation(workload: string, nowMs: number): Promise<void>;
+  listReevaluations(): Promise<ReevaluationMark[]>;
+  /** Removes the mark only if it was not renewed since `markedAtMs`; false when it was. */
+  clearReevaluation(workload: string, markedAtMs: number): Promise<boolean>;
 
   getSignals(workload: string): Promise<Record<string, string>>;
   setSignals(workload: string, signals: Record<string, string>, nowMs: number): Promise<Record<string, string>>;

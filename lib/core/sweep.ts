@@ -1,22 +1,25 @@
-// The sweep (CONTRACT §6): walks the due index shard by shard and moves each due grant on exactly once —
-// expire what ran out, fail-and-revoke what was abandoned in `issuing`, retry pending revocations, prune
-// revocation lists. Every move is a conditional write, so concurrent sweeps agree on one winner.
+// The sweep (CONTRACT §6, docs/lifecycle.md). Its cost follows change, not the number of live grants:
+//   1. config change: a new config version is compared with the last one fully applied; if only workloads
+//      changed, just those workloads are marked for re-evaluation, otherwise one resumable pass re-decides
+//      every live grant once;
+//   2. re-evaluation marks (signals, workload changes): that workload's live grants are re-decided;
+//   3. the due index, shard by shard: expire what ran out, fail-and-revoke what was abandoned in `issuing`,
+//      retry pending revocations, prune revocation lists, and re-decide grants that time alone can end
+//      (an exception's expiry, a time window) — they were put on the index at that moment.
+// Every move is a conditional write, so concurrent sweeps agree on one winner.
 import type { AuditEvent } from "./audit.ts";
 import { recordAudit } from "./audit-recorder.ts";
 import { isoSeconds } from "./clock.ts";
+import { ISSUING_TIMEOUT_MS } from "./exchange.ts";
 import type { Grant } from "./grant.ts";
-import { newId } from "./ids.ts";
-import type { Logger } from "./logger.ts";
+import { newId, sha256Hex } from "./ids.ts";
 import type { CredentialProvider } from "./providers/provider.ts";
+import { type Outcome, type ReevaluateDeps, reevaluateGrant, reevaluateWorkload } from "./reevaluate.ts";
 import { applyProviderRevocation } from "./revoke-grant.ts";
-import { type GrantStore, TransitionConflict } from "./store.ts";
+import { type SweepState, TransitionConflict } from "./store.ts";
 
-export interface SweepDeps {
-  store: GrantStore;
-  providers: Partial<Record<Grant["provider"], CredentialProvider>>;
-  clock: { now(): number };
-  log: Logger;
-}
+/** What the sweep needs: the broker's deps without anything that signs or verifies tokens. */
+export type SweepDeps = ReevaluateDeps;
 
 export interface SweepOptions {
   /** Stop starting new work after this many ms; the returned cursor resumes. */
@@ -32,11 +35,17 @@ export interface SweepSummary {
   failed: number;
   retried: number;
   pruned: number;
+  /** Active grants decided again (and kept or revoked). */
+  reevaluated: number;
   /** Transitions another sweep (or request) made first. */
   skipped: number;
+  /** Grants the sweep could not move this time; they stay due and the next sweep retries them. */
+  errors: number;
   /** Set when the budget ran out before every shard was read. */
   cursor?: string;
   complete: boolean;
+  /** Age of the oldest entry still due when the sweep stopped (0 when none): the lag alarm's input. */
+  oldestDueAgeSeconds?: number;
 }
 
 interface Cursor {
@@ -44,37 +53,216 @@ interface Cursor {
   key?: string;
 }
 
+/** Reads "everything on the due index" when a pass must see every live grant. */
+const END_OF_TIME_MS = 9_999_999_999_999;
+
+interface Run {
+  deps: SweepDeps;
+  started: number;
+  deadline: number;
+  pageSize: number;
+  summary: SweepSummary;
+  signals: Map<string, Promise<Record<string, string>>>;
+}
+
 export async function sweepDue(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepSummary> {
   const started = deps.clock.now();
-  const deadline = started + (options.budgetMs ?? 50_000);
-  const summary: SweepSummary = { scanned: 0, expired: 0, revoked: 0, failed: 0, retried: 0, pruned: 0, skipped: 0, complete: false };
-  const start: Cursor = options.cursor ? JSON.parse(Buffer.from(options.cursor, "base64url").toString()) : { shard: 0 };
+  const run: Run = {
+    deps,
+    started,
+    deadline: started + (options.budgetMs ?? 50_000),
+    pageSize: options.pageSize ?? 100,
+    summary: {
+      scanned: 0,
+      expired: 0,
+      revoked: 0,
+      failed: 0,
+      retried: 0,
+      pruned: 0,
+      reevaluated: 0,
+      skipped: 0,
+      errors: 0,
+      complete: false,
+    },
+    signals: new Map(),
+  };
+  const pass = await applyConfigChange(run);
+  const marksDone = await processMarks(run);
+  const dueDone = await sweepDueIndex(run, options.cursor);
+  const passDone = pass ? await continuePass(run, pass) : true;
+  run.summary.complete = marksDone && dueDone && passDone;
+  run.summary.oldestDueAgeSeconds = await oldestDueAge(run);
+  return run.summary;
+}
 
+const outOfTime = (run: Run) => run.deps.clock.now() >= run.deadline;
+
+function signalsOf(run: Run, workload: string): Promise<Record<string, string>> {
+  let s = run.signals.get(workload);
+  if (!s) {
+    s = run.deps.store.getSignals(workload);
+    run.signals.set(workload, s);
+  }
+  return s;
+}
+
+// ---- 1. config change -------------------------------------------------------------------------------
+
+interface Digests {
+  global: string;
+  workloads: Record<string, string>;
+}
+
+/** Workload digests include the position: the inventory is first-match, so order is meaning. */
+export function configDigests(deps: Pick<SweepDeps, "config" | "policies">): Digests {
+  const { workloads, ...rest } = deps.config;
+  const global = sha256Hex(JSON.stringify({ rest, policies: deps.policies })).slice(0, 16);
+  const out: Record<string, string> = {};
+  workloads.forEach((w, index) => {
+    out[w.name] = sha256Hex(JSON.stringify({ index, w })).slice(0, 16);
+  });
+  return { global, workloads: out };
+}
+
+/** Returns the pass to run when every live grant must be re-decided; undefined when none is needed. */
+async function applyConfigChange(run: Run): Promise<SweepState | undefined> {
+  const { deps } = run;
+  const state = await deps.store.getSweepState();
+  if (state?.configVersion === deps.configVersion && !state.pass) return undefined;
+  if (state?.pass?.configVersion === deps.configVersion) return state;
+  const digests = configDigests(deps);
+  // The shortcut holds only against a version that was fully applied, with no other pass half done.
+  if (state?.globalDigest === digests.global && state.workloadDigests && !state.pass) {
+    // Only the inventory changed: re-decide the workloads whose entry changed, moved or went away.
+    const old = state.workloadDigests;
+    const changed = new Set<string>();
+    for (const [name, digest] of Object.entries(digests.workloads))
+      if (old[name] !== digest) changed.add(name);
+    for (const name of Object.keys(old)) if (!(name in digests.workloads)) changed.add(name);
+    for (const name of changed) await deps.store.markReevaluation(name, run.started);
+    await deps.store.putSweepState(
+      { configVersion: deps.configVersion, globalDigest: digests.global, workloadDigests: digests.workloads },
+      state.revision,
+    );
+    deps.log.info("config change: re-evaluating changed workloads", {
+      configVersion: deps.configVersion,
+      workloads: [...changed],
+    });
+    return undefined;
+  }
+  const { revision, ...rest } = state ?? { revision: undefined };
+  const next = { ...rest, pass: { configVersion: deps.configVersion, shard: 0, startedAtMs: run.started } };
+  if (!(await deps.store.putSweepState(next, revision))) return undefined; // another sweep started it
+  deps.log.info("config change: re-evaluating every live grant once", { configVersion: deps.configVersion });
+  return { ...next, revision: (revision ?? 0) + 1 };
+}
+
+/** Walks every shard of the due index to its end; progress is saved after each page, conditionally. */
+async function continuePass(run: Run, state: SweepState): Promise<boolean> {
+  const { deps, summary } = run;
+  let revision = state.revision;
+  const pass = state.pass!;
+  for (let shard = pass.shard; shard < deps.store.dueShards; shard++) {
+    let key = shard === pass.shard ? pass.key : undefined;
+    do {
+      if (outOfTime(run)) return false;
+      const page = await deps.store.listDue(shard, END_OF_TIME_MS, {
+        ...(key ? { cursor: key } : {}),
+        limit: run.pageSize,
+      });
+      for (const grant of page.items) {
+        if (grant.status !== "active" || grant.configVersion === deps.configVersion) continue;
+        summary.scanned++;
+        await reevaluate(run, grant, "if-sooner");
+      }
+      key = page.cursor;
+      const progress = key
+        ? { ...state, pass: { ...pass, shard, key } }
+        : { ...state, pass: { ...pass, shard: shard + 1 } };
+      const { revision: _r, ...body } = progress;
+      if (!(await deps.store.putSweepState(body, revision))) return false; // another sweep took over the pass
+      revision++;
+    } while (key);
+  }
+  const digests = configDigests(deps);
+  const { revision: _r, pass: _p, ...rest } = state;
+  await deps.store.putSweepState(
+    {
+      ...rest,
+      configVersion: deps.configVersion,
+      globalDigest: digests.global,
+      workloadDigests: digests.workloads,
+    },
+    revision,
+  );
+  return true;
+}
+
+// ---- 2. re-evaluation marks -------------------------------------------------------------------------
+
+async function processMarks(run: Run): Promise<boolean> {
+  const { deps, summary } = run;
+  for (const mark of await deps.store.listReevaluations()) {
+    if (outOfTime(run)) return false;
+    try {
+      const result = await reevaluateWorkload(deps, mark.workload, { kind: "sweep" });
+      summary.scanned += result.evaluated;
+      summary.reevaluated += result.evaluated - result.skipped;
+      summary.revoked += result.revoked.length;
+      summary.skipped += result.skipped;
+      // Keep the mark until a request decided before the change can no longer be on its way to a grant.
+      if (result.settled && deps.clock.now() >= mark.markedAtMs + ISSUING_TIMEOUT_MS)
+        await deps.store.clearReevaluation(mark.workload, mark.markedAtMs);
+    } catch (err) {
+      summary.errors++;
+      deps.log.warn("sweep could not re-evaluate a workload; the next sweep retries", {
+        workload: mark.workload,
+        error: (err as Error).name,
+      });
+    }
+  }
+  return true;
+}
+
+// ---- 3. the due index -------------------------------------------------------------------------------
+
+async function sweepDueIndex(run: Run, cursor: string | undefined): Promise<boolean> {
+  const { deps, summary } = run;
+  const start: Cursor = cursor ? JSON.parse(Buffer.from(cursor, "base64url").toString()) : { shard: 0 };
   for (let shard = start.shard; shard < deps.store.dueShards; shard++) {
     let key = shard === start.shard ? start.key : undefined;
     do {
-      if (deps.clock.now() >= deadline) {
-        summary.cursor = Buffer.from(JSON.stringify({ shard, ...(key ? { key } : {}) } satisfies Cursor)).toString("base64url");
-        return summary;
+      if (outOfTime(run)) {
+        summary.cursor = Buffer.from(
+          JSON.stringify({ shard, ...(key ? { key } : {}) } satisfies Cursor),
+        ).toString("base64url");
+        return false;
       }
-      const page = await deps.store.listDue(shard, started, { ...(key ? { cursor: key } : {}), limit: options.pageSize ?? 100 });
+      const page = await deps.store.listDue(shard, run.started, {
+        ...(key ? { cursor: key } : {}),
+        limit: run.pageSize,
+      });
       for (const grant of page.items) {
         summary.scanned++;
-        await sweepOne(deps, grant, started, summary);
+        await sweepOne(run, grant);
       }
       key = page.cursor;
     } while (key);
   }
-  summary.complete = true;
-  return summary;
+  return true;
 }
 
-async function sweepOne(deps: SweepDeps, grant: Grant, now: number, summary: SweepSummary): Promise<void> {
+async function sweepOne(run: Run, grant: Grant): Promise<void> {
+  const { deps, summary } = run;
+  const now = run.started;
   try {
     if (grant.status === "active" && Date.parse(grant.expiresAt) <= now) {
       await deps.store.transition(grant.grantId, "active", "expired", { dueAtMs: null });
       summary.expired++;
       await audit(deps, grant, "expire", ["expired"]);
+    } else if (grant.status === "active") {
+      // Due before its expiry: time alone may have changed the answer (an exception expired, a window closed).
+      await reevaluate(run, grant, "always");
     } else if (grant.status === "issuing") {
       // The process died between the record and the credential: a credential may exist, so revoke by tag.
       const failed = await deps.store.transition(grant.grantId, "issuing", "failed", {
@@ -90,23 +278,74 @@ async function sweepOne(deps: SweepDeps, grant: Grant, now: number, summary: Swe
     } else if ((grant.status === "revoked" || grant.status === "failed") && grant.revocationPending) {
       summary.retried++;
       if (await applyProviderRevocation(deps, grant)) summary.revoked++;
-    } else if ((grant.status === "revoked" || grant.status === "failed") && Date.parse(grant.expiresAt) <= now) {
+    } else if (
+      (grant.status === "revoked" || grant.status === "failed") &&
+      Date.parse(grant.expiresAt) <= now
+    ) {
       // The credential has expired by itself: its id can leave the role's revocation list.
-      const provider = deps.providers[grant.provider] as (CredentialProvider & { prune?(g: Grant, nowMs: number): Promise<void> }) | undefined;
+      const provider = deps.providers[grant.provider] as
+        | (CredentialProvider & { prune?(g: Grant, nowMs: number): Promise<void> })
+        | undefined;
       if (provider?.prune) await provider.prune(grant, now);
       await deps.store.update(grant.grantId, grant.status, { dueAtMs: null });
       summary.pruned++;
+    } else if (grant.status === "expired") {
+      await deps.store.update(grant.grantId, grant.status, { dueAtMs: null });
+    } else {
+      // Finished but its credential not yet expired: nothing to do until it is, so come back then.
+      await deps.store.update(grant.grantId, grant.status, { dueAtMs: Date.parse(grant.expiresAt) });
     }
   } catch (err) {
     if (err instanceof TransitionConflict) {
       summary.skipped++;
       return;
     }
-    deps.log.warn("sweep could not move a grant; the next sweep retries", { grantId: grant.grantId, error: (err as Error).name });
+    summary.errors++;
+    deps.log.warn("sweep could not move a grant; the next sweep retries", {
+      grantId: grant.grantId,
+      error: (err as Error).name,
+    });
   }
 }
 
-async function audit(deps: SweepDeps, grant: Grant, outcome: AuditEvent["outcome"], reasons: string[]): Promise<void> {
+async function reevaluate(run: Run, grant: Grant, reschedule: "always" | "if-sooner"): Promise<Outcome> {
+  const { deps, summary } = run;
+  try {
+    const signals = await signalsOf(run, grant.workload);
+    const { outcome } = await reevaluateGrant(deps, grant, signals, { kind: "sweep", reschedule });
+    if (outcome === "skipped") summary.skipped++;
+    else summary.reevaluated++;
+    if (outcome === "revoked") summary.revoked++;
+    return outcome;
+  } catch (err) {
+    summary.errors++;
+    deps.log.warn("sweep could not re-evaluate a grant; the next sweep retries", {
+      grantId: grant.grantId,
+      error: (err as Error).name,
+    });
+    return "skipped";
+  }
+}
+
+async function oldestDueAge(run: Run): Promise<number | undefined> {
+  try {
+    let oldest: number | undefined;
+    for (let shard = 0; shard < run.deps.store.dueShards; shard++) {
+      const due = await run.deps.store.oldestDue(shard, run.started);
+      if (due !== undefined && (oldest === undefined || due < oldest)) oldest = due;
+    }
+    return oldest === undefined ? 0 : Math.max(0, Math.floor((run.started - oldest) / 1000));
+  } catch {
+    return undefined;
+  }
+}
+
+async function audit(
+  deps: SweepDeps,
+  grant: Grant,
+  outcome: AuditEvent["outcome"],
+  reasons: string[],
+): Promise<void> {
   const now = deps.clock.now();
   await recordAudit(deps.store, deps.log, {
     eventId: newId(now),
