@@ -46,6 +46,12 @@ function parseJson(text: string): Params {
     throw new MalformedParameter("body", "is not valid JSON");
   }
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw new MalformedParameter("body", "must be a JSON object");
+  // JSON.parse keeps the last of two equal keys; OAuth refuses a repeated parameter, so look for one.
+  const seen = new Set<string>();
+  for (const key of topLevelKeys(text)) {
+    if (seen.has(key)) throw new RepeatedParameter(safeName(key));
+    seen.add(key);
+  }
   const params: Params = new Map();
   for (const [name, value] of Object.entries(doc)) {
     if (typeof value === "string") params.set(name, value);
@@ -54,6 +60,28 @@ function parseJson(text: string): Params {
     else params.set(name, "\u0000invalid");
   }
   return params;
+}
+
+/** The keys of a JSON object's top level, decoded, in order (the text is already known to be valid JSON). */
+function topLevelKeys(text: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      if (depth === 1 && expectKey) keys.push(JSON.parse(text.slice(i, end + 1)) as string);
+      expectKey = false;
+      i = end;
+    } else if (ch === "{" || ch === "[") {
+      depth++;
+      expectKey = depth === 1;
+    } else if (ch === "}" || ch === "]") depth--;
+    else if (ch === "," && depth === 1) expectKey = true;
+  }
+  return keys;
 }
 
 /** Parameter names are echoed in errors only when they are short and plain. */

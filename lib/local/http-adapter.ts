@@ -12,10 +12,14 @@ export async function readEvent(req: IncomingMessage): Promise<HttpEvent | "too-
   const chunks: Buffer[] = [];
   let size = 0;
   let tooLarge = false;
+  // A declared length over the limit is refused without reading the body.
+  if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) return "too-large";
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
     if (size > MAX_BODY_BYTES) tooLarge = true;
     else chunks.push(chunk as Buffer);
+    // A chunked body that never ends must not keep the server reading: stop well past the limit.
+    if (size > MAX_BODY_BYTES * 16) break;
   }
   if (tooLarge) return "too-large";
   const url = req.url ?? "/";
@@ -48,7 +52,10 @@ export function serve(route: (event: HttpEvent) => Promise<HttpResult>) {
     try {
       const event = await readEvent(req);
       if (event === "too-large") {
-        writeResult(res, jsonResult(413, { error: "request_too_large", error_description: `the request body exceeds ${MAX_BODY_BYTES} bytes` }));
+        // The unread rest of the body makes the connection unusable for another request: close it.
+        const result = jsonResult(413, { error: "request_too_large", error_description: `the request body exceeds ${MAX_BODY_BYTES} bytes` });
+        result.headers["connection"] = "close";
+        writeResult(res, result);
         return;
       }
       writeResult(res, await route(event));

@@ -308,7 +308,7 @@ const ATTACKS: Attack[] = [
   ["four segments", async () => `${await mintA()}.e30`, 400, "invalid_request", "subject_token_malformed"],
   [
     "non-base64url characters (+ and /)",
-    async () => (await mintA()).replace(/-/g, "+").replace(/_/g, "/") + "+/",
+    async () => `${(await mintA()).replace(/-/g, "+").replace(/_/g, "/")}+/`,
     400,
     "invalid_request",
     "subject_token_malformed",
