@@ -14,10 +14,10 @@ beforeAll(async () => {
 afterAll(() => broker?.close());
 
 async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
-  let out = "";
-  const io: CliIo = { out: (t) => void (out += t), err: () => {}, env };
+  const out: string[] = [];
+  const io: CliIo = { out: (t) => out.push(t), err: () => {}, env };
   await exchangeCommand(args, io);
-  return out;
+  return out.join("");
 }
 
 const bash = (script: string) =>
