@@ -1,12 +1,22 @@
-// The Lambda environment, read once per cold start by typed readers.
+// The Lambda environment, read once per cold start by typed readers. The construct sets these variables;
+// a missing one is a deployment bug, so it fails the cold start rather than a request.
 export interface LambdaEnv {
   tableName: string;
-  /** KMS key id or ARN of the jwt signing key. */
-  signingKeyId: string;
+  /** KMS key id or ARN of the jwt signing key; absent for the sweep, which signs nothing. */
+  signingKeyId?: string;
   /** Path of the bundled config (config + policy texts as JSON), relative to the function's code. */
   configBundlePath: string;
   dueShards: number;
 }
+
+export const LAMBDA_ENV = {
+  table: "CREDBROKER_TABLE",
+  signingKey: "CREDBROKER_SIGNING_KEY_ID",
+  configBundle: "CREDBROKER_CONFIG_BUNDLE",
+  dueShards: "CREDBROKER_DUE_SHARDS",
+} as const;
+
+export const CONFIG_BUNDLE_FILE = "credbroker.config.json";
 
 export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
   const need = (name: string): string => {
@@ -14,10 +24,20 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
     if (!v) throw new Error(`environment variable ${name} is not set`);
     return v;
   };
+  const dueShards = Number(env[LAMBDA_ENV.dueShards] ?? "8");
+  if (!Number.isInteger(dueShards) || dueShards < 1 || dueShards > 64)
+    throw new Error(`environment variable ${LAMBDA_ENV.dueShards} must be an integer 1..64`);
+  const signingKeyId = env[LAMBDA_ENV.signingKey];
   return {
-    tableName: need("CREDBROKER_TABLE"),
-    signingKeyId: need("CREDBROKER_SIGNING_KEY_ID"),
-    configBundlePath: env["CREDBROKER_CONFIG_BUNDLE"] ?? "credbroker.config.json",
-    dueShards: Number(env["CREDBROKER_DUE_SHARDS"] ?? "8"),
+    tableName: need(LAMBDA_ENV.table),
+    ...(signingKeyId ? { signingKeyId } : {}),
+    configBundlePath: env[LAMBDA_ENV.configBundle] ?? CONFIG_BUNDLE_FILE,
+    dueShards,
   };
+}
+
+/** The signing key id, for the functions that sign or verify broker tokens. */
+export function requireSigningKey(env: LambdaEnv): string {
+  if (!env.signingKeyId) throw new Error(`environment variable ${LAMBDA_ENV.signingKey} is not set`);
+  return env.signingKeyId;
 }

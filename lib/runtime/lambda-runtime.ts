@@ -1,40 +1,85 @@
-// Builds the broker once per Lambda cold start: config and policies from the bundled JSON, DynamoDB, KMS
-// signer and the AWS providers. Handlers in lambdas/ only pick the function they serve.
+// Builds the broker once per Lambda cold start: config and policies from the bundled JSON, DynamoDB, the
+// KMS signer and the AWS providers. Two assemblies, so that each function's role needs only what it uses:
+// the request functions get a KMS signer (Sign for /token, GetPublicKey for the others); the sweep gets no
+// signer at all and so needs no KMS permission.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { DynamoGrantStore } from "../aws/dynamodb-store.ts";
 import { createKmsSigner } from "../aws/kms-signer.ts";
+import type { ConfigBundle } from "../config/load.ts";
 import { type ResolvedConfig, resolveConfig } from "../config/resolve.ts";
+import { systemClock } from "../core/clock.ts";
 import type { BrokerDeps } from "../core/deps.ts";
-import { jsonLogger } from "../core/logger.ts";
+import { createWorkloadMatcher } from "../core/identity/workloads.ts";
+import { jsonLogger, type Logger } from "../core/logger.ts";
+import { createAuthorizer } from "../core/policy/authorizer.ts";
+import type { GrantStore } from "../core/store.ts";
 import { awsProviders } from "./aws-providers.ts";
 import { buildBrokerDeps } from "./broker-deps.ts";
-import { readLambdaEnv } from "./lambda-env.ts";
+import { type LambdaEnv, readLambdaEnv, requireSigningKey } from "./lambda-env.ts";
 
-let cached: Promise<BrokerDeps> | undefined;
+/** The sweep's dependencies: everything the broker has except what signs or verifies tokens. */
+export type SweepRuntimeDeps = Omit<BrokerDeps, "signer" | "accessTokens" | "verifier">;
 
 export function loadBundledConfig(path: string): ResolvedConfig {
   const root = process.env["LAMBDA_TASK_ROOT"] ?? process.cwd();
-  const bundle = JSON.parse(readFileSync(join(root, path), "utf8")) as { config: unknown; policyFiles: { file: string; text: string }[] };
+  const bundle = JSON.parse(readFileSync(isAbsolute(path) ? path : join(root, path), "utf8")) as ConfigBundle;
   return resolveConfig(bundle.config, bundle.policyFiles, path);
 }
 
+interface Common {
+  env: LambdaEnv;
+  resolved: ResolvedConfig;
+  log: Logger;
+  store: GrantStore;
+}
+
+function common(): Common {
+  const env = readLambdaEnv();
+  const resolved = loadBundledConfig(env.configBundlePath);
+  const log = jsonLogger((line) => process.stdout.write(line), { service: "credbroker" });
+  const store = new DynamoGrantStore({
+    client: new DynamoDBClient({}),
+    tableName: env.tableName,
+    dueShards: env.dueShards,
+    grantRetentionDays: resolved.config.grantRetentionDays,
+    auditRetentionDays: resolved.config.auditRetentionDays,
+  });
+  return { env, resolved, log, store };
+}
+
+let cached: Promise<BrokerDeps> | undefined;
+
+/** For /token, /introspect, /revoke and the metadata routes. */
 export function lambdaDeps(): Promise<BrokerDeps> {
   cached ??= (async () => {
-    const env = readLambdaEnv();
-    const resolved = loadBundledConfig(env.configBundlePath);
-    const log = jsonLogger((line) => process.stdout.write(line), { service: "credbroker" });
-    const store = new DynamoGrantStore({
-      client: new DynamoDBClient({}),
-      tableName: env.tableName,
-      dueShards: env.dueShards,
-      grantRetentionDays: resolved.config.grantRetentionDays,
-      auditRetentionDays: resolved.config.auditRetentionDays,
-    });
-    const signer = await createKmsSigner(new KMSClient({}), env.signingKeyId);
+    const { env, resolved, log, store } = common();
+    const signer = await createKmsSigner(new KMSClient({}), requireSigningKey(env));
     return buildBrokerDeps(resolved, { store, signer, log, providers: awsProviders(resolved) });
   })();
   return cached;
+}
+
+let cachedSweep: SweepRuntimeDeps | undefined;
+
+/** For the scheduled sweep: no signer, so no KMS client and no KMS permission. */
+export function lambdaSweepDeps(wrapStore: (store: GrantStore) => GrantStore = (s) => s): SweepRuntimeDeps {
+  if (cachedSweep) return cachedSweep;
+  const { resolved, log, store } = common();
+  const { config } = resolved;
+  cachedSweep = {
+    config,
+    configVersion: resolved.version,
+    tasks: new Map(config.tasks.map((t) => [t.name, t])),
+    policies: resolved.policies,
+    workloads: createWorkloadMatcher(config.workloads),
+    authorizer: createAuthorizer(resolved.policies),
+    store: wrapStore(store),
+    providers: awsProviders(resolved),
+    clock: systemClock,
+    log,
+  };
+  return cachedSweep;
 }

@@ -1,0 +1,22 @@
+// The CDK app (`npx cdk synth|deploy`, see cdk.json). The config comes from `-c config=FILE`, then
+// CREDBROKER_CONFIG, then the demo config. No environment lookups: synth works offline without credentials.
+import { App, Validations } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { CredbrokerStack } from "../lib/constructs/credbroker-stack.ts";
+
+const app = new App();
+const configPath =
+  (app.node.tryGetContext("config") as string | undefined) ??
+  process.env["CREDBROKER_CONFIG"] ??
+  "examples/broker.config.yaml";
+const stackName = (app.node.tryGetContext("stackName") as string | undefined) ?? "Credbroker";
+
+new CredbrokerStack(app, stackName, {
+  description: "credbroker: just-in-time, task-scoped credentials for workloads",
+  // Environment-agnostic unless the CLI knows the target; nothing in the stack needs a lookup.
+  ...(process.env["CDK_DEFAULT_ACCOUNT"] && process.env["CDK_DEFAULT_REGION"]
+    ? { env: { account: process.env["CDK_DEFAULT_ACCOUNT"], region: process.env["CDK_DEFAULT_REGION"] } }
+    : {}),
+  broker: { configPath },
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

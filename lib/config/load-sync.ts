@@ -1,0 +1,44 @@
+// The synchronous twin of load.ts, for `cdk synth`: CDK constructs are built synchronously, and a bad config
+// or Cedar policy must stop synth with the file and line, before anything is bundled.
+import { readFileSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
+import { globSync } from "tinyglobby";
+import { parse as parseYaml } from "yaml";
+import type { ConfigBundle } from "./load.ts";
+import { ConfigError, type ResolvedConfig, resolveConfig, validateConfig } from "./resolve.ts";
+
+export function loadConfigFileSync(path: string): ResolvedConfig {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(path, [
+      `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    ]);
+  }
+  let raw: unknown;
+  try {
+    raw = file.endsWith(".json")
+      ? JSON.parse(text)
+      : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (err) {
+    throw new ConfigError(path, [`cannot parse: ${(err as Error).message.split("\n")[0]}`]);
+  }
+  const config = validateConfig(raw, path);
+  const baseDir = dirname(file);
+  const matches = globSync(config.policies, { cwd: baseDir, absolute: true, onlyFiles: true }).sort();
+  const policyFiles = matches.map((abs) => ({
+    file: relative(baseDir, abs),
+    text: readFileSync(abs, "utf8"),
+  }));
+  return resolveConfig(raw, policyFiles, path);
+}
+
+/** What the construct ships to each function: the validated config plus its policy texts. */
+export function toConfigBundle(resolved: ResolvedConfig): ConfigBundle {
+  return {
+    config: resolved.config,
+    policyFiles: resolved.policyFiles.map((f) => ({ file: f.file, text: f.text })),
+  };
+}

@@ -1,0 +1,432 @@
+// The credbroker deployment as one CDK construct: the table, the KMS signing key, one Lambda per handler
+// (each with only the permissions it uses), the HTTP API of CONTRACT §4, the scheduled sweep and its alarms.
+// The config and Cedar policies are validated while the construct is built, so a bad policy fails
+// `cdk synth`, and they are bundled into every function, so what is deployed is exactly what was reviewed.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
+import {
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+  type ThrottleSettings,
+} from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpIamAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import { AttributeType, BillingMode, Table } from "aws-cdk-lib/aws-dynamodb";
+import { Rule, Schedule } from "aws-cdk-lib/aws-events";
+import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import { Effect, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Key, KeySpec, KeyUsage } from "aws-cdk-lib/aws-kms";
+import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
+import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from "../aws/table-definition.ts";
+import { loadConfigFileSync, toConfigBundle } from "../config/load-sync.ts";
+import type { ResolvedConfig } from "../config/resolve.ts";
+import type { AwsStsTaskConfig } from "../config/schema.ts";
+import { CONFIG_BUNDLE_FILE, LAMBDA_ENV } from "../runtime/lambda-env.ts";
+
+/** The repository root: the lambdas/ entries and the lock file live there. */
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** The inline policy on each task role that lists revoked grants (CONTRACT §6). */
+export const REVOCATION_POLICY_NAME = "credbroker-revocations";
+
+export const METRICS_NAMESPACE = "credbroker";
+
+export type BrokerFunctionName = "token" | "introspect" | "revoke" | "metadata" | "sweep";
+
+export interface CredentialBrokerProps {
+  /** Path of broker.config.yaml (or .json); its policy globs are resolved relative to it. */
+  readonly configPath: string;
+  /**
+   * How often the sweep runs.
+   * @default Schedule.rate(Duration.minutes(1))
+   */
+  readonly sweepSchedule?: Schedule;
+  /**
+   * Stage-wide throttling of the HTTP API.
+   * @default { rateLimit: 50, burstLimit: 100 }
+   */
+  readonly throttle?: ThrottleSettings;
+  /**
+   * Shards of the due index; must stay the same for the life of a table.
+   * @default 8
+   */
+  readonly dueShards?: number;
+  /**
+   * Retention of the function and access logs.
+   * @default RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * The sweep-lag alarm fires when an expired grant is still active this long after its expiry.
+   * @default Duration.minutes(5)
+   */
+  readonly sweepLagThreshold?: Duration;
+  /**
+   * What happens to the table and the signing key when the stack is deleted. Both hold state that outlives
+   * a deployment (grants, audit, the key that verifies issued tokens), so they are kept by default.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+export interface BrokerAlarms {
+  /** The sweep function failed (an invocation error, including a failed cold start). */
+  readonly sweepErrors: Alarm;
+  /** An active grant is overdue for expiry, or the sweep stopped reporting (missing data breaches). */
+  readonly sweepLag: Alarm;
+  /** POST /token answered 5xx (503 means a dependency failed and nothing was issued). */
+  readonly token5xx: Alarm;
+}
+
+export class CredentialBroker extends Construct {
+  /** The config and policies as validated at synth and bundled into every function. */
+  public readonly resolvedConfig: ResolvedConfig;
+  public readonly table: Table;
+  /** ECC_NIST_P256 SIGN_VERIFY key for broker-signed JWTs; the private key never leaves KMS. */
+  public readonly signingKey: Key;
+  public readonly api: HttpApi;
+  public readonly stage: HttpStage;
+  /** The API's base URL (the $default stage), ending in `/`. */
+  public readonly url: string;
+  public readonly functions: Readonly<Record<BrokerFunctionName, NodejsFunction>>;
+  public readonly sweepRule: Rule;
+  /** Receives sweep events that could not be delivered or whose invocation failed. */
+  public readonly deadLetterQueue: Queue;
+  public readonly accessLogGroup: LogGroup;
+  public readonly alarms: BrokerAlarms;
+  /** The aws-sts task roles of the config: what /token may assume and the sweep may revoke on. */
+  public readonly taskRoleArns: readonly string[];
+
+  constructor(scope: Construct, id: string, props: CredentialBrokerProps) {
+    super(scope, id);
+    const dueShards = props.dueShards ?? 8;
+    if (!Number.isInteger(dueShards) || dueShards < 1 || dueShards > 64)
+      throw new TypeError("dueShards must be an integer 1..64");
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
+
+    // 1. Validate config and Cedar policies now: a ConfigError here fails synth with file:line:col.
+    this.resolvedConfig = loadConfigFileSync(props.configPath);
+    this.taskRoleArns = [
+      ...new Set(
+        this.resolvedConfig.config.tasks
+          .filter((t): t is AwsStsTaskConfig => t.provider === "aws-sts")
+          .map((t) => t.roleArn),
+      ),
+    ];
+    const bundleDir = mkdtempSync(join(tmpdir(), "credbroker-config-"));
+    const bundleFile = join(bundleDir, CONFIG_BUNDLE_FILE);
+    writeFileSync(bundleFile, JSON.stringify(toConfigBundle(this.resolvedConfig)));
+
+    // 2. State: the table (layout shared with the store and `credbroker dev`) and the signing key.
+    this.table = new Table(this, "Table", {
+      partitionKey: { name: TABLE_KEYS.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      removalPolicy,
+    });
+    for (const index of TABLE_INDEXES) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+      });
+    }
+    this.signingKey = new Key(this, "SigningKey", {
+      description: "credbroker: signs broker-issued JWT access tokens (ES256)",
+      keySpec: KeySpec.ECC_NIST_P256,
+      keyUsage: KeyUsage.SIGN_VERIFY,
+      removalPolicy,
+    });
+    // No rotation: KMS cannot rotate asymmetric keys automatically (cdk-nag KMS5 applies to symmetric keys only).
+
+    // 3. One function per handler, each with its own role and log group.
+    const wasm = join(
+      dirname(createRequire(import.meta.url).resolve("@cedar-policy/cedar-wasm/nodejs")),
+      "cedar_wasm_bg.wasm",
+    );
+    const makeFunction = (
+      name: BrokerFunctionName,
+      options: { timeout: Duration; signs: boolean },
+    ): NodejsFunction => {
+      const logGroup = new LogGroup(this, `${name}Logs`, {
+        retention: logRetention,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      const role = new Role(this, `${name}Role`, {
+        assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+        description: `credbroker ${name} function`,
+      });
+      const fn = new NodejsFunction(this, `${name}Function`, {
+        entry: join(PROJECT_ROOT, "lambdas", `${name}.ts`),
+        handler: "handler",
+        projectRoot: PROJECT_ROOT,
+        depsLockFilePath: join(PROJECT_ROOT, "package-lock.json"),
+        runtime: Runtime.NODEJS_24_X,
+        architecture: Architecture.ARM_64,
+        memorySize: 512,
+        timeout: options.timeout,
+        role,
+        logGroup,
+        environment: {
+          [LAMBDA_ENV.table]: this.table.tableName,
+          [LAMBDA_ENV.configBundle]: CONFIG_BUNDLE_FILE,
+          [LAMBDA_ENV.dueShards]: String(dueShards),
+          ...(options.signs ? { [LAMBDA_ENV.signingKey]: this.signingKey.keyArn } : {}),
+        },
+        bundling: {
+          format: OutputFormat.ESM,
+          target: "node24",
+          minify: true,
+          sourceMap: false,
+          // Everything is bundled, the AWS SDK included: the deployed code is pinned by package-lock.json,
+          // not by whatever SDK the Lambda runtime carries that day.
+          externalModules: [],
+          mainFields: ["module", "main"],
+          // cedar-wasm's Node build is CommonJS that reads its .wasm via require('fs') and __dirname.
+          banner: [
+            "import{createRequire as __cbRequire}from'node:module';",
+            "import{fileURLToPath as __cbPath}from'node:url';",
+            "import{dirname as __cbDir}from'node:path';",
+            "const require=__cbRequire(import.meta.url);",
+            "const __filename=__cbPath(import.meta.url);",
+            "const __dirname=__cbDir(__filename);",
+          ].join(""),
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (_input: string, output: string) => [
+              `cp "${wasm}" "${output}/cedar_wasm_bg.wasm"`,
+              `cp "${bundleFile}" "${output}/${CONFIG_BUNDLE_FILE}"`,
+            ],
+          },
+        },
+      });
+      logGroup.grantWrite(role);
+      return fn;
+    };
+    const token = makeFunction("token", { timeout: Duration.seconds(15), signs: true });
+    const introspect = makeFunction("introspect", { timeout: Duration.seconds(10), signs: true });
+    const revoke = makeFunction("revoke", { timeout: Duration.seconds(15), signs: true });
+    const metadata = makeFunction("metadata", { timeout: Duration.seconds(10), signs: true });
+    const sweep = makeFunction("sweep", { timeout: Duration.seconds(60), signs: false });
+    this.functions = { token, introspect, revoke, metadata, sweep };
+
+    // 4. Least privilege, statement by statement: named actions on named resources.
+    const tableArn = this.table.tableArn;
+    const indexArn = (name: string) => `${tableArn}/index/${name}`;
+    const allow = (fn: NodejsFunction, sid: string, actions: string[], resources: string[]) =>
+      fn.addToRolePolicy(new PolicyStatement({ sid, effect: Effect.ALLOW, actions, resources }));
+    // Grant records, audit events and signals are single items; nothing on a request path queries.
+    allow(token, "GrantStore", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [tableArn]);
+    allow(introspect, "GrantStore", ["dynamodb:GetItem"], [tableArn]);
+    allow(revoke, "GrantStore", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [tableArn]);
+    allow(sweep, "GrantStore", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [tableArn]);
+    // The sweep reads the due index (gsi2) and the live-grants index (gsi3, for re-evaluation by workload).
+    allow(sweep, "GrantIndexes", ["dynamodb:Query"], [indexArn("gsi2"), indexArn("gsi3")]);
+    // Only /token signs; every request function derives the JWKS from the public key at cold start.
+    allow(token, "SignTokens", ["kms:Sign"], [this.signingKey.keyArn]);
+    for (const fn of [token, introspect, revoke, metadata])
+      allow(fn, "ReadPublicKey", ["kms:GetPublicKey"], [this.signingKey.keyArn]);
+    if (this.taskRoleArns.length > 0) {
+      allow(
+        token,
+        "AssumeTaskRoles",
+        ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+        [...this.taskRoleArns],
+      );
+      // IAM has no condition key for an inline policy's name, so this is scoped by role ARN only; the
+      // provider writes nothing but credbroker-revocations (see docs/deploy.md).
+      for (const fn of [sweep, revoke])
+        allow(
+          fn,
+          "WriteRevocations",
+          ["iam:GetRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy"],
+          [...this.taskRoleArns],
+        );
+    }
+
+    // 5. The HTTP API (CONTRACT §4). ANY routes, so that a wrong method reaches the handler and gets the
+    // contract's 405 rather than API Gateway's 404.
+    this.accessLogGroup = new LogGroup(this, "AccessLogs", {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api = new HttpApi(this, "Api", {
+      description: "credbroker: OAuth token exchange for workloads",
+      createDefaultStage: false,
+    });
+    this.stage = new HttpStage(this, "Stage", {
+      httpApi: this.api,
+      stageName: "$default",
+      autoDeploy: true,
+      throttle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogGroup),
+        // No query string, headers or body: a subject token must never reach a log.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: "$context.requestId",
+            apiId: "$context.apiId",
+            routeKey: "$context.routeKey",
+            status: "$context.status",
+            ip: "$context.identity.sourceIp",
+            time: "$context.requestTime",
+            latencyMs: "$context.responseLatency",
+            integrationError: "$context.integrationErrorMessage",
+          }).replace('"$context.status"', "$context.status"),
+        ),
+      },
+    });
+    this.url = this.stage.url;
+    const route = (path: string, fn: NodejsFunction, iamAuth = false) =>
+      this.api.addRoutes({
+        path,
+        methods: [HttpMethod.ANY],
+        integration: new HttpLambdaIntegration(`${fn.node.id}Integration`, fn),
+        ...(iamAuth ? { authorizer: new HttpIamAuthorizer() } : {}),
+      });
+    const publicRoutes = [
+      ...route("/token", token),
+      ...route("/revoke", revoke),
+      ...route("/.well-known/jwks.json", metadata),
+      ...route("/.well-known/oauth-authorization-server", metadata),
+    ];
+    route("/introspect", introspect, true);
+    for (const r of publicRoutes) {
+      Validations.of(r).acknowledge({
+        id: "AwsSolutions-APIG4",
+        reason:
+          "OAuth endpoints: /token and /revoke authenticate the caller by its signed subject token (RFC 8693/7009), and the JWKS and RFC 8414 metadata are public by design. /introspect uses IAM auth.",
+      });
+    }
+
+    // 6. The sweep on a schedule. A failed run needs no retry (the next run resumes), but is kept.
+    this.deadLetterQueue = new Queue(this, "SweepDeadLetters", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: "AwsSolutions-SQS3",
+      reason:
+        "This queue is itself the dead-letter destination of the sweep schedule and function; it has none of its own.",
+    });
+    sweep.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(5),
+      onFailure: new SqsDestination(this.deadLetterQueue),
+    });
+    this.sweepRule = new Rule(this, "SweepSchedule", {
+      description: "credbroker: runs the grant sweep",
+      schedule: props.sweepSchedule ?? Schedule.rate(Duration.minutes(1)),
+      targets: [
+        new LambdaFunction(sweep, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 2,
+          maxEventAge: Duration.minutes(5),
+        }),
+      ],
+    });
+
+    // 7. Alarms. Users attach actions (SNS, chat) through `alarms.*.addAlarmAction`.
+    const period = Duration.minutes(5);
+    const token5xxMetricName = "Token5xx";
+    new MetricFilter(this, "Token5xxFilter", {
+      logGroup: this.accessLogGroup,
+      filterPattern: FilterPattern.all(
+        FilterPattern.stringValue("$.routeKey", "=", "ANY /token"),
+        FilterPattern.numberValue("$.status", ">=", 500),
+      ),
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: token5xxMetricName,
+      metricValue: "1",
+      dimensions: { ApiId: "$.apiId" },
+    });
+    this.alarms = {
+      sweepErrors: new Alarm(this, "SweepErrorsAlarm", {
+        alarmDescription: "credbroker sweep failed: expiries and revocations are not being applied",
+        metric: sweep.metricErrors({ period, statistic: "Sum" }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+      sweepLag: new Alarm(this, "SweepLagAlarm", {
+        alarmDescription:
+          "credbroker sweep is behind: an expired grant is still active, or the sweep stopped reporting",
+        metric: new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: "SweepLagSeconds",
+          dimensionsMap: { FunctionName: sweep.functionName },
+          statistic: "Maximum",
+          period,
+        }),
+        threshold: (props.sweepLagThreshold ?? Duration.minutes(5)).toSeconds(),
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.BREACHING,
+      }),
+      token5xx: new Alarm(this, "Token5xxAlarm", {
+        alarmDescription:
+          "credbroker POST /token answered 5xx: a dependency failed and workloads got no credential",
+        metric: new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: token5xxMetricName,
+          dimensionsMap: { ApiId: this.api.apiId },
+          statistic: "Sum",
+          period,
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }),
+    };
+  }
+
+  /** Stack outputs a deployer needs: the API URL, the table and the key, and the roles that target accounts trust. */
+  addOutputs(): void {
+    const stack = Stack.of(this);
+    new CfnOutput(stack, "ApiUrl", {
+      value: this.url,
+      description: "credbroker API base URL (set issuerUrl to it or to your domain)",
+    });
+    new CfnOutput(stack, "TableName", {
+      value: this.table.tableName,
+      description: "CREDBROKER_TABLE for the admin CLI",
+    });
+    new CfnOutput(stack, "SigningKeyArn", {
+      value: this.signingKey.keyArn,
+      description: "KMS key that signs broker JWTs",
+    });
+    new CfnOutput(stack, "TokenRoleArn", {
+      value: this.functions.token.role!.roleArn,
+      description: "Trusted by each task role (BrokerTargetRole brokerTokenRoleArn)",
+    });
+    new CfnOutput(stack, "SweepRoleArn", {
+      value: this.functions.sweep.role!.roleArn,
+      description: "Writes credbroker-revocations (BrokerTargetRole revokerRoleArns)",
+    });
+    new CfnOutput(stack, "RevokeRoleArn", {
+      value: this.functions.revoke.role!.roleArn,
+      description: "Writes credbroker-revocations on self-release (BrokerTargetRole revokerRoleArns)",
+    });
+  }
+}
