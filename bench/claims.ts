@@ -1,0 +1,22 @@
+// A realistic subject token for the benchmarks: the claims GitHub Actions puts in its OIDC tokens.
+export const GITHUB_LIKE_CLAIMS: Record<string, unknown> = {
+  sub: "repo:acme/web:ref:refs/heads/main",
+  repository: "acme/web",
+  repository_owner: "acme",
+  repository_owner_id: "1000001",
+  repository_id: "2000002",
+  repository_visibility: "private",
+  ref: "refs/heads/main",
+  ref_type: "branch",
+  sha: "4f1e0c2b9a8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f",
+  workflow: "deploy",
+  workflow_ref: "acme/web/.github/workflows/deploy.yml@refs/heads/main",
+  job_workflow_ref: "acme/web/.github/workflows/deploy.yml@refs/heads/main",
+  event_name: "push",
+  actor: "octocat",
+  actor_id: "3000003",
+  run_id: "9876543210",
+  run_number: "412",
+  run_attempt: "1",
+  runner_environment: "github-hosted",
+};

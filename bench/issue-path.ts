@@ -1,0 +1,187 @@
+// Figure 1: what the broker adds to the path to a credential. The broker path is POST /token through the
+// dev server; the baseline is the I/O a grant cannot avoid, made directly with the SDK against the same
+// dynalite and the same STS fixture in the same process: the grant's PutItem and UpdateItem and one
+// AssumeRole. A second baseline adds the broker's other I/O (the signals read and the audit write).
+// The three are interleaved in blocks so that machine noise falls on all of them alike.
+import {
+  type AttributeValue,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from "@aws-sdk/client-dynamodb";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { localDynamoClient } from "../lib/local/dynalite.ts";
+import type { BenchBroker } from "./harness.ts";
+import { ROLE_ARN } from "./harness.ts";
+import { median, quantile, round, timeMs } from "./stats.ts";
+
+export interface IssuePathFigures {
+  issueOverheadRatio: number;
+  issueP50Ms: number;
+  issueP99Ms: number;
+  rawCallsP50Ms: number;
+  /** The baseline plus the signals GetItem and the audit PutItem: every I/O call the broker path makes. */
+  rawAllCallsP50Ms: number;
+  issueOverheadRatioAllIo: number;
+  issueRequests: number;
+  /** Which task the broker path issued: aws-sts, or jwt while the aws-sts provider is not wired. */
+  issueTask: "aws-sts" | "jwt";
+}
+
+export async function benchIssuePath(
+  broker: BenchBroker,
+  options: { requests?: number; warmup?: number } = {},
+): Promise<IssuePathFigures> {
+  const requests = options.requests ?? 2_000;
+  const warmup = options.warmup ?? 200;
+  const task = broker.hasAwsSts ? "deploy-web" : "read-reports";
+  const tokens = await broker.mintTokens(requests + warmup);
+
+  const ddb = localDynamoClient(broker.dev.dynamo.endpoint);
+  const sts = new STSClient({ ...broker.aws.clientConfig, maxAttempts: 1 });
+  const table = broker.dev.tableName;
+
+  let issued = 0;
+  const brokerOnce = async (i: number) => {
+    const status = await broker.exchange(tokens[i]!, task);
+    if (status !== 200) throw new Error(`POST /token answered ${status}`);
+    issued++;
+  };
+  // Warm up the broker first: it also leaves a real grant item to copy for the baseline.
+  for (let i = 0; i < warmup; i++) await brokerOnce(i);
+  const template = await grantTemplate(ddb, table);
+
+  let n = 0;
+  const rawOnce = async (all: boolean) => {
+    const id = `raw-${process.pid}-${n++}`;
+    const key = { pk: { S: `GRANT#${id}` }, sk: { S: "GRANT" } };
+    if (all)
+      await ddb.send(
+        new GetItemCommand({ TableName: table, Key: { pk: { S: "SIGNALS#web-ci" }, sk: { S: "SIGNALS" } } }),
+      );
+    await ddb.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { ...template, ...key, grantId: { S: id }, status: { S: "issuing" } },
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
+    );
+    if (broker.hasAwsSts) {
+      await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: ROLE_ARN,
+          RoleSessionName: `cb-${id}`.slice(0, 64),
+          DurationSeconds: 900,
+          SourceIdentity: "web-ci",
+          Policy: JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Action: ["s3:PutObject"],
+                Resource: `arn:aws:s3:::acme-web/acme/web/${id}/*`,
+              },
+            ],
+          }),
+          Tags: [
+            { Key: "credbroker-grant", Value: id },
+            { Key: "credbroker-workload", Value: "web-ci" },
+            { Key: "credbroker-task", Value: "deploy-web" },
+          ],
+          TransitiveTagKeys: ["credbroker-grant"],
+        }),
+      );
+    }
+    await ddb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: key,
+        UpdateExpression: "SET #status = :active, #exp = :exp, #duePk = :duePk, #dueSk = :dueSk",
+        ConditionExpression: "attribute_exists(pk) AND #status = :issuing",
+        ExpressionAttributeNames: {
+          "#status": "status",
+          "#exp": "expiresAt",
+          "#duePk": "duePk",
+          "#dueSk": "dueSk",
+        },
+        ExpressionAttributeValues: {
+          ":active": { S: "active" },
+          ":issuing": { S: "issuing" },
+          ":exp": { S: new Date(Date.now() + 900_000).toISOString() },
+          ":duePk": { S: "DUE#3" },
+          ":dueSk": { S: `${Date.now() + 900_000}#${id}` },
+        },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    if (all) {
+      const now = new Date().toISOString();
+      await ddb.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: {
+            pk: { S: `AUDIT#${now.slice(0, 10)}` },
+            sk: { S: `${now}#${id}` },
+            type: { S: "audit" },
+            kind: { S: "token" },
+            outcome: { S: "issue" },
+            grantId: { S: id },
+            workload: { S: "web-ci" },
+            task: { S: "deploy-web" },
+            gsi1pk: { S: "WA#web-ci" },
+            gsi1sk: { S: `${now}#${id}` },
+          },
+        }),
+      );
+    }
+  };
+  for (let i = 0; i < warmup; i++) {
+    await rawOnce(false);
+    await rawOnce(true);
+  }
+
+  const brokerMs: number[] = [];
+  const rawMs: number[] = [];
+  const rawAllMs: number[] = [];
+  const block = 100;
+  for (let done = 0; done < requests; done += block) {
+    for (let i = done; i < Math.min(requests, done + block); i++)
+      brokerMs.push(await timeMs(() => brokerOnce(warmup + i)));
+    for (let i = done; i < Math.min(requests, done + block); i++)
+      rawMs.push(await timeMs(() => rawOnce(false)));
+    for (let i = done; i < Math.min(requests, done + block); i++)
+      rawAllMs.push(await timeMs(() => rawOnce(true)));
+    // The fixture keeps every call for assertions; a benchmark has no use for them.
+    broker.aws.calls.length = 0;
+  }
+  ddb.destroy();
+  sts.destroy();
+
+  const issueP50 = median(brokerMs);
+  return {
+    issueOverheadRatio: round(issueP50 / median(rawMs), 3),
+    issueP50Ms: round(issueP50, 3),
+    issueP99Ms: round(quantile(brokerMs, 0.99), 3),
+    rawCallsP50Ms: round(median(rawMs), 3),
+    rawAllCallsP50Ms: round(median(rawAllMs), 3),
+    issueOverheadRatioAllIo: round(issueP50 / median(rawAllMs), 3),
+    issueRequests: issued - warmup,
+    issueTask: broker.hasAwsSts ? "aws-sts" : "jwt",
+  };
+}
+
+/** A grant item exactly as the broker wrote it, to give the baseline PutItem the same size and shape. */
+async function grantTemplate(
+  ddb: ReturnType<typeof localDynamoClient>,
+  table: string,
+): Promise<Record<string, AttributeValue>> {
+  let key: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await ddb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: key, Limit: 50 }));
+    const grant = page.Items?.find((item) => item["sk"]?.S === "GRANT");
+    if (grant) return grant;
+    key = page.LastEvaluatedKey;
+  } while (key);
+  throw new Error("no grant item found after warm-up");
+}
