@@ -119,9 +119,12 @@ export class IamRevocationWriter implements RevocationWriter {
       }
       // Verify: a rival writer (another Lambda) may have read before our write and written after it.
       const after = (await this.read(role)).state;
-      const modes = batch.map((c) =>
-        c.kind === "add" ? coverage(after, c.grantId, c.nowMs) : "grant-listed",
-      );
+      const modes = batch.map((c) => {
+        if (c.kind === "remove") return "grant-listed";
+        const covered = coverage(after, c.grantId, c.nowMs);
+        // A revocation that made the role fall back is recorded as such, even if its id is listed too.
+        return covered && applied.mode === "token-issue-time" ? "token-issue-time" : covered;
+      });
       const removedGone = remove.every((id) => !after.grantIds.includes(id));
       if (modes.every((m) => m !== undefined) && removedGone) return modes as RevocationMode[];
       await new Promise((r) => setTimeout(r, this.backoffMs(attempt)));

@@ -69,12 +69,15 @@ export async function applyProviderRevocation(deps: RevokeDeps, grant: Grant): P
   }
   try {
     const mode = await provider.revoke(grant, deps.clock.now());
-    return await deps.store.update(grant.grantId, grant.status, {
+    const updated = await deps.store.update(grant.grantId, grant.status, {
       revocationPending: false,
       ...(mode ? { revocation: mode } : {}),
       // Come back when the grant's credential has expired, to prune its id from the revocation list.
       dueAtMs: Date.parse(grant.expiresAt),
     });
+    // The size fallback also ends other sessions of the role: an operator must be able to see why.
+    if (mode === "token-issue-time") await auditFallback(deps, grant);
+    return updated;
   } catch (err) {
     deps.log.warn("revocation not yet applied; the sweep will retry", {
       grantId: grant.grantId,
@@ -83,4 +86,26 @@ export async function applyProviderRevocation(deps: RevokeDeps, grant: Grant): P
     });
     return undefined;
   }
+}
+
+export const FALLBACK_REASON =
+  "revocation list full: every session of the task's role issued before now is denied (aws:TokenIssueTime)";
+
+async function auditFallback(deps: RevokeDeps, grant: Grant): Promise<void> {
+  const now = deps.clock.now();
+  await recordAudit(deps.store, deps.log, {
+    eventId: newId(now),
+    time: new Date(now).toISOString(),
+    kind: "revoke",
+    outcome: "revoke",
+    grantId: grant.grantId,
+    decisionId: grant.decisionId,
+    workload: grant.workload,
+    subject: grant.subject,
+    issuer: grant.issuer,
+    task: grant.task,
+    policyIds: grant.policyIds,
+    reasons: [FALLBACK_REASON],
+    sourceIp: grant.sourceIp,
+  });
 }

@@ -28,7 +28,7 @@ export interface RevocationChanges {
   remove: string[];
   nowMs: number;
   maxChars?: number;
-  /** Use the issue-time deny even if the list would fit (IAM refused the list as too large). */
+  /** Only the issue-time deny, without listing the ids being added (IAM refused a larger document). */
   forceFallback?: boolean;
 }
 
@@ -144,7 +144,7 @@ export function applyRevocationChanges(current: RevocationState, changes: Revoca
   };
   const withAdds = { ...fallback, grantIds: [...new Set(changes.add)] };
   const withAddsDoc = renderRevocationPolicy(withAdds);
-  if (withAddsDoc !== undefined && withAddsDoc.length <= maxChars)
+  if (!changes.forceFallback && withAddsDoc !== undefined && withAddsDoc.length <= maxChars)
     return { state: withAdds, document: withAddsDoc, mode: "token-issue-time" };
   return { state: fallback, document: renderRevocationPolicy(fallback), mode: "token-issue-time" };
 }
