@@ -46,7 +46,14 @@ export function resolveConfig(raw: unknown, policyFiles: PolicyFile[], source: s
     if (err instanceof PolicyValidationError) throw new ConfigError(source, err.problems);
     throw err;
   }
-  const hash = createHash("sha256").update(JSON.stringify(config));
+  let canonical: string;
+  try {
+    canonical = JSON.stringify(config);
+  } catch (err) {
+    // Only a config built in code can get here (a BigInt, a cycle): YAML and JSON files cannot.
+    throw new ConfigError(source, [`(root): is not plain JSON data (${(err as Error).message})`]);
+  }
+  const hash = createHash("sha256").update(canonical);
   for (const f of [...policyFiles].sort((a, b) => a.file.localeCompare(b.file))) hash.update(`\0${f.file}\0${f.text}`);
   return { config, policyFiles, policies, version: hash.digest("hex").slice(0, 16) };
 }
