@@ -13,7 +13,6 @@ import { isoSeconds } from "./clock.ts";
 import { ISSUING_TIMEOUT_MS } from "./exchange.ts";
 import type { Grant } from "./grant.ts";
 import { newId, sha256Hex } from "./ids.ts";
-import type { CredentialProvider } from "./providers/provider.ts";
 import { type Outcome, type ReevaluateDeps, reevaluateGrant, reevaluateWorkload } from "./reevaluate.ts";
 import { applyProviderRevocation } from "./revoke-grant.ts";
 import { type SweepState, TransitionConflict } from "./store.ts";
@@ -283,9 +282,7 @@ async function sweepOne(run: Run, grant: Grant): Promise<void> {
       Date.parse(grant.expiresAt) <= now
     ) {
       // The credential has expired by itself: its id can leave the role's revocation list.
-      const provider = deps.providers[grant.provider] as
-        | (CredentialProvider & { prune?(g: Grant, nowMs: number): Promise<void> })
-        | undefined;
+      const provider = deps.providers[grant.provider];
       if (provider?.prune) await provider.prune(grant, now);
       await deps.store.update(grant.grantId, grant.status, { dueAtMs: null });
       summary.pruned++;
