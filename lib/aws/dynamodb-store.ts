@@ -178,7 +178,10 @@ export class DynamoGrantStore implements GrantStore {
       // Finished grants are kept for the retention period, then DynamoDB's TTL removes them.
       assign("ttl", Math.floor(Date.now() / 1000) + this.grantTtlS);
     }
-    const expression = `SET ${set.join(", ")}${remove.length > 0 ? ` REMOVE ${remove.join(", ")}` : ""}`;
+    // A patch may only remove (e.g. take a pruned grant off the due index): DynamoDB refuses an empty SET.
+    const expression = [set.length > 0 ? `SET ${set.join(", ")}` : "", remove.length > 0 ? `REMOVE ${remove.join(", ")}` : ""]
+      .filter(Boolean)
+      .join(" ");
     try {
       const out = await this.client.send(
         new UpdateItemCommand({

@@ -1,6 +1,7 @@
 // A test broker with an aws-sts task whose STS and IAM clients talk to the loopback Query fixture.
 import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
+import type { DynamoGrantStore } from "../../lib/aws/dynamodb-store.ts";
 import { resolveConfig } from "../../lib/config/resolve.ts";
 import { awsProviders } from "../../lib/runtime/aws-providers.ts";
 import type { AwsQueryServer } from "../fixtures/aws-query-server.ts";
@@ -33,13 +34,16 @@ export interface StsBrokerOptions {
   tasks?: Record<string, unknown>[];
   /** SDK attempts per call (the standard retry strategy); 3 like the SDK's default when absent. */
   maxAttempts?: number;
+  /** Share a store (and issuer) with another broker. */
+  store?: DynamoGrantStore;
+  issuer?: TestIssuer;
 }
 
 export async function createStsBroker(
   aws: AwsQueryServer,
   options: StsBrokerOptions = {},
 ): Promise<TestBroker> {
-  const issuer: TestIssuer = await createTestIssuer();
+  const issuer: TestIssuer = options.issuer ?? (await createTestIssuer());
   const config = (i: TestIssuer) => {
     const base = baseConfig(i);
     return { ...base, tasks: [...(base["tasks"] as unknown[]), ...(options.tasks ?? [DEPLOY_TASK])] };
@@ -54,7 +58,13 @@ export async function createStsBroker(
     stsClient: (region) => new STSClient({ ...clientConfig, region }),
     iamClient: new IAMClient(clientConfig),
   });
-  return createTestBroker({ issuer, config, policies: STS_POLICIES, adapters: { providers } });
+  return createTestBroker({
+    issuer,
+    config,
+    policies: STS_POLICIES,
+    adapters: { providers },
+    ...(options.store ? { store: options.store } : {}),
+  });
 }
 
 export const deployRequest = (token: string, extra: Record<string, string> = {}): Record<string, string> => ({
