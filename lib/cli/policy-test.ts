@@ -47,10 +47,8 @@ const caseSchema = z
     path: ["workload"],
   });
 
-const casesFileSchema = z.union([
-  z.array(caseSchema).min(1),
-  z.object({ cases: z.array(caseSchema).min(1) }).strict(),
-]);
+// A file is a list of cases, or `cases:` holding one (room for file-level settings later).
+const casesFileSchema = z.object({ cases: z.array(caseSchema).min(1) }).strict();
 
 export type PolicyTestCase = z.infer<typeof caseSchema>;
 
@@ -210,12 +208,12 @@ async function readCases(file: string): Promise<PolicyTestCase[]> {
   } catch (err) {
     throw new CliError(`${file}: cannot parse: ${(err as Error).message.split("\n")[0]}`);
   }
-  const parsed = casesFileSchema.safeParse(raw);
+  const parsed = casesFileSchema.safeParse(Array.isArray(raw) ? { cases: raw } : raw);
   if (!parsed.success)
     throw new CliError(
       `${file} is not a valid test-case file:\n  ${formatZodIssues(parsed.error.issues).join("\n  ")}`,
     );
-  return Array.isArray(parsed.data) ? parsed.data : parsed.data.cases;
+  return parsed.data.cases;
 }
 
 export async function policyTestCommand(
