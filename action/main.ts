@@ -1,0 +1,68 @@
+// The action's main step: request the job's OIDC token for the broker's audience, exchange it for the
+// task's credential, mask every secret, export it to the job, and leave the grant id for the post step.
+import { BrokerClient } from "../lib/client/broker-client.ts";
+import { BrokerRequestError } from "../lib/client/errors.ts";
+import { fromGitHubActions } from "../lib/client/token-sources.ts";
+import { ActionsRuntime } from "./runtime.ts";
+
+export const DEFAULT_AUDIENCE = "credbroker";
+
+async function main(rt: ActionsRuntime): Promise<void> {
+  const url = rt.input("broker-url", { required: true });
+  const task = rt.input("task", { required: true });
+  const audience = rt.input("audience") || DEFAULT_AUDIENCE;
+  const duration = rt.input("duration");
+  const purpose = rt.input("purpose");
+  const region = rt.input("aws-region");
+  if (duration !== "" && !/^[1-9][0-9]*$/.test(duration))
+    throw new Error("input duration must be a whole number of seconds");
+
+  const client = new BrokerClient({ url });
+  const subjectToken = await fromGitHubActions({ audience, env: rt.env })();
+  rt.mask(subjectToken);
+  const response = await client.exchange({
+    subjectToken,
+    task,
+    ...(duration !== "" ? { durationSeconds: Number(duration) } : {}),
+    ...(purpose !== "" ? { purpose } : {}),
+  });
+
+  // Mask first, export after: nothing secret may reach a log line before the runner knows to hide it.
+  const c = response.credentials;
+  if (c) {
+    rt.mask(c.AccessKeyId);
+    rt.mask(c.SecretAccessKey);
+    rt.mask(c.SessionToken);
+    rt.exportVariable("AWS_ACCESS_KEY_ID", c.AccessKeyId);
+    rt.exportVariable("AWS_SECRET_ACCESS_KEY", c.SecretAccessKey);
+    rt.exportVariable("AWS_SESSION_TOKEN", c.SessionToken);
+    rt.exportVariable("AWS_CREDENTIAL_EXPIRATION", c.Expiration);
+    if (region !== "") {
+      rt.exportVariable("AWS_REGION", region);
+      rt.exportVariable("AWS_DEFAULT_REGION", region);
+    }
+  } else {
+    rt.mask(response.access_token);
+    rt.exportVariable("CREDBROKER_TOKEN", response.access_token);
+  }
+  rt.exportVariable("CREDBROKER_GRANT_ID", response.grant_id);
+  rt.setOutput("grant-id", response.grant_id);
+  rt.setOutput("expires-at", response.expires_at);
+  rt.setOutput("token-type", c ? "aws-credentials" : "bearer");
+  // Only what the post step needs to release the grant; it asks the runtime for a fresh OIDC token.
+  rt.saveState("grant_id", response.grant_id);
+  rt.saveState("broker_url", client.url);
+  rt.saveState("audience", audience);
+  rt.info(`credbroker: grant ${response.grant_id} for task ${task}, expires ${response.expires_at}`);
+}
+
+const rt = new ActionsRuntime();
+main(rt).catch((err: unknown) => {
+  // BrokerRequestError messages carry the OAuth error and the decision id; none carries a secret.
+  const hint =
+    err instanceof BrokerRequestError && err.denied
+      ? " — ask the broker's operators, quoting the decision id"
+      : "";
+  rt.error(`credbroker: ${(err as Error).message}${hint}`);
+  process.exitCode = 1;
+});
