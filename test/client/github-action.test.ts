@@ -127,7 +127,7 @@ describe.each(runners)("the GitHub Action (%s)", (_name, runner) => {
       "INPUT_BROKER-URL": broker.dev.url,
       INPUT_TASK: "deploy-web",
       INPUT_DURATION: "900",
-      INPUT_PURPOSE: "deploy ${{ github.sha }}",
+      INPUT_PURPOSE: "deploy abc123 to production",
       INPUT_AUDIENCE: "credbroker",
       "INPUT_AWS-REGION": "eu-west-1",
     });
@@ -148,7 +148,7 @@ describe.each(runners)("the GitHub Action (%s)", (_name, runner) => {
       workload: "web-ci",
       task: "deploy-web",
       status: "active",
-      purpose: "deploy ${{ github.sha }}",
+      purpose: "deploy abc123 to production",
     });
     expect(exported).toMatchObject({
       AWS_ACCESS_KEY_ID: grant.accessKeyId,
