@@ -1,0 +1,34 @@
+// The package's public client entry: what `import … from "credbroker"` gives a workload, and that the
+// provider fits the AWS SDK's credentials slot (checked by tsc through this file).
+import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import * as client from "credbroker";
+import { describe, expect, it } from "vitest";
+
+describe("the credbroker package entry", () => {
+  it("exports the client API and nothing of the broker's internals", () => {
+    expect(Object.keys(client).sort()).toEqual([
+      "AWS_CREDENTIALS_TOKEN_TYPE",
+      "BrokerClient",
+      "BrokerClientError",
+      "BrokerRequestError",
+      "BrokerResponseInvalid",
+      "BrokerUnreachable",
+      "DEFAULT_REFRESH_BEFORE_EXPIRY_SECONDS",
+      "JWT_TOKEN_TYPE",
+      "TokenSourceError",
+      "fromCredentialBroker",
+      "fromGitHubActions",
+      "fromTokenEnv",
+      "fromTokenFile",
+    ]);
+  });
+
+  it("gives a provider the SDK accepts as credentials", () => {
+    const credentials: S3ClientConfig["credentials"] = client.fromCredentialBroker({
+      url: "https://broker.example.com",
+      task: "deploy-web",
+      tokenFile: "/var/run/secrets/credbroker/token",
+    });
+    expect(new S3Client({ region: "us-east-1", credentials })).toBeInstanceOf(S3Client);
+  });
+});
