@@ -13,6 +13,8 @@ import { reportCommand } from "../lib/cli/report.ts";
 import { signalsCommand } from "../lib/cli/signals.ts";
 import { sweepCommand } from "../lib/cli/sweep.ts";
 import { ConfigError } from "../lib/config/resolve.ts";
+import { loadConfigFile } from "../lib/config/load.ts";
+import { awsProviders } from "../lib/runtime/aws-providers.ts";
 
 const USAGE = `usage: credbroker <command>
 
@@ -47,7 +49,13 @@ async function main(argv: string[]): Promise<void> {
     case "dev":
       return devCommand(args, io);
     case "grants":
-      return grantsCommand(args, io, async () => ({ store: storeFromEnv(tableFlag(args), io.env) }));
+      return grantsCommand(args, io, async () => ({
+        store: storeFromEnv(tableFlag(args), io.env),
+        // With the config, an aws-sts revoke reaches IAM at once; without it, the sweep applies it.
+        ...(args[0] === "revoke" && io.env["CREDBROKER_CONFIG"]
+          ? { providers: awsProviders(await loadConfigFile(io.env["CREDBROKER_CONFIG"])) }
+          : {}),
+      }));
     case "audit":
       return auditCommand(args, io, async () => storeFromEnv(tableFlag(args), io.env));
     case "sweep":
