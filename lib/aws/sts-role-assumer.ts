@@ -89,6 +89,11 @@ export function translateStsError(task: string, err: unknown): Error {
       "AWS STS refused the broker's own AWS credentials: check the broker's role or credentials",
       detail,
     );
+  if (code === "ValidationError")
+    return new DependencyUnavailable(
+      `AWS STS refused the AssumeRole parameters for task ${task}: check that the role's maximum session duration covers the task's maxDurationSeconds`,
+      detail,
+    );
   if (THROTTLED.has(code))
     return new DependencyUnavailable("AWS STS is throttling AssumeRole: retry later", detail);
   return new DependencyUnavailable("AWS STS", detail);

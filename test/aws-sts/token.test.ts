@@ -177,9 +177,17 @@ describe("STS failures", () => {
       "not activated in the region of task deploy-web",
     ],
     ["ExpiredToken", 400, 503, "temporarily_unavailable", "refused the broker's own AWS credentials"],
+    [
+      "ValidationError",
+      400,
+      503,
+      "temporarily_unavailable",
+      "maximum session duration covers the task's maxDurationSeconds",
+    ],
+    ["InternalFailure", 500, 503, "temporarily_unavailable", "AWS STS"],
   ])("maps %s to %i %s and leaves the grant failed", async (code, upstream, status, error, description) => {
     const failedBefore = (await broker.store.listGrants({ status: "failed" })).items.map((g) => g.grantId);
-    aws.failNext("AssumeRole", { code, status: upstream, message: "secret upstream detail" });
+    aws.failNext("AssumeRole", { code, status: upstream, message: "secret upstream detail", times: 10 });
     const res = await broker.call("token", deployRequest(await mint()));
     expect(res.status).toBe(status);
     expect(res.body["error"]).toBe(error);
