@@ -22,7 +22,8 @@ export interface AwsProviderOptions {
 }
 
 // Without these an SDK call may wait forever on a dead connection; a Lambda must answer well within 29 s.
-const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 8_000 };
+// Without throwOnRequestTimeout the SDK (smithy node-http-handler 4.x) only warns when requestTimeout passes.
+const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 8_000, throwOnRequestTimeout: true };
 
 const isLoopback = (url: string | undefined): boolean => {
   if (!url) return false;
@@ -61,8 +62,8 @@ export function awsProviders(
   resolved: ResolvedConfig,
   options: AwsProviderOptions = {},
 ): Partial<Record<Provider, CredentialProvider>> {
+  // Built even without aws-sts tasks: grants recorded under an earlier config still need revoking and pruning.
   const tasks = resolved.config.tasks.filter((t): t is AwsStsTaskConfig => t.provider === "aws-sts");
-  if (tasks.length === 0) return {};
   const env = options.env ?? process.env;
   const defaultRegion = options.region ?? env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "us-east-1";
 
