@@ -191,7 +191,8 @@ const title = (r: GovernanceReport) =>
 export function renderText(r: GovernanceReport): string {
   const out: string[] = [`${title(r)}\n`];
   for (const s of sections(r)) {
-    out.push(`\n${s.heading.toUpperCase()}\n`);
+    const [name, detail] = s.heading.split(/ (?=\()/, 2);
+    out.push(`\n${name!.toUpperCase()}${detail ? ` ${detail}` : ""}\n`);
     for (const b of s.blocks) {
       if (b.title) out.push(`${b.title}:\n`);
       for (const l of b.lines ?? []) out.push(`${l}\n`);

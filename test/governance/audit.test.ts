@@ -35,11 +35,11 @@ afterAll(async () => {
 describe("credbroker audit", () => {
   it.each([
     ["allow", ["issue"], 6],
-    ["deny", ["deny"], 6],
+    ["deny", ["deny"], 7],
     ["revoke", ["release", "revoke"], 4],
     ["expire", ["expire"], 2],
     ["fail", ["fail"], 1],
-    ["deny,expire", ["deny", "expire"], 8],
+    ["deny,expire", ["deny", "expire"], 9],
   ])("--outcome %s returns the stored outcomes %j", async (flag, outcomes, count) => {
     const events = await audit(["--outcome", flag]);
     expect(events).toHaveLength(count);

@@ -49,8 +49,8 @@ describe("credbroker report", () => {
   });
 
   it("reads the period's audit events and one grant per workload, without scanning the table", () => {
-    // 20 events in the period (the one 40 days old is not read) + the newest grant of the 3 workloads that have one.
-    expect(reads).toBe(20 + 3);
+    // 21 events in the period (the one 40 days old is not read) + the newest grant of the 3 workloads that have one.
+    expect(reads).toBe(21 + 3);
   });
 
   it("lists orphaned, disabled and idle workloads", () => {
@@ -111,8 +111,8 @@ describe("credbroker report", () => {
     expect(byTask["no-policy"]?.[0]?.reason).toMatch(/no session policy/);
   });
 
-  it("groups denials by workload and reason", () => {
-    expect(report.denials.total).toBe(6);
+  it("groups denials by workload and reason, matching unrecorded workloads by subject", () => {
+    expect(report.denials.total).toBe(7);
     expect(report.denials.byWorkload).toEqual([
       {
         workload: "web-ci",
@@ -130,6 +130,13 @@ describe("credbroker report", () => {
         tasks: ["read-reports"],
         lastAt: new Date(NOW - 5 * 60 * 60_000).toISOString(),
         reasons: [{ reason: "the subject is not a registered workload", count: 2 }],
+      },
+      {
+        workload: "old-agent",
+        count: 1,
+        tasks: ["read-reports"],
+        lastAt: new Date(NOW - 7 * 60 * 60_000).toISOString(),
+        reasons: [{ reason: "the workload is disabled", count: 1 }],
       },
     ]);
   });
@@ -191,7 +198,7 @@ describe("credbroker report", () => {
       ["open-exceptions", false, 2, 2],
       ["exception-grants", false, 2, 2],
       ["broad-tasks", false, 3, 3],
-      ["denied-workloads", false, 2, 2],
+      ["denied-workloads", false, 3, 3],
       ["early-release", false, 33, 17],
     ]);
     expect(v["open-exceptions"]?.summary).toBe(
@@ -281,7 +288,7 @@ describe("credbroker report", () => {
       "## Workloads (5 configured)",
       "## Exceptions (3: 2 open, 1 expiring within 14 days, 1 expired)",
       "## Broad tasks (3)",
-      "## Denials (6 in the period)",
+      "## Denials (7 in the period)",
       "## Grant activity",
     ])
       expect(md).toContain(h);

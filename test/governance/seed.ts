@@ -229,6 +229,15 @@ export function seedEvents(): { inPeriod: AuditEvent[]; outside: AuditEvent[] } 
         reasons: ["the subject is not a registered workload"],
       }),
     ),
+    // Refused before the workload was recorded on the event: the report matches the subject to old-agent.
+    event(7 * M, {
+      outcome: "deny",
+      subject: "agent:old-1",
+      issuer: "test",
+      task: "read-reports",
+      errorCode: "disabled_workload",
+      reasons: ["the workload is disabled"],
+    }),
     event(30, { outcome: "error", task: "read-reports", errorCode: "subject_token_expired" }),
   ];
   const outside = [issue(40 * D, "reports-job", "read-reports", ["reports-readers"], 300)];

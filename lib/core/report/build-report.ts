@@ -1,6 +1,7 @@
 // Assembles the governance report from its inputs; pure, so tests give it a seeded period and a fixed time.
 import type { BrokerConfig } from "../../config/schema.ts";
 import type { AuditEvent } from "../audit.ts";
+import { createWorkloadMatcher } from "../identity/workloads.ts";
 import type { CompiledPolicies } from "../policy/policy-set.ts";
 import { activitySection } from "./activity.ts";
 import { broadTasks } from "./broad-tasks.ts";
@@ -34,7 +35,7 @@ export function buildReport(input: ReportInputs): GovernanceReport {
   const workloads = workloadSection(input.config.workloads, input.lastGrantAt, input.nowMs, options.idleDays);
   const exceptions = exceptionSection(input.policies, input.events, input.nowMs, options.expiringWithinDays);
   const broad = broadTasks(input.config.tasks);
-  const denials = denialSection(input.events);
+  const denials = denialSection(input.events, createWorkloadMatcher(input.config.workloads));
   const activity = activitySection(input.events);
   return {
     reportVersion: REPORT_VERSION,

@@ -1,5 +1,6 @@
 // Who is trying what they may not do: the period's deny events grouped by workload, then by reason.
 import type { AuditEvent } from "../audit.ts";
+import type { WorkloadMatcher } from "../identity/workloads.ts";
 import type { DenialsSection } from "./report-types.ts";
 
 export function denialReason(e: AuditEvent): string {
@@ -7,7 +8,17 @@ export function denialReason(e: AuditEvent): string {
   return e.errorCode ?? "denied";
 }
 
-export function denialSection(events: readonly AuditEvent[]): DenialsSection {
+/**
+ * Who was denied: the event's workload, else the configured workload its subject matches (a request
+ * refused before the workload was recorded, e.g. a disabled one), else "unregistered:<subject>".
+ */
+function who(e: AuditEvent, workloads?: WorkloadMatcher): string {
+  if (e.workload) return e.workload;
+  const matched = e.issuer && e.subject ? workloads?.match(e.issuer, e.subject) : undefined;
+  return matched ? matched.name : `unregistered:${e.subject ?? "unknown"}`;
+}
+
+export function denialSection(events: readonly AuditEvent[], workloads?: WorkloadMatcher): DenialsSection {
   const groups = new Map<
     string,
     { count: number; tasks: Set<string>; lastAt: string; reasons: Map<string, number> }
@@ -16,11 +27,11 @@ export function denialSection(events: readonly AuditEvent[]): DenialsSection {
   for (const e of events) {
     if (e.outcome !== "deny") continue;
     total++;
-    const who = e.workload ?? `unregistered:${e.subject ?? "unknown"}`;
-    let g = groups.get(who);
+    const name = who(e, workloads);
+    let g = groups.get(name);
     if (!g) {
       g = { count: 0, tasks: new Set(), lastAt: e.time, reasons: new Map() };
-      groups.set(who, g);
+      groups.set(name, g);
     }
     g.count++;
     if (e.task) g.tasks.add(e.task);

@@ -23,7 +23,7 @@ export function exceptionSection(
     items.push({
       id: p.id,
       ticket: p.exception,
-      expiresAt: new Date(p.expiresAt).toISOString(),
+      expiresAt: new Date(p.expiresAt).toISOString().replace(".000Z", "Z"),
       file: p.file,
       line: p.line,
       status,
