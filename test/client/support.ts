@@ -1,11 +1,10 @@
-// `credbroker dev` for client tests: the demo config on a free loopback port, aws-sts tasks issued through
-// the STS Query-protocol fixture, and a helper that mints dev identity tokens.
+// `credbroker dev` for client tests: the demo config on a free loopback port, aws-sts tasks issued by the
+// real STS/IAM adapters against the Query-protocol fixture, and a helper that mints dev identity tokens.
 
 import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { ResolvedConfig } from "../../lib/config/resolve.ts";
 import type { Clock } from "../../lib/core/clock.ts";
 import { silentLogger } from "../../lib/core/logger.ts";
@@ -37,51 +36,14 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/**
- * aws-sts through the real adapter once it exists (issue 3); until then a minimal stand-in that calls the
- * same fixture through the real STS client, so the credentials still come from AssumeRole on the wire.
- */
+/** aws-sts through the real adapters (lib/runtime/aws-providers.ts), pointed at the fixture by the environment. */
 function stsProviders(
   resolved: ResolvedConfig,
   aws: AwsQueryServer,
 ): Partial<Record<"aws-sts", CredentialProvider>> {
   const real = awsProviders(resolved, { region: aws.clientConfig.region })["aws-sts"];
-  if (real) return { "aws-sts": real };
-  const sts = new STSClient(aws.clientConfig);
-  return {
-    "aws-sts": {
-      prepare: ({ task, durationSeconds }) => ({
-        provider: "aws-sts",
-        durationSeconds,
-        roleArn: (task as { roleArn: string }).roleArn,
-        request: {},
-      }),
-      async issue(prepared, grant) {
-        const out = await sts.send(
-          new AssumeRoleCommand({
-            RoleArn: prepared.roleArn,
-            RoleSessionName: `cb-${grant.grantId}`,
-            DurationSeconds: prepared.durationSeconds,
-          }),
-        );
-        const c = out.Credentials!;
-        return {
-          accessToken: c.SessionToken!,
-          issuedTokenType: "urn:credbroker:token-type:aws-credentials",
-          tokenType: "N_A",
-          expiresAtMs: c.Expiration!.getTime(),
-          accessKeyId: c.AccessKeyId!,
-          credentials: {
-            AccessKeyId: c.AccessKeyId!,
-            SecretAccessKey: c.SecretAccessKey!,
-            SessionToken: c.SessionToken!,
-            Expiration: c.Expiration!.toISOString().replace(".000Z", "Z"),
-          },
-        };
-      },
-      revoke: async () => undefined,
-    },
-  };
+  if (!real) throw new Error("awsProviders built no aws-sts provider");
+  return { "aws-sts": real };
 }
 
 export async function startClientTestBroker(options: { clock?: Clock } = {}): Promise<ClientTestBroker> {
