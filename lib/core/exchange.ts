@@ -6,6 +6,7 @@ import {
   asBrokerError,
   BrokerError,
   DependencyUnavailable,
+  ERROR_RESPONSES,
   DisabledWorkload,
   DurationOutOfRange,
   PolicyDenied,
@@ -183,8 +184,15 @@ async function issueCredential(
     return await provider.issue(prepared, grant);
   } catch (err) {
     const error = asBrokerError(err);
+    // A timeout or a 5xx from STS does not say whether AssumeRole succeeded: a session may exist, so the
+    // failed grant is revoked by tag like an abandoned one. A 4xx answer means no session was made.
+    const mayExist = grant.provider === "aws-sts" && ERROR_RESPONSES[error.code].status >= 500;
+    const now = deps.clock.now();
     try {
-      await deps.store.transition(grant.grantId, "issuing", "failed", { reason: `issue failed: ${error.code}`, dueAtMs: null });
+      await deps.store.transition(grant.grantId, "issuing", "failed", {
+        reason: `issue failed: ${error.code}`,
+        ...(mayExist ? { revokedAt: isoSeconds(now), revocationPending: true, dueAtMs: now } : { dueAtMs: null }),
+      });
     } catch (markErr) {
       // The grant stays issuing; the sweep will fail it (and revoke by tag) after the issuing timeout.
       deps.log.warn("could not mark grant failed", { grantId: grant.grantId, error: (markErr as Error).name });
@@ -205,7 +213,17 @@ async function activateGrant(deps: BrokerDeps, grant: Grant, issued: IssuedCrede
     grant.expiresAt = isoSeconds(issued.expiresAtMs);
   } catch (err) {
     // Without an active record the credential is withheld; the sweep revokes the issuing grant.
-    if (err instanceof TransitionConflict) throw new DependencyUnavailable("grant store", "grant changed during issuance");
+    if (err instanceof TransitionConflict) {
+      // The SDK retries a write whose answer was lost; if the first attempt landed, the grant is already
+      // active — and only this request can activate it — so the credential may be handed out.
+      const current = await deps.store.getGrant(grant.grantId).catch(() => undefined);
+      if (current?.status === "active") {
+        grant.status = "active";
+        grant.expiresAt = current.expiresAt;
+        return;
+      }
+      throw new DependencyUnavailable("grant store", "grant changed during issuance");
+    }
     if (err instanceof BrokerError) throw err;
     throw new DependencyUnavailable("grant store", (err as Error).name);
   }

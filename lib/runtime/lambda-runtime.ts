@@ -41,7 +41,8 @@ function common(): Common {
   const resolved = loadBundledConfig(env.configBundlePath);
   const log = jsonLogger((line) => process.stdout.write(line), { service: "credbroker" });
   const store = new DynamoGrantStore({
-    client: new DynamoDBClient({}),
+    // A stalled DynamoDB must become a 503 well inside API Gateway's 30 s, not a hung invocation.
+    client: new DynamoDBClient({ requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true } }),
     tableName: env.tableName,
     dueShards: env.dueShards,
     grantRetentionDays: resolved.config.grantRetentionDays,
