@@ -1,0 +1,78 @@
+// esbuild bundles of the Lambda entry points, built like the CDK construct builds them (ESM, minified,
+// everything bundled, cedar-wasm's .wasm copied beside the bundle), with the metafile that says which
+// package the bytes come from.
+import { copyFile, stat } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { build, type Metafile } from "esbuild";
+
+// cedar-wasm's Node build is CommonJS that reads its .wasm via require('fs') and __dirname.
+const BANNER = [
+  "import{createRequire as __cbRequire}from'node:module';",
+  "import{fileURLToPath as __cbPath}from'node:url';",
+  "import{dirname as __cbDir}from'node:path';",
+  "const require=__cbRequire(import.meta.url);",
+  "const __filename=__cbPath(import.meta.url);",
+  "const __dirname=__cbDir(__filename);",
+].join("");
+
+export const CEDAR_WASM = join(
+  dirname(createRequire(import.meta.url).resolve("@cedar-policy/cedar-wasm/nodejs")),
+  "cedar_wasm_bg.wasm",
+);
+
+export interface BundleResult {
+  file: string;
+  /** The bundled JavaScript. */
+  jsBytes: number;
+  /** What ships: the JavaScript plus the Cedar .wasm beside it. */
+  totalBytes: number;
+  /** Bundled bytes by package (`ours` for this repository's code), largest first. */
+  byPackage: { name: string; bytes: number }[];
+}
+
+export function packageOf(path: string): string {
+  const at = path.lastIndexOf("node_modules/");
+  if (at < 0) return "ours";
+  const rest = path.slice(at + "node_modules/".length).split("/");
+  return rest[0]!.startsWith("@") ? `${rest[0]}/${rest[1]}` : rest[0]!;
+}
+
+function byPackage(metafile: Metafile, outfile: string): { name: string; bytes: number }[] {
+  const output = Object.entries(metafile.outputs).find(([name]) => name.endsWith(outfile))?.[1];
+  const totals = new Map<string, number>();
+  for (const [path, { bytesInOutput }] of Object.entries(output?.inputs ?? {}))
+    totals.set(packageOf(path), (totals.get(packageOf(path)) ?? 0) + bytesInOutput);
+  return [...totals].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
+}
+
+export async function bundleLambda(
+  entry: string,
+  outdir: string,
+  options: { externalSdk?: boolean } = {},
+): Promise<BundleResult> {
+  const name = entry.split("/").pop()!.replace(/\.ts$/, ".mjs");
+  const result = await build({
+    entryPoints: [entry],
+    outfile: join(outdir, name),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    minify: true,
+    mainFields: ["module", "main"],
+    banner: { js: BANNER },
+    external: options.externalSdk ? ["@aws-sdk/*", "@smithy/*"] : [],
+    metafile: true,
+    logLevel: "silent",
+  });
+  await copyFile(CEDAR_WASM, join(outdir, "cedar_wasm_bg.wasm"));
+  const jsBytes = (await stat(join(outdir, name))).size;
+  const wasmBytes = (await stat(CEDAR_WASM)).size;
+  return {
+    file: join(outdir, name),
+    jsBytes,
+    totalBytes: jsBytes + wasmBytes,
+    byPackage: byPackage(result.metafile, name),
+  };
+}

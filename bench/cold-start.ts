@@ -1,0 +1,179 @@
+// Figure 6: bundle sizes, and the time a fresh Node process takes to import the bundled token handler
+// (config and policies loaded, Cedar compiled, deps built at module load as in Lambda) and answer its
+// first POST /token for an aws-sts task. DynamoDB (dynalite), STS (the loopback fixture) and the demo
+// config's dev issuer (discovery + JWKS) run in this process, already warm, as AWS would be.
+import { spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ensureTable } from "../lib/aws/table-definition.ts";
+import { bundleConfig } from "../lib/config/load.ts";
+import { createDevIssuer } from "../lib/local/dev-issuer.ts";
+import { startLocalDynamo } from "../lib/local/dynalite.ts";
+import { generateSigningKey } from "../lib/local/local-signer.ts";
+import { LAMBDA_ENV } from "../lib/runtime/lambda-env.ts";
+import { startAwsQueryServer } from "../test/fixtures/aws-query-server.ts";
+import { type BundleResult, bundleLambda } from "./bundle.ts";
+import { GITHUB_LIKE_CLAIMS } from "./claims.ts";
+import { median, round } from "./stats.ts";
+
+export interface ColdStartFigures {
+  tokenBundleBytes: number;
+  sweepBundleBytes: number;
+  coldStartMs: number;
+  /** The bundled JavaScript alone (the rest is cedar-wasm's .wasm file). */
+  tokenBundleJsBytes: number;
+  sweepBundleJsBytes: number;
+  cedarWasmBytes: number;
+  /** The token bundle with @aws-sdk/* and @smithy/* left to the Lambda runtime. */
+  tokenBundleJsBytesSdkExternal: number;
+  /** The largest contributors to the token bundle's JavaScript, by package. */
+  tokenBundleTopPackages: { name: string; bytes: number }[];
+  /** Inside the child: Node start to the driver's first line, the import (module load and deps), the request. */
+  coldStartNodeBootMs: number;
+  coldStartImportMs: number;
+  coldStartFirstRequestMs: number;
+  coldStartRuns: number;
+}
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const root = join(here, "..");
+
+// Runs in the fresh process: import the handler, answer one request, report the phases.
+const DRIVER = `
+const boot = performance.now();
+const t0 = performance.now();
+const { handler } = await import(process.env.BENCH_HANDLER);
+const t1 = performance.now();
+const body = new URLSearchParams({
+  grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+  subject_token: process.env.BENCH_SUBJECT_TOKEN,
+  subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+  scope: "deploy-web",
+}).toString();
+const result = await handler({
+  rawPath: "/token",
+  headers: { "content-type": "application/x-www-form-urlencoded" },
+  body,
+  isBase64Encoded: false,
+  requestContext: { requestId: "cold-1", http: { method: "POST", path: "/token", sourceIp: "127.0.0.1" } },
+});
+const t2 = performance.now();
+process.stdout.write(JSON.stringify({ status: result.statusCode, error: result.statusCode === 200 ? undefined : result.body, bootMs: boot, importMs: t1 - t0, requestMs: t2 - t1 }) + "\\n");
+`;
+
+export interface ColdStartOptions {
+  runs?: number;
+  /** Extra node flags for the child, e.g. ["--cpu-prof", "--cpu-prof-dir=DIR"] to see where the time goes. */
+  nodeArgs?: string[];
+}
+
+export async function benchColdStart(
+  outdir: string,
+  options: ColdStartOptions = {},
+): Promise<ColdStartFigures> {
+  const runs = options.runs ?? 7;
+  const token = await bundleLambda(join(root, "lambdas/token.ts"), join(outdir, "token"));
+  const sweep = await bundleLambda(join(root, "lambdas/sweep.ts"), join(outdir, "sweep"));
+  const external = await bundleLambda(join(root, "lambdas/token.ts"), join(outdir, "token-sdk-external"), {
+    externalSdk: true,
+  });
+  const harness: BundleResult = await bundleLambda(join(here, "cold-start-handler.ts"), join(outdir, "cold"));
+  const driver = join(outdir, "cold", "driver.mjs");
+  await writeFile(driver, DRIVER);
+
+  // The warm outside world: DynamoDB, STS and the demo config's issuer.
+  const dynamo = await startLocalDynamo();
+  await ensureTable(dynamo.client, "credbroker");
+  const aws = await startAwsQueryServer();
+  const issuerServer = createServer();
+  await new Promise<void>((r) => issuerServer.listen(0, "127.0.0.1", () => r()));
+  const issuerUrl = `http://127.0.0.1:${(issuerServer.address() as AddressInfo).port}/dev/issuer`;
+  const devIssuer = await createDevIssuer(issuerUrl, generateSigningKey());
+  issuerServer.on("request", async (req, res) => {
+    const body = req.url?.endsWith("/openid-configuration") ? devIssuer.discovery() : await devIssuer.jwks();
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+  });
+
+  // The demo config, as the construct ships it, trusting this run's dev issuer.
+  const bundle = await bundleConfig(join(root, "examples/broker.config.yaml"));
+  const config = bundle.config as { issuers: { issuer: string }[] };
+  config.issuers[0]!.issuer = issuerUrl;
+  await writeFile(join(outdir, "cold", "credbroker.config.json"), JSON.stringify(bundle));
+
+  const signingJwk = JSON.stringify(generateSigningKey().export({ format: "jwk" }));
+  const samples: { wallMs: number; bootMs: number; importMs: number; requestMs: number }[] = [];
+  try {
+    for (let i = 0; i < runs + 1; i++) {
+      const subjectToken = await devIssuer.mint({
+        sub: "repo:acme/web:ref:refs/heads/main",
+        claims: GITHUB_LIKE_CLAIMS,
+        audience: "credbroker",
+        nowMs: Date.now(),
+      });
+      const started = performance.now();
+      const out = await new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, [...(options.nodeArgs ?? []), driver], {
+          cwd: join(outdir, "cold"),
+          env: {
+            PATH: process.env["PATH"] ?? "",
+            ...aws.env(),
+            AWS_REGION: "us-east-1",
+            AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+            LAMBDA_TASK_ROOT: join(outdir, "cold"),
+            [LAMBDA_ENV.table]: "credbroker",
+            BENCH_HANDLER: harness.file,
+            BENCH_SIGNING_JWK: signingJwk,
+            BENCH_SUBJECT_TOKEN: subjectToken,
+          },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        child.on("error", reject);
+        child.on("exit", (code) =>
+          code === 0
+            ? resolve(stdout)
+            : reject(new Error(`cold-start child exited ${code}: ${stderr.slice(-2000)}`)),
+        );
+      });
+      const wallMs = performance.now() - started;
+      const line = JSON.parse(out.trim().split("\n").pop()!) as {
+        status: number;
+        error?: string;
+        bootMs: number;
+        importMs: number;
+        requestMs: number;
+      };
+      if (line.status !== 200)
+        throw new Error(`cold-start first request answered ${line.status}: ${line.error}`);
+      // The first run also warms the OS file cache; it is not counted.
+      if (i > 0) samples.push({ wallMs, ...line });
+    }
+  } finally {
+    issuerServer.close();
+    await aws.close();
+    await dynamo.close();
+  }
+
+  const wasmBytes = token.totalBytes - token.jsBytes;
+  return {
+    tokenBundleBytes: token.totalBytes,
+    sweepBundleBytes: sweep.totalBytes,
+    coldStartMs: round(median(samples.map((s) => s.wallMs)), 1),
+    tokenBundleJsBytes: token.jsBytes,
+    sweepBundleJsBytes: sweep.jsBytes,
+    cedarWasmBytes: wasmBytes,
+    tokenBundleJsBytesSdkExternal: external.jsBytes,
+    tokenBundleTopPackages: token.byPackage.slice(0, 8),
+    coldStartNodeBootMs: round(median(samples.map((s) => s.bootMs)), 1),
+    coldStartImportMs: round(median(samples.map((s) => s.importMs)), 1),
+    coldStartFirstRequestMs: round(median(samples.map((s) => s.requestMs)), 1),
+    coldStartRuns: samples.length,
+  };
+}

@@ -1,0 +1,120 @@
+// `npm run bench [-- --out FILE] [--quick] [--only NAMES] [--cold-start-node-args "FLAGS"]`
+// Measures every figure of BENCHMARKS.md on this machine in one run, prints a table and writes one JSON
+// document (bench/results.json unless --out). Figures, not a pass/fail test: goals are shown beside them.
+import "./env.ts";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { benchColdStart } from "./cold-start.ts";
+import { benchDecision } from "./decision.ts";
+import { startBenchBroker } from "./harness.ts";
+import { benchIssuePath } from "./issue-path.ts";
+import { machineInfo } from "./machine.ts";
+import { benchSweep } from "./sweep.ts";
+import { benchThroughput } from "./throughput.ts";
+import { benchVerify } from "./verify.ts";
+
+const FIGURES = ["issue", "throughput", "decision", "verify", "sweep", "coldstart"] as const;
+type Figure = (typeof FIGURES)[number];
+
+/** Goals from issue 7; `max` means the figure should be at most the value. */
+const GOALS: Record<
+  string,
+  { max: number } | { maxOf: (r: Record<string, unknown>) => number; text: string }
+> = {
+  issueOverheadRatio: { max: 1.15 },
+  sweepScalingRatio: { max: 1.5 },
+  sweepItemsRead100k: { maxOf: (r) => 2 * Number(r["sweepItemsRead1k"]), text: "2 × sweepItemsRead1k" },
+  decisionMicros100: { max: 300 },
+  verifyMicros: { max: 400 },
+  coldStartMs: { max: 400 },
+};
+
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    out: { type: "string" },
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    "cold-start-node-args": { type: "string" },
+  },
+});
+const only = new Set<Figure>((values.only?.split(",") as Figure[] | undefined) ?? FIGURES);
+for (const f of only)
+  if (!FIGURES.includes(f)) throw new Error(`--only: unknown figure ${f} (one of ${FIGURES.join(", ")})`);
+const quick = values.quick;
+const here = dirname(fileURLToPath(import.meta.url));
+const outFile = resolve(values.out ?? join(here, "results.json"));
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const results: Record<string, unknown> = {};
+const timings: Record<string, number> = {};
+const loadBefore = loadavg()[0]!;
+const t0 = performance.now();
+
+async function step<T extends object>(name: Figure, run: () => Promise<T> | T): Promise<void> {
+  if (!only.has(name)) return;
+  log(`bench: ${name}…`);
+  const started = performance.now();
+  Object.assign(results, await run());
+  timings[name] = Math.round((performance.now() - started) / 100) / 10;
+}
+
+if (only.has("issue") || only.has("throughput")) {
+  const broker = await startBenchBroker();
+  try {
+    await step("issue", () => benchIssuePath(broker, quick ? { requests: 300, warmup: 50 } : {}));
+    await step("throughput", () => benchThroughput(broker, quick ? { requests: 300 } : {}));
+  } finally {
+    await broker.close();
+  }
+}
+await step("decision", () => benchDecision(quick ? { minMs: 500 } : {}));
+await step("verify", () => benchVerify(quick ? { minMs: 500 } : {}));
+await step("sweep", () => benchSweep(quick ? { large: 10_000, rounds: 1 } : {}));
+const work = await mkdtemp(join(tmpdir(), "credbroker-bench-bundles-"));
+try {
+  const nodeArgs = values["cold-start-node-args"]?.split(" ").filter(Boolean);
+  await step("coldstart", () =>
+    benchColdStart(work, { ...(quick ? { runs: 3 } : {}), ...(nodeArgs ? { nodeArgs } : {}) }),
+  );
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
+
+const document = {
+  machine: { ...machineInfo(), loadAverage1mBefore: loadBefore, loadAverage1mAfter: loadavg()[0]! },
+  quick,
+  secondsPerFigure: timings,
+  totalSeconds: Math.round((performance.now() - t0) / 1000),
+  ...results,
+};
+await mkdir(dirname(outFile), { recursive: true });
+await writeFile(outFile, `${JSON.stringify(document, null, 2)}\n`);
+
+// The table: every scalar figure, with its goal when it has one.
+const rows: string[][] = [["figure", "value", "goal"]];
+for (const [key, value] of Object.entries(results)) {
+  if (typeof value !== "number" && typeof value !== "string") continue;
+  const goal = GOALS[key];
+  let text = "";
+  if (goal) {
+    const limit = "max" in goal ? goal.max : goal.maxOf(results);
+    const label = "max" in goal ? String(goal.max) : goal.text;
+    text = `≤ ${label} ${typeof value === "number" && value <= limit ? "met" : "MISSED"}`;
+  }
+  rows.push([key, String(value), text]);
+}
+const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join("  ")}\n`);
+const top = results["tokenBundleTopPackages"] as { name: string; bytes: number }[] | undefined;
+if (top)
+  process.stdout.write(
+    `token bundle by package: ${top.map((p) => `${p.name} ${Math.round(p.bytes / 1024)} KiB`).join(", ")}\n`,
+  );
+process.stdout.write(
+  `machine: ${document.machine.nproc} × ${document.machine.cpuModel}, node ${document.machine.node}, load ${loadBefore.toFixed(1)}→${document.machine.loadAverage1mAfter.toFixed(1)}\n`,
+);
+process.stdout.write(`wrote ${outFile} (${document.totalSeconds} s)\n`);
