@@ -6,6 +6,8 @@ import { lambdaSweepDeps } from "../lib/runtime/lambda-runtime.ts";
 import { trackSweepLag } from "../lib/runtime/sweep-lag.ts";
 
 let lag: ReturnType<typeof trackSweepLag> | undefined;
+// The alarm's dimension: several brokers in one account keep separate metrics.
+const dimensions = { FunctionName: process.env["AWS_LAMBDA_FUNCTION_NAME"] ?? "credbroker-sweep" };
 const deps = lambdaSweepDeps((store) => {
   lag = trackSweepLag(store);
   return lag.store;
@@ -27,7 +29,7 @@ export const handler = async (_event: unknown, context?: { getRemainingTimeInMil
           SweepRevoked: { value: summary.revoked, unit: "Count" },
           SweepIncomplete: { value: summary.complete ? 0 : 1, unit: "Count" },
         },
-        { timestampMs: Date.now() },
+        { timestampMs: Date.now(), dimensions },
       ),
     );
     return summary;
@@ -39,7 +41,7 @@ export const handler = async (_event: unknown, context?: { getRemainingTimeInMil
           SweepErrors: { value: 1, unit: "Count" },
           SweepLagSeconds: { value: lag?.lagSeconds() ?? 0, unit: "Seconds" },
         },
-        { timestampMs: Date.now() },
+        { timestampMs: Date.now(), dimensions },
       ),
     );
     deps.log.error("sweep failed", { error: (err as Error).name });

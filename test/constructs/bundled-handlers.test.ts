@@ -1,0 +1,195 @@
+// The Lambda bundles as synthesized, run in a plain Node process outside the repository (no node_modules to
+// fall back on) against dynalite and the local KMS fixture: proves the bundle carries its dependencies, the
+// Cedar wasm and the validated config, and that the functions answer as the contract says.
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { App } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { exportJWK, jwtVerify } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureTable } from "../../lib/aws/table-definition.ts";
+import { CredbrokerStack } from "../../lib/constructs/credbroker-stack.ts";
+import type { BrokerFunctionName } from "../../lib/constructs/credential-broker.ts";
+import { type LocalDynamo, startLocalDynamo } from "../../lib/local/dynalite.ts";
+import { type KmsFixture, startKmsFixture } from "../fixtures/kms-server.ts";
+import { createTestIssuer, type TestIssuer } from "../support/issuer.ts";
+import { writeConfig } from "./support.ts";
+
+const run = promisify(execFile);
+
+let outdir: string;
+let stack: CredbrokerStack;
+let dynamo: LocalDynamo;
+let kms: KmsFixture;
+let issuer: TestIssuer;
+const tableName = "credbroker-bundle-test";
+
+function assetDir(name: BrokerFunctionName): string {
+  const id = stack.getLogicalId(stack.broker.functions[name].node.defaultChild as never);
+  const resources = Template.fromStack(stack).toJSON()["Resources"] as Record<
+    string,
+    { Properties: { Code: { S3Key: string } } }
+  >;
+  return join(outdir, `asset.${resources[id]!.Properties.Code.S3Key.replace(/\.zip$/, "")}`);
+}
+
+/** Invokes a bundled handler once in a fresh Node process, as the Lambda runtime would. */
+async function invoke(name: BrokerFunctionName, event: unknown, extraEnv: Record<string, string> = {}) {
+  const dir = assetDir(name);
+  const script = [
+    "const m = await import(process.env.ENTRY);",
+    "const ctx = { getRemainingTimeInMillis: () => 20000 };",
+    "const res = await m.handler(JSON.parse(process.env.EVENT), ctx);",
+    "process.stdout.write('\\nRESULT ' + JSON.stringify(res) + '\\n');",
+  ].join("\n");
+  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: mkdtempSync(join(tmpdir(), "credbroker-lambda-cwd-")),
+    env: {
+      PATH: process.env["PATH"] ?? "",
+      ENTRY: join(dir, "index.mjs"),
+      EVENT: JSON.stringify(event),
+      LAMBDA_TASK_ROOT: dir,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_KMS: kms.endpoint,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      CREDBROKER_TABLE: tableName,
+      CREDBROKER_CONFIG_BUNDLE: "credbroker.config.json",
+      CREDBROKER_DUE_SHARDS: "8",
+      ...(name === "sweep" ? {} : { CREDBROKER_SIGNING_KEY_ID: kms.keyArn }),
+      AWS_LAMBDA_FUNCTION_NAME: `credbroker-${name}`,
+      ...extraEnv,
+    },
+  });
+  const lines = stdout.split("\n").filter(Boolean);
+  const result = lines.find((l) => l.startsWith("RESULT "));
+  return {
+    result: JSON.parse(result!.slice(7)),
+    lines: lines.filter((l) => !l.startsWith("RESULT ")).map((l) => JSON.parse(l)),
+  };
+}
+
+const httpEvent = (method: string, path: string, body?: Record<string, string>) => ({
+  version: "2.0",
+  routeKey: `ANY ${path}`,
+  rawPath: path,
+  headers: { "content-type": "application/x-www-form-urlencoded" },
+  ...(body ? { body: new URLSearchParams(body).toString() } : {}),
+  isBase64Encoded: false,
+  requestContext: { requestId: "req-bundle", http: { method, path, sourceIp: "203.0.113.7" } },
+});
+
+beforeAll(async () => {
+  issuer = await createTestIssuer();
+  const configPath = writeConfig({
+    version: 1,
+    audience: "credbroker",
+    issuerUrl: "https://broker.test",
+    issuers: [{ name: "test", issuer: issuer.issuer, jwks: issuer.jwks, algorithms: ["ES256"] }],
+    workloads: [{ name: "web-ci", issuer: "test", subject: "repo:acme/web:**", owner: "team-web@acme.test" }],
+    tasks: [
+      {
+        name: "read-reports",
+        provider: "jwt",
+        audience: "https://reports.test",
+        scopes: ["reports:read"],
+        maxDurationSeconds: 300,
+      },
+    ],
+    policies: ["policies/*.cedar"],
+  });
+  outdir = mkdtempSync(join(tmpdir(), "credbroker-bundle-out-"));
+  const app = new App({ outdir });
+  stack = new CredbrokerStack(app, "Bundled", { broker: { configPath } });
+  app.synth();
+  dynamo = await startLocalDynamo();
+  await ensureTable(dynamo.client, tableName);
+  kms = await startKmsFixture();
+}, 240_000);
+
+afterAll(async () => {
+  await dynamo?.close();
+  await kms?.close();
+});
+
+describe("bundled Lambda handlers", () => {
+  let accessToken: string;
+
+  it("token: exchanges a subject token for a KMS-signed access token (Cedar wasm loaded from the bundle)", async () => {
+    const subject = await issuer.mint({ sub: "repo:acme/web:ref:refs/heads/main", repository: "acme/web" });
+    const { result, lines } = await invoke(
+      "token",
+      httpEvent("POST", "/token", {
+        grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+        subject_token: subject,
+        subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+        scope: "read-reports",
+      }),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(result.headers["cache-control"]).toBe("no-store");
+    const body = JSON.parse(result.body);
+    expect(body).toMatchObject({
+      token_type: "Bearer",
+      scope: "read-reports",
+      issued_token_type: "urn:ietf:params:oauth:token-type:access_token",
+    });
+    accessToken = body.access_token;
+    const { payload } = await jwtVerify(accessToken, kms.publicKey, {
+      issuer: "https://broker.test",
+      audience: "https://reports.test",
+    });
+    expect(payload).toMatchObject({ sub: "web-ci", jti: body.grant_id });
+    expect(kms.calls.some((c) => c.target === "TrentService.Sign")).toBe(true);
+    // Nothing secret in the function's log lines.
+    expect(JSON.stringify(lines)).not.toContain(subject);
+    expect(JSON.stringify(lines)).not.toContain(accessToken);
+  });
+
+  it("token: a denied request is a 403 access_denied, not a 5xx", async () => {
+    const subject = await issuer.mint({ sub: "repo:acme/web:ref:refs/heads/main", repository: "acme/other" });
+    const { result } = await invoke(
+      "token",
+      httpEvent("POST", "/token", {
+        grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+        subject_token: subject,
+        subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+        scope: "read-reports",
+      }),
+    );
+    expect(result.statusCode).toBe(403);
+    expect(JSON.parse(result.body)).toMatchObject({ error: "access_denied" });
+  });
+
+  it("introspect: reports the issued token active", async () => {
+    const { result } = await invoke("introspect", httpEvent("POST", "/introspect", { token: accessToken }));
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body)).toMatchObject({ active: true, sub: "web-ci", scope: "reports:read" });
+  });
+
+  it("metadata: serves the JWKS derived from the KMS public key", async () => {
+    const { result } = await invoke("metadata", httpEvent("GET", "/.well-known/jwks.json"));
+    const expected = await exportJWK(kms.publicKey);
+    expect(JSON.parse(result.body).keys).toEqual([
+      expect.objectContaining({ kty: "EC", crv: "P-256", x: expected.x, y: expected.y }),
+    ]);
+  });
+
+  it("sweep: runs without a signing key and publishes EMF metrics", async () => {
+    const before = kms.calls.length;
+    const { result, lines } = await invoke("sweep", { source: "aws.events" });
+    expect(result).toMatchObject({ complete: true });
+    expect(kms.calls.length).toBe(before);
+    const emf = lines.find((l) => l._aws);
+    expect(emf).toMatchObject({ SweepLagSeconds: 0, SweepErrors: 0, FunctionName: "credbroker-sweep" });
+    expect(emf._aws.CloudWatchMetrics[0]).toMatchObject({
+      Namespace: "credbroker",
+      Dimensions: [["FunctionName"]],
+    });
+  });
+});
