@@ -2,6 +2,7 @@
 // CREDBROKER_CONFIG, then the demo config. No environment lookups: synth works offline without credentials.
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
+import { ConfigError } from "../lib/config/resolve.ts";
 import { CredbrokerStack } from "../lib/constructs/credbroker-stack.ts";
 
 const app = new App();
@@ -11,12 +12,19 @@ const configPath =
   "examples/broker.config.yaml";
 const stackName = (app.node.tryGetContext("stackName") as string | undefined) ?? "Credbroker";
 
-new CredbrokerStack(app, stackName, {
-  description: "credbroker: just-in-time, task-scoped credentials for workloads",
-  // Environment-agnostic unless the CLI knows the target; nothing in the stack needs a lookup.
-  ...(process.env["CDK_DEFAULT_ACCOUNT"] && process.env["CDK_DEFAULT_REGION"]
-    ? { env: { account: process.env["CDK_DEFAULT_ACCOUNT"], region: process.env["CDK_DEFAULT_REGION"] } }
-    : {}),
-  broker: { configPath },
-});
+try {
+  new CredbrokerStack(app, stackName, {
+    description: "credbroker: just-in-time, task-scoped credentials for workloads",
+    // Environment-agnostic unless the CLI knows the target; nothing in the stack needs a lookup.
+    ...(process.env["CDK_DEFAULT_ACCOUNT"] && process.env["CDK_DEFAULT_REGION"]
+      ? { env: { account: process.env["CDK_DEFAULT_ACCOUNT"], region: process.env["CDK_DEFAULT_REGION"] } }
+      : {}),
+    broker: { configPath },
+  });
+} catch (err) {
+  // A bad config or policy: say which file and line, without a stack trace, and fail synth.
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+}
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
