@@ -67,7 +67,7 @@ function decisionCost(count: number, minMs: number): { micros: number; compileMs
   const first = authorizer.decide(input);
   if (!first.allowed) throw new Error(`decision benchmark request was denied: ${first.reasons.join("; ")}`);
   return {
-    micros: microsPerCall(() => authorizer.decide(input), { batch: count >= 1000 ? 20 : 200, minMs }),
+    micros: microsPerCall(() => authorizer.decide(input), { minMs }),
     compileMs,
   };
 }

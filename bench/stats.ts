@@ -24,37 +24,49 @@ export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /**
- * Mean cost of one synchronous call in microseconds: runs `fn` in batches until `minMs` has passed and
- * keeps the fastest batch mean, which is the figure least disturbed by GC and the other core.
+ * Cost of one call in microseconds. Calls run in small batches (about 2 ms each, so that few are cut by the
+ * scheduler on a busy machine) until `minMs` has passed; the figure is the 10th percentile of the batch
+ * means, the cost of the call itself rather than of whatever else the machine was doing.
  */
-export function microsPerCall(fn: () => void, options: { batch?: number; minMs?: number } = {}): number {
-  const batch = options.batch ?? 200;
+export function microsPerCall(fn: () => void, options: { minMs?: number } = {}): number {
   const minMs = options.minMs ?? 2_000;
-  for (let i = 0; i < batch; i++) fn();
+  const batch = batchSize(() => fn());
   const means: number[] = [];
   const until = performance.now() + minMs;
-  while (performance.now() < until || means.length < 5) {
+  while (performance.now() < until || means.length < 20) {
     const t0 = performance.now();
     for (let i = 0; i < batch; i++) fn();
     means.push(((performance.now() - t0) * 1000) / batch);
   }
-  return Math.min(...means);
+  return quantile(means, 0.1);
 }
 
 /** The same for an async call, awaited one at a time. */
 export async function microsPerAsyncCall(
   fn: () => Promise<unknown>,
-  options: { batch?: number; minMs?: number } = {},
+  options: { minMs?: number } = {},
 ): Promise<number> {
-  const batch = options.batch ?? 200;
   const minMs = options.minMs ?? 2_000;
-  for (let i = 0; i < batch; i++) await fn();
+  const t = performance.now();
+  for (let i = 0; i < 50; i++) await fn();
+  const batch = Math.max(1, Math.round(2 / ((performance.now() - t) / 50)));
   const means: number[] = [];
   const until = performance.now() + minMs;
-  while (performance.now() < until || means.length < 5) {
+  while (performance.now() < until || means.length < 20) {
     const t0 = performance.now();
     for (let i = 0; i < batch; i++) await fn();
     means.push(((performance.now() - t0) * 1000) / batch);
   }
-  return Math.min(...means);
+  return quantile(means, 0.1);
+}
+
+/** Warms `fn` up and picks a batch size that takes about 2 ms. */
+function batchSize(fn: () => void): number {
+  const t = performance.now();
+  let n = 0;
+  while (performance.now() - t < 200 || n < 20) {
+    fn();
+    n++;
+  }
+  return Math.max(1, Math.round(2 / ((performance.now() - t) / n)));
 }

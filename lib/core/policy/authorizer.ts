@@ -31,15 +31,53 @@ export interface Authorizer {
 
 let counter = 0;
 
+/** The task a policy's scope pins (`resource == Task::"x"`); undefined when it may apply to any task. */
+function scopedTask(text: string): string | undefined {
+  const json = cedar.policyToJson(text);
+  if (json.type !== "success") return undefined;
+  const resource = json.json.resource;
+  if (resource.op !== "==" || !("entity" in resource)) return undefined;
+  const uid = "__entity" in resource.entity ? resource.entity.__entity : resource.entity;
+  return uid.type === "Task" ? uid.id : undefined;
+}
+
 export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
-  const setId = `credbroker-${++counter}`;
+  const base = `credbroker-${++counter}`;
   const staticPolicies: Record<string, string> = {};
   for (const [id, p] of Object.entries(compiled.policies)) staticPolicies[id] = p.text;
-  const parsed = cedar.preparsePolicySet(setId, { staticPolicies });
+  // The whole set is parsed once up front, so a set that cannot parse fails at start, not per request.
+  const parsed = cedar.preparsePolicySet(base, { staticPolicies });
   if (parsed.type === "failure") throw new Error(`policy set does not parse: ${parsed.errors.map((e) => e.message).join("; ")}`);
+
+  // Cedar evaluates every policy of the set on each request, so the cost grows with the whole set. A policy
+  // scoped `resource == Task::"x"` can only ever match requests for task x (it is never satisfied, never
+  // errors, never a reason for any other task), so each task is decided against its own policies plus the
+  // unscoped ones: the same answer, at a cost that follows the task's policies. Sets are parsed on first use.
+  const anyTask: Record<string, string> = {};
+  const byTask = new Map<string, Record<string, string>>();
+  for (const [id, text] of Object.entries(staticPolicies)) {
+    const task = scopedTask(text);
+    if (task === undefined) anyTask[id] = text;
+    else byTask.set(task, { ...byTask.get(task), [id]: text });
+  }
+  const taskSets = new Map<string, string>();
+  const setFor = (task: string): string => {
+    if (byTask.size === 0) return base;
+    const key = byTask.has(task) ? `t:${task}` : "any";
+    let setId = taskSets.get(key);
+    if (!setId) {
+      setId = `${base}-${taskSets.size + 1}`;
+      const subset = cedar.preparsePolicySet(setId, { staticPolicies: { ...anyTask, ...byTask.get(task) } });
+      // A subset of a set that parsed cannot fail to parse; if it ever did, the whole set still decides.
+      if (subset.type === "failure") return base;
+      taskSets.set(key, setId);
+    }
+    return setId;
+  };
 
   return {
     decide(input) {
+      const setId = setFor(input.task.name);
       const now = new Date(input.context.nowMs);
       const answer = cedar.statefulIsAuthorized({
         principal: { type: "Workload", id: input.workload.name },
