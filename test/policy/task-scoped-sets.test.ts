@@ -43,7 +43,16 @@ const request = fc.record({
   tags: fc.dictionary(fc.constantFrom("team", "signal:flagged"), fc.constantFrom("web", "ops", "true")),
 });
 
-function input(r: fc.Infer<typeof request>): DecisionInput {
+interface Request {
+  task: string;
+  workload: string;
+  sensitivity: string;
+  hour: number;
+  ip: string;
+  tags: Record<string, string>;
+}
+
+function input(r: Request): DecisionInput {
   return {
     workload: { name: r.workload, issuer: "github", subject: `repo:acme/${r.workload}` },
     tags: r.tags,
