@@ -42,7 +42,9 @@ function common(): Common {
   const log = jsonLogger((line) => process.stdout.write(line), { service: "credbroker" });
   const store = new DynamoGrantStore({
     // A stalled DynamoDB must become a 503 well inside API Gateway's 30 s, not a hung invocation.
-    client: new DynamoDBClient({ requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true } }),
+    client: new DynamoDBClient({
+      requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
+    }),
     tableName: env.tableName,
     dueShards: env.dueShards,
     grantRetentionDays: resolved.config.grantRetentionDays,
@@ -57,7 +59,11 @@ let cached: Promise<BrokerDeps> | undefined;
 export function lambdaDeps(): Promise<BrokerDeps> {
   cached ??= (async () => {
     const { env, resolved, log, store } = common();
-    const signer = await createKmsSigner(new KMSClient({}), requireSigningKey(env));
+    // Same reasoning as DynamoDB: a stalled KMS must become a 503, not a hung /token.
+    const kms = new KMSClient({
+      requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
+    });
+    const signer = await createKmsSigner(kms, requireSigningKey(env));
     return buildBrokerDeps(resolved, { store, signer, log, providers: awsProviders(resolved) });
   })();
   return cached;
