@@ -57,8 +57,7 @@ export async function exchangeToken(deps: BrokerDeps, params: Params, sourceIp: 
     event.subject = subject.subject;
 
     event.decisionId = newId(deps.clock.now());
-    const workload = findWorkload(deps, subject);
-    event.workload = workload.name;
+    const workload = findWorkload(deps, subject, event);
     const durationSeconds = grantedDuration(task, request);
     event.durationSeconds = durationSeconds;
 
@@ -124,9 +123,11 @@ function findTask(deps: BrokerDeps, request: TokenRequest): TaskConfig {
   return task;
 }
 
-function findWorkload(deps: BrokerDeps, subject: VerifiedSubject) {
+function findWorkload(deps: BrokerDeps, subject: VerifiedSubject, event: AuditEvent) {
   const workload = deps.workloads.match(subject.issuer.name, subject.subject);
   if (!workload) throw new UnregisteredWorkload();
+  // Named before the disabled check, so `audit --workload` finds the denials of a disabled workload too.
+  event.workload = workload.name;
   if (workload.disabled) throw new DisabledWorkload();
   return workload;
 }
