@@ -85,16 +85,30 @@ export async function sweepDue(deps: SweepDeps, options: SweepOptions = {}): Pro
     },
     signals: new Map(),
   };
-  const pass = await applyConfigChange(run);
-  const marksDone = await processMarks(run);
-  const dueDone = await sweepDueIndex(run, options.cursor);
-  const passDone = pass ? await continuePass(run, pass) : true;
+  // A failing step never holds up the others: expiry above all must go on. Each failure is counted and
+  // leaves the run incomplete, and the next run retries from durable state.
+  const pass = await guarded(run, "config change", () => applyConfigChange(run));
+  const marksDone = await guarded(run, "re-evaluation marks", () => processMarks(run));
+  const dueDone = await guarded(run, "due index", () => sweepDueIndex(run, options.cursor));
+  let passDone = pass !== false; // false: the config step itself failed
+  if (pass) passDone = (await guarded(run, "config pass", () => continuePass(run, pass))) === true;
   run.summary.complete = marksDone && dueDone && passDone;
   run.summary.oldestDueAgeSeconds = await oldestDueAge(run);
   return run.summary;
 }
 
 const outOfTime = (run: Run) => run.deps.clock.now() >= run.deadline;
+
+/** Runs one step; on failure counts an error, logs it and answers `false` (not done). */
+async function guarded<T>(run: Run, step: string, fn: () => Promise<T>): Promise<T | false> {
+  try {
+    return await fn();
+  } catch (err) {
+    run.summary.errors++;
+    run.deps.log.warn("sweep step failed; the next sweep retries", { step, error: (err as Error).name });
+    return false;
+  }
+}
 
 function signalsOf(run: Run, workload: string): Promise<Record<string, string>> {
   let s = run.signals.get(workload);
@@ -161,6 +175,7 @@ async function continuePass(run: Run, state: SweepState): Promise<boolean> {
   const { deps, summary } = run;
   let revision = state.revision;
   const pass = state.pass!;
+  const marked = new Set<string>();
   for (let shard = pass.shard; shard < deps.store.dueShards; shard++) {
     let key = shard === pass.shard ? pass.key : undefined;
     do {
@@ -170,7 +185,13 @@ async function continuePass(run: Run, state: SweepState): Promise<boolean> {
         limit: run.pageSize,
       });
       for (const grant of page.items) {
-        if (grant.status !== "active" || grant.configVersion === deps.configVersion) continue;
+        if (grant.configVersion === deps.configVersion) continue;
+        if (grant.status === "issuing" && !marked.has(grant.workload)) {
+          // Decided under the old config and not active yet: re-decide its workload once it is.
+          marked.add(grant.workload);
+          await deps.store.markReevaluation(grant.workload, run.started);
+        }
+        if (grant.status !== "active") continue;
         summary.scanned++;
         await reevaluate(run, grant, "if-sooner");
       }
