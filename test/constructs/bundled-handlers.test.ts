@@ -2,7 +2,7 @@
 // fall back on) against dynalite and the local KMS fixture: proves the bundle carries its dependencies, the
 // Cedar wasm and the validated config, and that the functions answer as the contract says.
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -115,6 +115,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await dynamo?.close();
   await kms?.close();
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
 });
 
 describe("bundled Lambda handlers", () => {

@@ -1,12 +1,12 @@
 // The deployed shape of credbroker, asserted on a real synth (esbuild bundling, cdk-nag AwsSolutions).
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, Duration, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Schedule } from "aws-cdk-lib/aws-events";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TABLE_INDEXES } from "../../lib/aws/table-definition.ts";
 import { CredbrokerStack } from "../../lib/constructs/credbroker-stack.ts";
 import type { BrokerFunctionName } from "../../lib/constructs/credential-broker.ts";
@@ -63,6 +63,8 @@ beforeAll(() => {
   template = Template.fromStack(stack);
   resources = template.toJSON()["Resources"] as Resources;
 }, 240_000);
+
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
 describe("CredentialBroker: cdk-nag", () => {
   it("passes the AwsSolutions pack with no unacknowledged finding", () => {
