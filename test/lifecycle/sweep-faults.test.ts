@@ -40,7 +40,6 @@ describe("a failing sweep step", () => {
 describe("a config pass", () => {
   it("re-decides a grant that was still issuing under the old config once it is active", async () => {
     const { store, seed } = await seedableStore();
-    const broker = await createTestBroker({ store });
     const issuing = activeGrant({ status: "issuing", configVersion: "previous" });
     await seed([{ grant: issuing, dueAtMs: NOW + 60_000 }]);
     // The new config disables web-ci while its grant is between the record and the credential.
