@@ -7,10 +7,19 @@ import { ActionsRuntime } from "./runtime.ts";
 
 export const DEFAULT_AUDIENCE = "credbroker";
 
+async function metadataAudience(client: BrokerClient): Promise<string> {
+  try {
+    const audience = (await client.metadata())["credbroker_audience"];
+    return typeof audience === "string" && audience !== "" ? audience : DEFAULT_AUDIENCE;
+  } catch {
+    return DEFAULT_AUDIENCE;
+  }
+}
+
 async function main(rt: ActionsRuntime): Promise<void> {
   const url = rt.input("broker-url", { required: true });
   const task = rt.input("task", { required: true });
-  const audience = rt.input("audience") || DEFAULT_AUDIENCE;
+  const explicitAudience = rt.input("audience");
   const duration = rt.input("duration");
   const purpose = rt.input("purpose");
   const region = rt.input("aws-region");
@@ -18,6 +27,8 @@ async function main(rt: ActionsRuntime): Promise<void> {
     throw new Error("input duration must be a whole number of seconds");
 
   const client = new BrokerClient({ url });
+  // Without an audience input, use the one the broker publishes in its metadata.
+  const audience = explicitAudience || (await metadataAudience(client));
   const subjectToken = await fromGitHubActions({ audience, env: rt.env })();
   rt.mask(subjectToken);
   const response = await client.exchange({

@@ -63,16 +63,20 @@ export function clientSetup(values: ClientFlags, env: NodeJS.ProcessEnv, usage: 
   ].filter(Boolean);
   if (sources.length !== 1)
     throw new CliError(`give exactly one of --token-file, --token-env, --github\n${usage}`, 2);
+  const client = newClient(url, values.timeout);
   let token: TokenProvider;
   if (values["token-file"] !== undefined) token = fromTokenFile(values["token-file"]);
   else if (values["token-env"] !== undefined) token = fromTokenEnv(values["token-env"], env);
-  else
-    token = fromGitHubActions({
-      audience: values.audience ?? env["CREDBROKER_AUDIENCE"] ?? DEFAULT_AUDIENCE,
-      env,
-    });
+  else {
+    const explicit = values.audience ?? env["CREDBROKER_AUDIENCE"];
+    token = async () => {
+      // The broker publishes its audience in its metadata; ask it rather than make every job configure it.
+      const audience = explicit ?? (await brokerAudience(client));
+      return fromGitHubActions({ audience, env })();
+    };
+  }
 
-  const setup: ClientSetup = { client: newClient(url, values.timeout), task: values.task, token };
+  const setup: ClientSetup = { client, task: values.task, token };
   if (values.duration !== undefined) {
     const d = Number(values.duration);
     if (!Number.isInteger(d) || d <= 0) throw new CliError("--duration must be a whole number of seconds", 2);
@@ -80,6 +84,15 @@ export function clientSetup(values: ClientFlags, env: NodeJS.ProcessEnv, usage: 
   }
   if (values.purpose !== undefined) setup.purpose = values.purpose;
   return setup;
+}
+
+export async function brokerAudience(client: BrokerClient): Promise<string> {
+  try {
+    const audience = (await client.metadata())["credbroker_audience"];
+    return typeof audience === "string" && audience !== "" ? audience : DEFAULT_AUDIENCE;
+  } catch {
+    return DEFAULT_AUDIENCE;
+  }
 }
 
 function newClient(url: string, timeout: string | undefined): BrokerClient {

@@ -3,7 +3,7 @@ import type { JWK } from "jose";
 import type { Signer } from "./signer.ts";
 import { TOKEN_EXCHANGE } from "./token-request.ts";
 
-export function serverMetadata(issuerUrl: string): Record<string, unknown> {
+export function serverMetadata(issuerUrl: string, audience: string): Record<string, unknown> {
   const base = issuerUrl.replace(/\/$/, "");
   return {
     issuer: issuerUrl,
@@ -16,6 +16,9 @@ export function serverMetadata(issuerUrl: string): Record<string, unknown> {
     revocation_endpoint_auth_methods_supported: ["none"],
     response_types_supported: [],
     scopes_supported: [],
+    // Not in RFC 8414: the `aud` every subject token must carry, so clients (the GitHub Action,
+    // `credential-process --github`) request their OIDC token for the right audience without configuration.
+    credbroker_audience: audience,
   };
 }
 

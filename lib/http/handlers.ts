@@ -61,7 +61,7 @@ export function createHandlers(deps: BrokerDeps) {
     introspect: post(deps, (event) => introspectToken(deps, params(event))),
     revoke: post(deps, (event) => releaseGrant(deps, params(event))),
     jwks: get(deps, () => publicJwks(deps.signer)),
-    metadata: get(deps, async () => serverMetadata(deps.config.issuerUrl)),
+    metadata: get(deps, async () => serverMetadata(deps.config.issuerUrl, deps.config.audience)),
   } satisfies Record<string, Handler>;
 }
 

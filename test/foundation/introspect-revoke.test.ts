@@ -92,6 +92,7 @@ describe("introspection and self-release", () => {
       token_endpoint: "https://broker.test/token",
       jwks_uri: "https://broker.test/.well-known/jwks.json",
       grant_types_supported: ["urn:ietf:params:oauth:grant-type:token-exchange"],
+      credbroker_audience: "credbroker",
     });
   });
 });
