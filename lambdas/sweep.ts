@@ -23,7 +23,8 @@ export const handler = async (_event: unknown, context?: { getRemainingTimeInMil
       emfLine(
         {
           SweepErrors: { value: 0, unit: "Count" },
-          SweepLagSeconds: { value: lag?.lagSeconds() ?? 0, unit: "Seconds" },
+          // The sweep's own measure of the backlog it left; the overdue grants it saw when that failed.
+          SweepLagSeconds: { value: summary.oldestDueAgeSeconds ?? lag?.lagSeconds() ?? 0, unit: "Seconds" },
           SweepScanned: { value: summary.scanned, unit: "Count" },
           SweepExpired: { value: summary.expired, unit: "Count" },
           SweepRevoked: { value: summary.revoked, unit: "Count" },

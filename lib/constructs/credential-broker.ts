@@ -237,7 +237,20 @@ export class CredentialBroker extends Construct {
     allow(token, "GrantStore", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [tableArn]);
     allow(introspect, "GrantStore", ["dynamodb:GetItem"], [tableArn]);
     allow(revoke, "GrantStore", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [tableArn]);
-    allow(sweep, "GrantStore", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [tableArn]);
+    // The sweep also keeps its own state and re-evaluation marks in the table: it queries the marks'
+    // partition and deletes a mark once handled.
+    allow(
+      sweep,
+      "GrantStore",
+      [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+      ],
+      [tableArn],
+    );
     // The sweep reads the due index (gsi2) and the live-grants index (gsi3, for re-evaluation by workload).
     allow(sweep, "GrantIndexes", ["dynamodb:Query"], [indexArn("gsi2"), indexArn("gsi3")]);
     // Only /token signs; every request function derives the JWKS from the public key at cold start.

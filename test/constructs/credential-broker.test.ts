@@ -226,7 +226,16 @@ describe("CredentialBroker: least privilege", () => {
       "sweep",
       [
         logs,
-        { actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [TABLE] },
+        {
+          actions: [
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+          ],
+          resources: [TABLE],
+        },
         { actions: ["dynamodb:Query"], resources: [`${TABLE}/index/gsi2`, `${TABLE}/index/gsi3`] },
         iamRevocation,
         {
