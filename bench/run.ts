@@ -1,8 +1,10 @@
 // `npm run bench [-- --out FILE] [--quick] [--only NAMES] [--cold-start-node-args "FLAGS"]`
 // Measures every figure of BENCHMARKS.md on this machine in one run, prints a table and writes one JSON
 // document (bench/results.json unless --out). Figures, not a pass/fail test: goals are shown beside them.
+// Each figure runs in its own Node process (a fresh heap, and a crash costs one figure, retried once).
 import "./env.ts";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,6 +41,8 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string" },
     "cold-start-node-args": { type: "string" },
+    /** Internal: run the figures in this process and write only their results. */
+    child: { type: "boolean", default: false },
   },
 });
 const only = new Set<Figure>((values.only?.split(",") as Figure[] | undefined) ?? FIGURES);
@@ -62,26 +66,76 @@ async function step<T extends object>(name: Figure, run: () => Promise<T> | T): 
   timings[name] = Math.round((performance.now() - started) / 100) / 10;
 }
 
-if (only.has("issue") || only.has("throughput")) {
-  const broker = await startBenchBroker();
+async function measureHere(): Promise<void> {
+  if (only.has("issue") || only.has("throughput")) {
+    const broker = await startBenchBroker();
+    try {
+      await step("issue", () => benchIssuePath(broker, quick ? { requests: 300, warmup: 50 } : {}));
+      await step("throughput", () => benchThroughput(broker, quick ? { requests: 300 } : {}));
+    } finally {
+      await broker.close();
+    }
+  }
+  await step("decision", () => benchDecision(quick ? { minMs: 500 } : {}));
+  await step("verify", () => benchVerify(quick ? { minMs: 500 } : {}));
+  await step("sweep", () => benchSweep(quick ? { large: 10_000, rounds: 1 } : {}));
+  if (!only.has("coldstart")) return;
+  const work = await mkdtemp(join(tmpdir(), "credbroker-bench-bundles-"));
   try {
-    await step("issue", () => benchIssuePath(broker, quick ? { requests: 300, warmup: 50 } : {}));
-    await step("throughput", () => benchThroughput(broker, quick ? { requests: 300 } : {}));
+    const nodeArgs = values["cold-start-node-args"]?.split(" ").filter(Boolean);
+    await step("coldstart", () =>
+      benchColdStart(work, { ...(quick ? { runs: 3 } : {}), ...(nodeArgs ? { nodeArgs } : {}) }),
+    );
   } finally {
-    await broker.close();
+    await rm(work, { recursive: true, force: true });
   }
 }
-await step("decision", () => benchDecision(quick ? { minMs: 500 } : {}));
-await step("verify", () => benchVerify(quick ? { minMs: 500 } : {}));
-await step("sweep", () => benchSweep(quick ? { large: 10_000, rounds: 1 } : {}));
-const work = await mkdtemp(join(tmpdir(), "credbroker-bench-bundles-"));
-try {
-  const nodeArgs = values["cold-start-node-args"]?.split(" ").filter(Boolean);
-  await step("coldstart", () =>
-    benchColdStart(work, { ...(quick ? { runs: 3 } : {}), ...(nodeArgs ? { nodeArgs } : {}) }),
-  );
-} finally {
-  await rm(work, { recursive: true, force: true });
+
+/** Runs one figure in a child process (this script with --child) and returns its results. */
+async function measureInChild(figure: Figure): Promise<Record<string, unknown>> {
+  const dir = await mkdtemp(join(tmpdir(), "credbroker-bench-"));
+  const out = join(dir, "figure.json");
+  const args = [
+    ...process.execArgv,
+    fileURLToPath(import.meta.url),
+    "--child",
+    "--only",
+    figure,
+    "--out",
+    out,
+  ];
+  if (quick) args.push("--quick");
+  if (values["cold-start-node-args"]) args.push("--cold-start-node-args", values["cold-start-node-args"]);
+  try {
+    const code = await new Promise<number | null>((res, rej) => {
+      const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"] });
+      child.on("error", rej);
+      child.on("exit", (c) => res(c));
+    });
+    if (code !== 0) throw new Error(`figure ${figure}: child exited with ${code}`);
+    return JSON.parse(await readFile(out, "utf8")) as Record<string, unknown>;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (values.child) {
+  await measureHere();
+  await writeFile(outFile, JSON.stringify({ ...results, secondsPerFigure: timings }));
+  process.exit(0);
+}
+for (const figure of FIGURES) {
+  if (!only.has(figure)) continue;
+  let got: Record<string, unknown>;
+  try {
+    got = await measureInChild(figure);
+  } catch (err) {
+    log(`bench: ${(err as Error).message}; retrying once`);
+    got = await measureInChild(figure);
+  }
+  const { secondsPerFigure, ...figures } = got as { secondsPerFigure: Record<string, number> };
+  Object.assign(results, figures);
+  Object.assign(timings, secondsPerFigure);
 }
 
 const document = {
