@@ -22,7 +22,8 @@ export const handler = async (_event: unknown, context?: { getRemainingTimeInMil
     process.stdout.write(
       emfLine(
         {
-          SweepErrors: { value: 0, unit: "Count" },
+          // Steps that failed inside a completed run (the run itself still expired what it could).
+          SweepErrors: { value: summary.errors, unit: "Count" },
           // The sweep's own measure of the backlog it left; the overdue grants it saw when that failed.
           SweepLagSeconds: { value: summary.oldestDueAgeSeconds ?? lag?.lagSeconds() ?? 0, unit: "Seconds" },
           SweepScanned: { value: summary.scanned, unit: "Count" },
