@@ -56,6 +56,18 @@ describe("aws-sts revocation", () => {
     expect(listedIds()).toEqual([grantId]);
   });
 
+  it("lands 50 revocations at once on one role, each grant recorded as grant-listed", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) ids.push(await issue());
+    aws.setLatency("*", 2);
+    const grants = await Promise.all(ids.map(async (id) => (await broker.store.getGrant(id))!));
+    const revoked = await Promise.all(
+      grants.map((g) => revokeGrant(broker.deps, g, { reason: "incident", kind: "admin" })),
+    );
+    expect(revoked.map((g) => g?.revocation)).toEqual(Array(50).fill("grant-listed"));
+    expect([...listedIds()].sort()).toEqual([...ids].sort());
+  });
+
   it("self-release through POST /revoke lists the grant id", async () => {
     const grantId = await issue();
     const res = await broker.call("revoke", {
