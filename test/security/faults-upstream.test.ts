@@ -36,7 +36,7 @@ async function stsRig(): Promise<StsRig> {
   const tableName = `upstream${process.pid}x${++tables}`;
   await ensureTable(dynamo.client, tableName);
   const store = new DynamoGrantStore({
-    client: localDynamoClient(proxy.url, { requestTimeoutMs: 300 }),
+    client: localDynamoClient(proxy.url, { requestTimeoutMs: 1500 }),
     tableName,
   });
   const truth = new DynamoGrantStore({ client: dynamo.client, tableName });
@@ -54,7 +54,7 @@ async function stsRig(): Promise<StsRig> {
   const clientConfig = {
     ...aws.clientConfig,
     maxAttempts: 1,
-    requestHandler: { requestTimeout: 300, throwOnRequestTimeout: true },
+    requestHandler: { requestTimeout: 1500, throwOnRequestTimeout: true },
   };
   const providers = awsProviders(resolved, {
     stsClient: (region) => new STSClient({ ...clientConfig, region }),
@@ -110,14 +110,14 @@ beforeEach(() => {
 describe("AWS STS faults", () => {
   it("503 when AssumeRole times out; the failed grant is denied by tag at the next sweep", async () => {
     const r = await stsRig();
-    aws.setLatency("AssumeRole", 800);
+    aws.setLatency("AssumeRole", 2500);
     const res = await r.broker.call("token", deployRequest(r.token));
     expect(res.status).toBe(503);
     expectNoCredential(res.body);
     const [grant] = await allGrants(r.truth);
     expect(grant).toMatchObject({ status: "failed", revocationPending: true });
     aws.setLatency("AssumeRole", 0);
-    await new Promise((res) => setTimeout(res, 600)); // the slow AssumeRole completes at STS meanwhile
+    await new Promise((res) => setTimeout(res, 1200)); // the slow AssumeRole completes at STS meanwhile
     await sweepLater(r, 1_000);
     expect(revocationList()).toContain(grant!.grantId);
     expect((await r.truth.getGrant(grant!.grantId))?.revocationPending).toBeFalsy();

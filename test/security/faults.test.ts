@@ -35,7 +35,7 @@ async function rig(): Promise<Rig> {
   const tableName = `faults${process.pid}x${++tables}`;
   await ensureTable(dynamo.client, tableName);
   const store = new DynamoGrantStore({
-    client: localDynamoClient(proxy.url, { requestTimeoutMs: 300 }),
+    client: localDynamoClient(proxy.url, { requestTimeoutMs: 1500 }),
     tableName,
   });
   const truth = new DynamoGrantStore({ client: dynamo.client, tableName });
@@ -112,7 +112,7 @@ describe("DynamoDB faults before the record", () => {
     await ensureTable(dynamo.client, tableName);
     // Port 9 (discard) on loopback: nothing listens there.
     const store = new DynamoGrantStore({
-      client: localDynamoClient("http://127.0.0.1:9", { requestTimeoutMs: 300 }),
+      client: localDynamoClient("http://127.0.0.1:9", { requestTimeoutMs: 1500 }),
       tableName,
     });
     const broker = await createTestBroker({ store });
@@ -145,12 +145,12 @@ describe("DynamoDB faults at the record", () => {
 
   it("503 when the grant write is slower than the request timeout; nothing signed, the late record is failed by the sweep", async () => {
     const r = await rig();
-    proxy.add({ op: "PutItem", when: isGrantPut, action: { kind: "delay", ms: 600 } });
+    proxy.add({ op: "PutItem", when: isGrantPut, action: { kind: "hold" } });
     const res = await r.broker.exchange(r.token);
     expect(res.status).toBe(503);
     await expectNoCredentialWithoutGrant(r, res);
     expect(r.signs.count).toBe(0);
-    await new Promise((res) => setTimeout(res, 900)); // let the delayed writes land
+    await proxy.release(); // the held writes land after the caller gave up
     const late = await allGrants(r.truth);
     expect(late.every((g) => g.status === "issuing")).toBe(true);
     await sweepLater(r);
@@ -219,11 +219,11 @@ describe("DynamoDB faults at the final update", () => {
 
   it("503 when activation is slower than the timeout; the grant still ends active or failed, never lost", async () => {
     const r = await rig();
-    proxy.add({ op: "UpdateItem", when: setsStatus("active"), action: { kind: "delay", ms: 600 } });
+    proxy.add({ op: "UpdateItem", when: setsStatus("active"), action: { kind: "hold" } });
     const res = await r.broker.exchange(r.token);
     expect(res.status).toBe(503);
     await expectNoCredentialWithoutGrant(r, res);
-    await new Promise((res) => setTimeout(res, 900));
+    await proxy.release();
     await sweepLater(r);
     const [grant] = await allGrants(r.truth);
     expect(["active", "failed"]).toContain(grant?.status);
@@ -254,11 +254,16 @@ describe("DynamoDB faults in the sweep", () => {
       (e) => e.outcome === "expire",
     );
 
-  it("the sweep fails when the due index cannot be read, and the next sweep expires every grant once", async () => {
+  it("the sweep reports an incomplete run when the due index cannot be read, and the next sweep expires every grant once", async () => {
     const r = await rig();
     await threeExpiringGrants(r);
     proxy.add({ op: "Query", action: { kind: "throttle" } });
-    await expect(sweepDue(r.broker.deps, { budgetMs: 10_000 })).rejects.toThrow();
+    // Either the sweep throws or it reports that it did not finish; it never claims a clean run.
+    const failed = await sweepDue(r.broker.deps, { budgetMs: 10_000 }).catch(() => undefined);
+    if (failed) {
+      expect(failed.complete).toBe(false);
+      expect(failed.expired).toBe(0);
+    }
     expect((await allGrants(r.truth)).every((g) => g.status === "active")).toBe(true);
     proxy.clear();
     const summary = await sweepDue(r.broker.deps, { budgetMs: 10_000 });
