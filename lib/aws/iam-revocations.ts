@@ -22,6 +22,11 @@ import {
 
 export interface IamRevocationOptions {
   client: IAMClient;
+  /**
+   * The client that writes a given task role's policy; `client` when absent. A role in another account is
+   * written through a role assumed there (the task's `revocationRoleArn`, see BrokerTargetRole).
+   */
+  clientFor?: (roleArn: string) => IAMClient;
   /** Read-modify-write rounds before giving up (the grant stays pending for the sweep). Default 5. */
   maxAttempts?: number;
   /** Size limit for the document; IAM's 10,240 by default. */
@@ -41,14 +46,14 @@ interface Change {
 const roleName = (roleArn: string): string => roleArn.slice(roleArn.lastIndexOf("/") + 1);
 
 export class IamRevocationWriter implements RevocationWriter {
-  private readonly client: IAMClient;
+  private readonly clientFor: (roleArn: string) => IAMClient;
   private readonly maxAttempts: number;
   private readonly maxChars: number | undefined;
   private readonly backoffMs: (attempt: number) => number;
   private readonly queues = new Map<string, Change[]>();
 
   constructor(options: IamRevocationOptions) {
-    this.client = options.client;
+    this.clientFor = options.clientFor ?? (() => options.client);
     this.maxAttempts = options.maxAttempts ?? 5;
     this.maxChars = options.maxChars;
     this.backoffMs = options.backoffMs ?? ((attempt) => 50 * attempt * (0.5 + Math.random()));
@@ -86,7 +91,7 @@ export class IamRevocationWriter implements RevocationWriter {
     while (queue.length > 0) {
       const batch = queue.splice(0);
       try {
-        const modes = await this.applyBatch(roleName(roleArn), batch);
+        const modes = await this.applyBatch(roleArn, batch);
         for (const [i, change] of batch.entries()) change.resolve(modes[i]!);
       } catch (err) {
         for (const change of batch) change.reject(err);
@@ -95,13 +100,15 @@ export class IamRevocationWriter implements RevocationWriter {
     this.queues.delete(roleArn);
   }
 
-  private async applyBatch(role: string, batch: Change[]): Promise<RevocationMode[]> {
+  private async applyBatch(roleArn: string, batch: Change[]): Promise<RevocationMode[]> {
+    const role = roleName(roleArn);
+    const client = this.clientFor(roleArn);
     const add = batch.filter((c) => c.kind === "add").map((c) => c.grantId);
     const remove = batch.filter((c) => c.kind === "remove" && !add.includes(c.grantId)).map((c) => c.grantId);
     const nowMs = Math.max(...batch.map((c) => c.nowMs));
     let forceFallback = false;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      const { text, state } = await this.read(role);
+      const { text, state } = await this.read(client, role);
       const applied = applyRevocationChanges(state, {
         add,
         remove,
@@ -110,15 +117,15 @@ export class IamRevocationWriter implements RevocationWriter {
         ...(this.maxChars !== undefined ? { maxChars: this.maxChars } : {}),
       });
       if (applied.document !== text) {
-        if (applied.document === undefined) await this.delete(role);
-        else if (!(await this.put(role, applied.document))) {
+        if (applied.document === undefined) await this.delete(client, role);
+        else if (!(await this.put(client, role, applied.document))) {
           // IAM counts every inline policy of the role against its limit: fall back to the issue-time deny.
           forceFallback = true;
           continue;
         }
       }
       // Verify: a rival writer (another Lambda) may have read before our write and written after it.
-      const after = (await this.read(role)).state;
+      const after = (await this.read(client, role)).state;
       const modes = batch.map((c) => {
         if (c.kind === "remove") return "grant-listed";
         const covered = coverage(after, c.grantId, c.nowMs);
@@ -135,10 +142,10 @@ export class IamRevocationWriter implements RevocationWriter {
     );
   }
 
-  private async read(role: string): Promise<{ text: string | undefined; state: RevocationState }> {
+  private async read(client: IAMClient, role: string): Promise<{ text: string | undefined; state: RevocationState }> {
     let text: string | undefined;
     try {
-      const out = await this.client.send(
+      const out = await client.send(
         new GetRolePolicyCommand({ RoleName: role, PolicyName: REVOCATION_POLICY_NAME }),
       );
       // IAM returns the document URL-encoded (RFC 3986).
@@ -158,9 +165,9 @@ export class IamRevocationWriter implements RevocationWriter {
   }
 
   /** False when IAM refused the document as too large. */
-  private async put(role: string, document: string): Promise<boolean> {
+  private async put(client: IAMClient, role: string, document: string): Promise<boolean> {
     try {
-      await this.client.send(
+      await client.send(
         new PutRolePolicyCommand({
           RoleName: role,
           PolicyName: REVOCATION_POLICY_NAME,
@@ -175,9 +182,9 @@ export class IamRevocationWriter implements RevocationWriter {
     }
   }
 
-  private async delete(role: string): Promise<void> {
+  private async delete(client: IAMClient, role: string): Promise<void> {
     try {
-      await this.client.send(
+      await client.send(
         new DeleteRolePolicyCommand({ RoleName: role, PolicyName: REVOCATION_POLICY_NAME }),
       );
     } catch (err) {

@@ -81,6 +81,9 @@ export const awsStsTaskSchema = z
       .array(z.string().regex(/^arn:aws[a-z-]*:iam::(\d{12}|aws):policy\/.+$/, "must be an IAM policy ARN"))
       .max(10, "STS accepts at most 10 managed policy ARNs")
       .default([]),
+    // A role in the task role's account that the broker assumes to write that role's revocation policy,
+    // for task roles in another account (BrokerTargetRole creates it). Same account: leave it out.
+    revocationRoleArn: roleArn.optional(),
     externalId: z
       .string()
       .regex(/^[\w+=,.@:/-]{2,1224}$/, "must be 2-1224 characters of [A-Za-z0-9+=,.@:/_-]")

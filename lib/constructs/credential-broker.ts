@@ -109,6 +109,8 @@ export class CredentialBroker extends Construct {
   public readonly alarms: BrokerAlarms;
   /** The aws-sts task roles of the config: what /token may assume and the sweep may revoke on. */
   public readonly taskRoleArns: readonly string[];
+  /** The cross-account revocation writer roles (tasks' `revocationRoleArn`) the sweep and revoke assume. */
+  public readonly revocationWriterArns: readonly string[];
 
   constructor(scope: Construct, id: string, props: CredentialBrokerProps) {
     super(scope, id);
@@ -125,6 +127,13 @@ export class CredentialBroker extends Construct {
         this.resolvedConfig.config.tasks
           .filter((t): t is AwsStsTaskConfig => t.provider === "aws-sts")
           .map((t) => t.roleArn),
+      ),
+    ];
+    this.revocationWriterArns = [
+      ...new Set(
+        this.resolvedConfig.config.tasks
+          .filter((t): t is AwsStsTaskConfig => t.provider === "aws-sts" && t.revocationRoleArn !== undefined)
+          .map((t) => t.revocationRoleArn!),
       ),
     ];
     const bundleDir = mkdtempSync(join(tmpdir(), "credbroker-config-"));
@@ -273,6 +282,10 @@ export class CredentialBroker extends Construct {
           ["iam:GetRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy"],
           [...this.taskRoleArns],
         );
+      // Task roles in other accounts are written through the writer role BrokerTargetRole creates there.
+      if (this.revocationWriterArns.length > 0)
+        for (const fn of [sweep, revoke])
+          allow(fn, "AssumeRevocationWriters", ["sts:AssumeRole"], [...this.revocationWriterArns]);
     }
 
     // 5. The HTTP API (CONTRACT §4). ANY routes, so that a wrong method reaches the handler and gets the

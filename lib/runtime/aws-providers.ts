@@ -3,6 +3,7 @@
 // point them at the loopback fixture; a loopback endpoint without AWS credentials gets dummy ones.
 import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
+import { assumedRoleCredentials } from "../aws/assumed-role-credentials.ts";
 import { IamRevocationWriter } from "../aws/iam-revocations.ts";
 import { createStsRoleAssumer } from "../aws/sts-role-assumer.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
@@ -19,6 +20,8 @@ export interface AwsProviderOptions {
   /** Prebuilt clients (tests); built from the environment when absent. */
   stsClient?: (region: string) => STSClient;
   iamClient?: IAMClient;
+  /** Prebuilt clients for cross-account revocation writers (tests), by writer role ARN. */
+  iamClientFor?: (writerRoleArn: string) => IAMClient;
 }
 
 // Without these an SDK call may wait forever on a dead connection; a Lambda must answer well within 29 s.
@@ -91,10 +94,31 @@ export function awsProviders(
       ...localCredentials(env["AWS_ENDPOINT_URL_IAM"] ?? env["AWS_ENDPOINT_URL"], env),
     });
 
+  // Task roles in another account are written through the role the task names for that (BrokerTargetRole).
+  const writerRoles = new Map<string, string>();
+  for (const t of tasks) if (t.revocationRoleArn && !writerRoles.has(t.roleArn)) writerRoles.set(t.roleArn, t.revocationRoleArn);
+  const writerClients = new Map<string, IAMClient>();
+  const clientFor = (roleArn: string): IAMClient => {
+    const writer = writerRoles.get(roleArn);
+    if (!writer) return iam;
+    let client = writerClients.get(writer);
+    if (!client) {
+      client =
+        options.iamClientFor?.(writer) ??
+        new IAMClient({
+          region: iamRegion(tasks),
+          requestHandler: REQUEST_HANDLER,
+          credentials: assumedRoleCredentials(stsFor(undefined), writer),
+        });
+      writerClients.set(writer, client);
+    }
+    return client;
+  };
+
   return {
     "aws-sts": createAwsStsProvider({
       assumer: createStsRoleAssumer(stsFor),
-      revocations: new IamRevocationWriter({ client: iam }),
+      revocations: new IamRevocationWriter({ client: iam, clientFor }),
       tasks: new Map(tasks.map((t) => [t.name, t])),
     }),
   };

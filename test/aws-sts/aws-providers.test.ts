@@ -63,4 +63,30 @@ describe("awsProviders", () => {
     expect(mode).toBe("grant-listed");
     expect(JSON.stringify(aws.policyDocument(ROLE_NAME))).toContain(grantId);
   });
+
+  it("writes a cross-account task role's revocations through the writer role the task names", async () => {
+    const taskRole = "arn:aws:iam::444455556666:role/partner-deployer";
+    const writer = "arn:aws:iam::444455556666:role/credbroker-revocation-writer";
+    aws.reset();
+    const providers = awsProviders(
+      await resolve([{ ...DEPLOY_TASK, name: "partner-deploy", roleArn: taskRole, revocationRoleArn: writer }]),
+      { stsClient: (region) => new STSClient({ ...aws.clientConfig, region }), iamClient: new IAMClient(aws.clientConfig) },
+    );
+    // The writer client is built with the assumed role's credentials; point it at the fixture.
+    process.env["AWS_ENDPOINT_URL_IAM"] = aws.url;
+    try {
+      const grantId = newId(NOW);
+      const mode = await providers["aws-sts"]!.revoke(
+        { grantId, task: "partner-deploy", roleArn: taskRole, provider: "aws-sts" } as Grant,
+        NOW,
+      );
+      expect(mode).toBe("grant-listed");
+      expect(aws.callsTo("AssumeRole").map((c) => [c.params["RoleArn"], c.params["RoleSessionName"]])).toEqual([
+        [writer, "credbroker-revocations"],
+      ]);
+      expect(JSON.stringify(aws.policyDocument("partner-deployer"))).toContain(grantId);
+    } finally {
+      delete process.env["AWS_ENDPOINT_URL_IAM"];
+    }
+  });
 });

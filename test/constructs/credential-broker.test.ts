@@ -437,4 +437,23 @@ describe("CredentialBroker: props", () => {
     expect(Object.keys(policies)).toHaveLength(5);
     expect(JSON.stringify(policies)).not.toMatch(/"sts:|"iam:/);
   });
+
+  it("lets the sweep and revoke functions assume the cross-account revocation writer roles a config names", () => {
+    const other = new App({ context: { "aws:cdk:bundling-stacks": [] } });
+    const writer = "arn:aws:iam::444455556666:role/credbroker-revocation-writer";
+    const config = deployConfig();
+    (config["tasks"] as Record<string, unknown>[]).push({
+      name: "partner-deploy",
+      provider: "aws-sts",
+      roleArn: "arn:aws:iam::444455556666:role/partner-deployer",
+      revocationRoleArn: writer,
+    });
+    const s = new CredbrokerStack(other, "CrossAccount", { broker: { configPath: writeConfig(config) } });
+    const policies = Object.values(Template.fromStack(s).findResources("AWS::IAM::Policy"));
+    const assuming = policies.filter((p) =>
+      JSON.stringify(p).includes(JSON.stringify({ Action: "sts:AssumeRole", Effect: "Allow", Resource: writer, Sid: "AssumeRevocationWriters" })),
+    );
+    expect(assuming).toHaveLength(2);
+    expect(s.broker.revocationWriterArns).toEqual([writer]);
+  });
 });
