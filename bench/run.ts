@@ -1,7 +1,7 @@
 // `npm run bench [-- --out FILE] [--quick] [--only NAMES] [--cold-start-node-args "FLAGS"]`
 // Measures every figure of BENCHMARKS.md on this machine in one run, prints a table and writes one JSON
 // document (bench/results.json unless --out). Figures, not a pass/fail test: goals are shown beside them.
-// Each figure runs in its own Node process (a fresh heap, and a crash costs one figure, retried once).
+// Each figure runs in its own Node process (a fresh heap, and a crash costs one figure, tried up to 3 times).
 import "./env.ts";
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -126,12 +126,15 @@ if (values.child) {
 }
 for (const figure of FIGURES) {
   if (!only.has(figure)) continue;
-  let got: Record<string, unknown>;
-  try {
-    got = await measureInChild(figure);
-  } catch (err) {
-    log(`bench: ${(err as Error).message}; retrying once`);
-    got = await measureInChild(figure);
+  // Node 20's V8 sometimes aborts in its deoptimizer under sustained load (BENCHMARKS.md): try again.
+  let got: Record<string, unknown> | undefined;
+  for (let attempt = 1; !got; attempt++) {
+    try {
+      got = await measureInChild(figure);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      log(`bench: ${(err as Error).message}; trying again (${attempt + 1} of 3)`);
+    }
   }
   const { secondsPerFigure, ...figures } = got as { secondsPerFigure: Record<string, number> };
   Object.assign(results, figures);
