@@ -1,20 +1,7 @@
-// The `credbroker` CLI entry: dispatches to lib/cli. Errors print one line, never a stack trace.
-import { jsonSchemaDocument } from "../lib/config/json-schema.ts";
-import { auditCommand } from "../lib/cli/audit.ts";
-import { devCommand } from "../lib/cli/dev.ts";
-import { configPathFrom, storeFromEnv } from "../lib/cli/env.ts";
-import { CliError } from "../lib/cli/errors.ts";
-import { credentialProcessCommand } from "../lib/cli/credential-process.ts";
-import { exchangeCommand } from "../lib/cli/exchange.ts";
-import { grantsCommand } from "../lib/cli/grants.ts";
+// The `credbroker` CLI entry: dispatches to lib/cli. Each command is imported when it runs, so a
+// one-shot client such as `credential-process` does not load Cedar, CDK or the admin commands.
+// Errors print one line, never a stack trace.
 import { processIo } from "../lib/cli/io.ts";
-import { policyCommand } from "../lib/cli/policy.ts";
-import { reportCommand } from "../lib/cli/report.ts";
-import { signalsCommand } from "../lib/cli/signals.ts";
-import { sweepCommand } from "../lib/cli/sweep.ts";
-import { ConfigError } from "../lib/config/resolve.ts";
-import { loadConfigFile } from "../lib/config/load.ts";
-import { awsProviders } from "../lib/runtime/aws-providers.ts";
 
 const USAGE = `usage: credbroker <command>
 
@@ -47,32 +34,50 @@ async function main(argv: string[]): Promise<void> {
   const io = processIo;
   switch (command) {
     case "dev":
-      return devCommand(args, io);
-    case "grants":
+      return (await import("../lib/cli/dev.ts")).devCommand(args, io);
+    case "grants": {
+      const { grantsCommand } = await import("../lib/cli/grants.ts");
+      const { storeFromEnv } = await import("../lib/cli/env.ts");
+      const config = io.env["CREDBROKER_CONFIG"];
       return grantsCommand(args, io, async () => ({
         store: storeFromEnv(tableFlag(args), io.env),
         // With the config, an aws-sts revoke reaches IAM at once; without it, the sweep applies it.
-        ...(args[0] === "revoke" && io.env["CREDBROKER_CONFIG"]
-          ? { providers: awsProviders(await loadConfigFile(io.env["CREDBROKER_CONFIG"])) }
+        ...(args[0] === "revoke" && config
+          ? {
+              providers: (await import("../lib/runtime/aws-providers.ts")).awsProviders(
+                await (await import("../lib/config/load.ts")).loadConfigFile(config),
+              ),
+            }
           : {}),
       }));
-    case "audit":
-      return auditCommand(args, io, async () => storeFromEnv(tableFlag(args), io.env));
+    }
+    case "audit": {
+      const { storeFromEnv } = await import("../lib/cli/env.ts");
+      return (await import("../lib/cli/audit.ts")).auditCommand(args, io, async () =>
+        storeFromEnv(tableFlag(args), io.env),
+      );
+    }
     case "sweep":
-      return sweepCommand(args, io);
+      return (await import("../lib/cli/sweep.ts")).sweepCommand(args, io);
     case "signals":
-      return signalsCommand(args, io);
+      return (await import("../lib/cli/signals.ts")).signalsCommand(args, io);
     case "exchange":
-      return exchangeCommand(args, io);
+      return (await import("../lib/cli/exchange.ts")).exchangeCommand(args, io);
     case "credential-process":
-      return credentialProcessCommand(args, io);
+      return (await import("../lib/cli/credential-process.ts")).credentialProcessCommand(args, io);
     case "policy":
-      return policyCommand(args, io);
-    case "report":
-      await reportCommand(args, io, async () => storeFromEnv(tableFlag(args), io.env));
+      return (await import("../lib/cli/policy.ts")).policyCommand(args, io);
+    case "report": {
+      const { storeFromEnv } = await import("../lib/cli/env.ts");
+      await (await import("../lib/cli/report.ts")).reportCommand(args, io, async () =>
+        storeFromEnv(tableFlag(args), io.env),
+      );
       return;
+    }
     case "schema":
-      io.out(`${JSON.stringify(jsonSchemaDocument(), null, 2)}\n`);
+      io.out(
+        `${JSON.stringify((await import("../lib/config/json-schema.ts")).jsonSchemaDocument(), null, 2)}\n`,
+      );
       return;
     case undefined:
     case "help":
@@ -81,7 +86,10 @@ async function main(argv: string[]): Promise<void> {
       io.out(USAGE);
       return;
     default:
-      throw new CliError(`unknown command ${JSON.stringify(command)}\n${USAGE}`, 2);
+      throw Object.assign(new Error(`unknown command ${JSON.stringify(command)}\n${USAGE}`), {
+        name: "CliError",
+        exitCode: 2,
+      });
   }
 }
 
@@ -91,14 +99,17 @@ main(process.argv.slice(2)).then(
     process.exit(process.exitCode ?? 0);
   },
   (err: unknown) => {
-    if (err instanceof CliError || err instanceof ConfigError) {
-      process.stderr.write(`credbroker: ${err.message}\n`);
-      process.exit(err instanceof CliError ? err.exitCode : 1);
+    const e = err as Error & { exitCode?: number };
+    // Matched by name: importing the error classes here would load the modules this file defers.
+    if (e?.name === "CliError" || e?.name === "ConfigError") {
+      process.stderr.write(`credbroker: ${e.message}\n`);
+      process.exit(e.name === "CliError" ? (e.exitCode ?? 1) : 1);
     }
-    const e = err as Error;
-    const hint = e.name === "ResourceNotFoundException" ? " (is the table right? credbroker dev prints the exports)" : "";
+    const hint =
+      e.name === "ResourceNotFoundException"
+        ? " (is the table right? credbroker dev prints the exports)"
+        : "";
     process.stderr.write(`credbroker: ${e.name}: ${e.message}${hint}\n`);
     process.exit(1);
   },
 );
-void configPathFrom;
