@@ -20,7 +20,7 @@ import {
   UpdateItemCommand,
   type AttributeValue,
 } from "@aws-sdk/client-dynamodb";
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { AuditEvent } from "../core/audit.ts";
 import { canTransition, type Grant, type GrantStatus, isFinal } from "../core/grant.ts";
 import {
@@ -173,6 +173,10 @@ export class DynamoGrantStore implements GrantStore {
       assign("duePk", keys.duePk);
       assign("dueSk", keys.dueSk);
     }
+    // A status change carries a fresh write id, so a retry that finds the condition failed can tell its own
+    // earlier attempt (whose answer was lost) from another writer's change.
+    const writeId = patch.status ? randomUUID() : undefined;
+    if (writeId) assign("writeId", writeId);
     if (patch.status && isFinal(patch.status)) {
       remove.push("livePk", "liveSk");
       // Finished grants are kept for the retention period, then DynamoDB's TTL removes them.
@@ -196,8 +200,16 @@ export class DynamoGrantStore implements GrantStore {
       );
       return toGrant(unmarshall(out.Attributes ?? {}));
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException || (err as Error).name === "ConditionalCheckFailedException")
+      if (err instanceof ConditionalCheckFailedException || (err as Error).name === "ConditionalCheckFailedException") {
+        if (writeId) {
+          const current = await this.client.send(
+            new GetItemCommand({ TableName: this.table, Key: marshall({ pk: `GRANT#${grantId}`, sk: "GRANT" }), ConsistentRead: true }),
+          );
+          const item = current.Item ? unmarshall(current.Item) : undefined;
+          if (item && item["writeId"] === writeId) return toGrant(item);
+        }
         throw new TransitionConflict(grantId, expected);
+      }
       throw err;
     }
   }

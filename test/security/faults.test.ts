@@ -287,6 +287,31 @@ describe("DynamoDB faults in the sweep", () => {
     expect(events.length).toBe(3);
   });
 
+  it("a sweep with DynamoDB unreachable changes nothing, and the next sweep expires every grant once", async () => {
+    const r = await rig();
+    await threeExpiringGrants(r);
+    const deadStore = new DynamoGrantStore({
+      client: localDynamoClient("http://127.0.0.1:9", { requestTimeoutMs: 1500 }),
+      tableName: "unreachable",
+    });
+    const failed = await sweepDue({ ...r.broker.deps, store: deadStore }, { budgetMs: 10_000 }).catch(() => undefined);
+    if (failed) expect(failed.expired).toBe(0);
+    expect((await allGrants(r.truth)).every((g) => g.status === "active")).toBe(true);
+    const summary = await sweepDue(r.broker.deps, { budgetMs: 10_000 });
+    expect(summary.expired).toBe(3);
+    expect((await expireEvents(r)).length).toBe(3);
+  });
+
+  it("an expiry whose answer is lost still leaves exactly one expire event", async () => {
+    const r = await rig();
+    await threeExpiringGrants(r);
+    proxy.add({ op: "UpdateItem", when: setsStatus("expired"), times: 1, action: { kind: "lose-answer" } });
+    await sweepDue(r.broker.deps, { budgetMs: 10_000 });
+    await sweepDue(r.broker.deps, { budgetMs: 10_000 });
+    expect((await allGrants(r.truth)).map((g) => g.status)).toEqual(["expired", "expired", "expired"]);
+    expect((await expireEvents(r)).length).toBe(3);
+  });
+
   it("a slow DynamoDB during the sweep delays it but loses nothing", async () => {
     const r = await rig();
     await threeExpiringGrants(r);
