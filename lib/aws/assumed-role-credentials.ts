@@ -12,11 +12,18 @@ export function assumedRoleCredentials(
 ): AwsCredentialIdentityProvider {
   let cached: Promise<AwsCredentialIdentity> | undefined;
   const fetchCredentials = async (): Promise<AwsCredentialIdentity> => {
-    const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: 900 }));
+    const out = await sts.send(
+      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: 900 }),
+    );
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration)
       throw new Error(`AssumeRole of ${roleArn} returned no credentials`);
-    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiration: c.Expiration,
+    };
   };
   return async () => {
     const current = cached ? await cached.catch(() => undefined) : undefined;

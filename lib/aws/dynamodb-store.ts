@@ -8,7 +8,10 @@
 //             gsi3 (by task; a second key space on the sparse index) livePk=TA#<task> liveSk=<time>#<eventId>
 //   signals   pk=SIGNALS#<workload>    sk=SIGNALS            signals = map
 // Finished grants and audit events carry `ttl` (epoch seconds) for retention.
+
+import { createHash, randomUUID } from "node:crypto";
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
@@ -18,9 +21,7 @@ import {
   type QueryCommandInput,
   ScanCommand,
   UpdateItemCommand,
-  type AttributeValue,
 } from "@aws-sdk/client-dynamodb";
-import { createHash, randomUUID } from "node:crypto";
 import type { AuditEvent } from "../core/audit.ts";
 import { canTransition, type Grant, type GrantStatus, isFinal } from "../core/grant.ts";
 import {
@@ -31,8 +32,8 @@ import {
   TransitionConflict,
   type TransitionPatch,
 } from "../core/store.ts";
-import { sweepStateItemSchema } from "./sweep-state-item.ts";
 import { marshall, unmarshall } from "./marshall.ts";
+import { sweepStateItemSchema } from "./sweep-state-item.ts";
 
 export interface DynamoGrantStoreOptions {
   client: DynamoDBClient;
@@ -142,7 +143,12 @@ export class DynamoGrantStore implements GrantStore {
     );
   }
 
-  async transition(grantId: string, from: GrantStatus, to: GrantStatus, patch: TransitionPatch = {}): Promise<Grant> {
+  async transition(
+    grantId: string,
+    from: GrantStatus,
+    to: GrantStatus,
+    patch: TransitionPatch = {},
+  ): Promise<Grant> {
     if (!canTransition(from, to)) throw new TypeError(`transition ${from} -> ${to} is not allowed`);
     return this.write(grantId, from, { ...patch, status: to });
   }
@@ -151,7 +157,11 @@ export class DynamoGrantStore implements GrantStore {
     return this.write(grantId, status, patch);
   }
 
-  private async write(grantId: string, expected: GrantStatus, patch: TransitionPatch & { status?: GrantStatus }): Promise<Grant> {
+  private async write(
+    grantId: string,
+    expected: GrantStatus,
+    patch: TransitionPatch & { status?: GrantStatus },
+  ): Promise<Grant> {
     const names: Record<string, string> = { "#status": "status" };
     const values: Record<string, unknown> = { ":expected": expected };
     const set: string[] = [];
@@ -183,7 +193,10 @@ export class DynamoGrantStore implements GrantStore {
       assign("ttl", Math.floor(Date.now() / 1000) + this.grantTtlS);
     }
     // A patch may only remove (e.g. take a pruned grant off the due index): DynamoDB refuses an empty SET.
-    const expression = [set.length > 0 ? `SET ${set.join(", ")}` : "", remove.length > 0 ? `REMOVE ${remove.join(", ")}` : ""]
+    const expression = [
+      set.length > 0 ? `SET ${set.join(", ")}` : "",
+      remove.length > 0 ? `REMOVE ${remove.join(", ")}` : "",
+    ]
       .filter(Boolean)
       .join(" ");
     try {
@@ -200,10 +213,17 @@ export class DynamoGrantStore implements GrantStore {
       );
       return toGrant(unmarshall(out.Attributes ?? {}));
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException || (err as Error).name === "ConditionalCheckFailedException") {
+      if (
+        err instanceof ConditionalCheckFailedException ||
+        (err as Error).name === "ConditionalCheckFailedException"
+      ) {
         if (writeId) {
           const current = await this.client.send(
-            new GetItemCommand({ TableName: this.table, Key: marshall({ pk: `GRANT#${grantId}`, sk: "GRANT" }), ConsistentRead: true }),
+            new GetItemCommand({
+              TableName: this.table,
+              Key: marshall({ pk: `GRANT#${grantId}`, sk: "GRANT" }),
+              ConsistentRead: true,
+            }),
           );
           const item = current.Item ? unmarshall(current.Item) : undefined;
           if (item && item["writeId"] === writeId) return toGrant(item);
@@ -226,7 +246,11 @@ export class DynamoGrantStore implements GrantStore {
     return out.Item ? toGrant(unmarshall(out.Item)) : undefined;
   }
 
-  private async query(input: Omit<QueryCommandInput, "TableName">, cursor?: string, limit?: number): Promise<Page<Record<string, unknown>>> {
+  private async query(
+    input: Omit<QueryCommandInput, "TableName">,
+    cursor?: string,
+    limit?: number,
+  ): Promise<Page<Record<string, unknown>>> {
     const out = await this.client.send(
       new QueryCommand({
         TableName: this.table,
@@ -242,7 +266,10 @@ export class DynamoGrantStore implements GrantStore {
     return page;
   }
 
-  async listGrantsByWorkload(workload: string, options: { cursor?: string; limit?: number } = {}): Promise<Page<Grant>> {
+  async listGrantsByWorkload(
+    workload: string,
+    options: { cursor?: string; limit?: number } = {},
+  ): Promise<Page<Grant>> {
     const page = await this.query(
       {
         IndexName: INDEX.byWorkload,
@@ -256,7 +283,10 @@ export class DynamoGrantStore implements GrantStore {
     return { ...page, items: page.items.map(toGrant) };
   }
 
-  async listLiveGrantsByWorkload(workload: string, options: { cursor?: string; limit?: number } = {}): Promise<Page<Grant>> {
+  async listLiveGrantsByWorkload(
+    workload: string,
+    options: { cursor?: string; limit?: number } = {},
+  ): Promise<Page<Grant>> {
     const page = await this.query(
       {
         IndexName: INDEX.live,
@@ -269,15 +299,21 @@ export class DynamoGrantStore implements GrantStore {
     return { ...page, items: page.items.map(toGrant) };
   }
 
-  async listGrants(options: { cursor?: string; limit?: number; status?: GrantStatus } = {}): Promise<Page<Grant>> {
+  async listGrants(
+    options: { cursor?: string; limit?: number; status?: GrantStatus } = {},
+  ): Promise<Page<Grant>> {
     // Admin listing across all workloads is the one place that reads the whole table; it is never on the
     // token path or in the sweep.
     const out = await this.client.send(
       new ScanCommand({
         TableName: this.table,
         FilterExpression: options.status ? "#type = :grant AND #status = :status" : "#type = :grant",
-        ExpressionAttributeNames: options.status ? { "#type": "type", "#status": "status" } : { "#type": "type" },
-        ExpressionAttributeValues: marshall(options.status ? { ":grant": "grant", ":status": options.status } : { ":grant": "grant" }),
+        ExpressionAttributeNames: options.status
+          ? { "#type": "type", "#status": "status" }
+          : { "#type": "type" },
+        ExpressionAttributeValues: marshall(
+          options.status ? { ":grant": "grant", ":status": options.status } : { ":grant": "grant" },
+        ),
         ...(options.cursor ? { ExclusiveStartKey: decodeCursor(options.cursor) } : {}),
         ...(options.limit ? { Limit: options.limit } : {}),
       }),
@@ -289,7 +325,11 @@ export class DynamoGrantStore implements GrantStore {
     return page;
   }
 
-  async listDue(shard: number, untilMs: number, options: { cursor?: string; limit?: number } = {}): Promise<Page<Grant>> {
+  async listDue(
+    shard: number,
+    untilMs: number,
+    options: { cursor?: string; limit?: number } = {},
+  ): Promise<Page<Grant>> {
     const page = await this.query(
       {
         IndexName: INDEX.due,
@@ -336,7 +376,9 @@ export class DynamoGrantStore implements GrantStore {
         {
           IndexName: INDEX.byWorkload,
           KeyConditionExpression: "gsi1pk = :pk AND gsi1sk BETWEEN :since AND :until",
-          ...(options.task ? { FilterExpression: "#task = :task", ExpressionAttributeNames: { "#task": "task" } } : {}),
+          ...(options.task
+            ? { FilterExpression: "#task = :task", ExpressionAttributeNames: { "#task": "task" } }
+            : {}),
           ExpressionAttributeValues: marshall({
             ":pk": `WA#${options.workload}`,
             ":since": since,
@@ -354,7 +396,11 @@ export class DynamoGrantStore implements GrantStore {
         {
           IndexName: INDEX.live,
           KeyConditionExpression: "livePk = :pk AND liveSk BETWEEN :since AND :until",
-          ExpressionAttributeValues: marshall({ ":pk": `TA#${options.task}`, ":since": since, ":until": until }),
+          ExpressionAttributeValues: marshall({
+            ":pk": `TA#${options.task}`,
+            ":since": since,
+            ":until": until,
+          }),
         },
         options.cursor,
         options.limit,
@@ -362,7 +408,9 @@ export class DynamoGrantStore implements GrantStore {
       return { ...page, items: page.items.map(toEvent) };
     }
     // One partition per UTC day; the cursor carries the day being read.
-    const state = options.cursor ? (JSON.parse(Buffer.from(options.cursor, "base64url").toString()) as { day: string; key?: string }) : undefined;
+    const state = options.cursor
+      ? (JSON.parse(Buffer.from(options.cursor, "base64url").toString()) as { day: string; key?: string })
+      : undefined;
     let day = state?.day ?? since.slice(0, 10);
     let key = state?.key;
     const lastDay = new Date(options.untilMs).toISOString().slice(0, 10);
@@ -412,7 +460,11 @@ export class DynamoGrantStore implements GrantStore {
 
   async getSweepState(): Promise<SweepState | undefined> {
     const out = await this.client.send(
-      new GetItemCommand({ TableName: this.table, Key: marshall({ pk: "SWEEP#STATE", sk: "STATE" }), ConsistentRead: true }),
+      new GetItemCommand({
+        TableName: this.table,
+        Key: marshall({ pk: "SWEEP#STATE", sk: "STATE" }),
+        ConsistentRead: true,
+      }),
     );
     this.onRead(out.Item ? 1 : 0);
     if (!out.Item) return undefined;
@@ -420,14 +472,26 @@ export class DynamoGrantStore implements GrantStore {
     return sweepStateItemSchema.parse(state);
   }
 
-  async putSweepState(state: Omit<SweepState, "revision">, expectedRevision: number | undefined): Promise<boolean> {
+  async putSweepState(
+    state: Omit<SweepState, "revision">,
+    expectedRevision: number | undefined,
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new PutItemCommand({
           TableName: this.table,
-          Item: marshall({ pk: "SWEEP#STATE", sk: "STATE", type: "sweep-state", ...state, revision: (expectedRevision ?? 0) + 1 }),
-          ConditionExpression: expectedRevision === undefined ? "attribute_not_exists(pk)" : "revision = :expected",
-          ...(expectedRevision === undefined ? {} : { ExpressionAttributeValues: marshall({ ":expected": expectedRevision }) }),
+          Item: marshall({
+            pk: "SWEEP#STATE",
+            sk: "STATE",
+            type: "sweep-state",
+            ...state,
+            revision: (expectedRevision ?? 0) + 1,
+          }),
+          ConditionExpression:
+            expectedRevision === undefined ? "attribute_not_exists(pk)" : "revision = :expected",
+          ...(expectedRevision === undefined
+            ? {}
+            : { ExpressionAttributeValues: marshall({ ":expected": expectedRevision }) }),
         }),
       );
       return true;
@@ -451,10 +515,15 @@ export class DynamoGrantStore implements GrantStore {
     let cursor: string | undefined;
     do {
       const page = await this.query(
-        { KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: marshall({ ":pk": "REEVALUATE" }), ConsistentRead: true },
+        {
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: marshall({ ":pk": "REEVALUATE" }),
+          ConsistentRead: true,
+        },
         cursor,
       );
-      for (const i of page.items) marks.push({ workload: String(i["workload"]), markedAtMs: Number(i["markedAtMs"]) });
+      for (const i of page.items)
+        marks.push({ workload: String(i["workload"]), markedAtMs: Number(i["markedAtMs"]) });
       cursor = page.cursor;
     } while (cursor);
     return marks;
@@ -479,14 +548,22 @@ export class DynamoGrantStore implements GrantStore {
 
   async getSignals(workload: string): Promise<Record<string, string>> {
     const out = await this.client.send(
-      new GetItemCommand({ TableName: this.table, Key: marshall({ pk: `SIGNALS#${workload}`, sk: "SIGNALS" }), ConsistentRead: true }),
+      new GetItemCommand({
+        TableName: this.table,
+        Key: marshall({ pk: `SIGNALS#${workload}`, sk: "SIGNALS" }),
+        ConsistentRead: true,
+      }),
     );
     this.onRead(out.Item ? 1 : 0);
     if (!out.Item) return {};
     return (unmarshall(out.Item)["signals"] as Record<string, string>) ?? {};
   }
 
-  async setSignals(workload: string, signals: Record<string, string>, nowMs: number): Promise<Record<string, string>> {
+  async setSignals(
+    workload: string,
+    signals: Record<string, string>,
+    nowMs: number,
+  ): Promise<Record<string, string>> {
     // Create the map if absent, then set each name: two single-item writes, each idempotent.
     await this.client.send(
       new UpdateItemCommand({

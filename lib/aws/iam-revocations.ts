@@ -142,7 +142,10 @@ export class IamRevocationWriter implements RevocationWriter {
     );
   }
 
-  private async read(client: IAMClient, role: string): Promise<{ text: string | undefined; state: RevocationState }> {
+  private async read(
+    client: IAMClient,
+    role: string,
+  ): Promise<{ text: string | undefined; state: RevocationState }> {
     let text: string | undefined;
     try {
       const out = await client.send(
@@ -184,9 +187,7 @@ export class IamRevocationWriter implements RevocationWriter {
 
   private async delete(client: IAMClient, role: string): Promise<void> {
     try {
-      await client.send(
-        new DeleteRolePolicyCommand({ RoleName: role, PolicyName: REVOCATION_POLICY_NAME }),
-      );
+      await client.send(new DeleteRolePolicyCommand({ RoleName: role, PolicyName: REVOCATION_POLICY_NAME }));
     } catch (err) {
       const name = (err as Error).name;
       if (name !== "NoSuchEntityException" && name !== "NoSuchEntity") throw translateIamError(role, err);

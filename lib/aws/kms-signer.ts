@@ -33,15 +33,23 @@ export function derToJose(der: Uint8Array, size = 32): Uint8Array {
 export async function createKmsSigner(kms: KMSClient, keyId: string): Promise<Signer> {
   const out = await kms.send(new GetPublicKeyCommand({ KeyId: keyId }));
   if (!out.PublicKey) throw new Error("KMS returned no public key");
-  if (out.KeySpec && out.KeySpec !== "ECC_NIST_P256") throw new Error(`KMS key spec ${out.KeySpec} is not ECC_NIST_P256`);
-  const jwk = createPublicKey({ key: Buffer.from(out.PublicKey), format: "der", type: "spki" }).export({ format: "jwk" }) as JWK;
+  if (out.KeySpec && out.KeySpec !== "ECC_NIST_P256")
+    throw new Error(`KMS key spec ${out.KeySpec} is not ECC_NIST_P256`);
+  const jwk = createPublicKey({ key: Buffer.from(out.PublicKey), format: "der", type: "spki" }).export({
+    format: "jwk",
+  }) as JWK;
   const kid = await calculateJwkThumbprint(jwk);
   return {
     alg: "ES256",
     kid,
     async sign(data) {
       const res = await kms.send(
-        new SignCommand({ KeyId: keyId, Message: data, MessageType: "RAW", SigningAlgorithm: "ECDSA_SHA_256" }),
+        new SignCommand({
+          KeyId: keyId,
+          Message: data,
+          MessageType: "RAW",
+          SigningAlgorithm: "ECDSA_SHA_256",
+        }),
       );
       if (!res.Signature) throw new Error("KMS returned no signature");
       return derToJose(res.Signature);

@@ -1,6 +1,11 @@
 // The table layout the grant store needs, shared by the CDK construct and by `credbroker dev`, so the
 // local table and the deployed one cannot drift apart.
-import { CreateTableCommand, type CreateTableCommandInput, DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
 
 export const TABLE_KEYS = { partitionKey: "pk", sortKey: "sk" } as const;
 export const TTL_ATTRIBUTE = "ttl";

@@ -1,9 +1,10 @@
 // `credbroker dev` and `credbroker dev token`.
+
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { resolve } from "node:path";
-import { jsonLogger, type Logger } from "../core/logger.ts";
 import type { AuditEvent } from "../core/audit.ts";
+import { jsonLogger, type Logger } from "../core/logger.ts";
 import { startDev } from "../local/dev-server.ts";
 import { awsProviders } from "../runtime/aws-providers.ts";
 import { CliError } from "./errors.ts";
@@ -18,13 +19,18 @@ function devLogger(io: CliIo): Logger {
     `${e.time.slice(11, 19)} ${e.kind}/${e.outcome.padEnd(7)} ${(e.workload ?? e.subject ?? "-").padEnd(14)} ${(e.task ?? "-").padEnd(16)}` +
     `${e.grantId ? ` grant=${e.grantId}` : ""}${e.errorCode ? ` error=${e.errorCode}` : ""}${e.policyIds?.length ? ` policies=${e.policyIds.join(",")}` : ""}\n`;
   return {
-    info: (m, f) => (m === "audit" && f?.["audit"] ? io.err(brief(f["audit"] as AuditEvent)) : json.info(m, f)),
+    info: (m, f) =>
+      m === "audit" && f?.["audit"] ? io.err(brief(f["audit"] as AuditEvent)) : json.info(m, f),
     warn: json.warn,
     error: json.error,
   };
 }
 
-export async function devCommand(args: string[], io: CliIo, extra: { providers?: Parameters<typeof startDev>[0]["providers"] } = {}): Promise<void> {
+export async function devCommand(
+  args: string[],
+  io: CliIo,
+  extra: { providers?: Parameters<typeof startDev>[0]["providers"] } = {},
+): Promise<void> {
   if (args[0] === "token") return devToken(args.slice(1), io);
   const { values } = parseArgs({
     args,
@@ -39,7 +45,8 @@ export async function devCommand(args: string[], io: CliIo, extra: { providers?:
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError("--port must be a port number");
   const interval = Number(values["sweep-interval"]);
-  if (!Number.isFinite(interval) || interval < 0) throw new CliError("--sweep-interval must be a number of seconds");
+  if (!Number.isFinite(interval) || interval < 0)
+    throw new CliError("--sweep-interval must be a number of seconds");
   const configPath = resolve(values.config ?? io.env["CREDBROKER_CONFIG"] ?? DEMO_CONFIG);
   const dev = await startDev({
     configPath,
@@ -89,7 +96,8 @@ async function devToken(args: string[], io: CliIo): Promise<void> {
       lifetime: { type: "string" },
     },
   });
-  if (!values.sub) throw new CliError("usage: credbroker dev token --sub SUBJECT [--claim k=v]... [--url URL]");
+  if (!values.sub)
+    throw new CliError("usage: credbroker dev token --sub SUBJECT [--claim k=v]... [--url URL]");
   const claims: Record<string, string> = {};
   for (const c of values.claim ?? []) {
     const eq = c.indexOf("=");
@@ -101,12 +109,17 @@ async function devToken(args: string[], io: CliIo): Promise<void> {
     res = await fetch(`${values.url.replace(/\/$/, "")}/dev/issuer/token`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ sub: values.sub, claims, ...(values.lifetime ? { lifetimeSeconds: Number(values.lifetime) } : {}) }),
+      body: JSON.stringify({
+        sub: values.sub,
+        claims,
+        ...(values.lifetime ? { lifetimeSeconds: Number(values.lifetime) } : {}),
+      }),
     });
   } catch {
     throw new CliError(`cannot reach credbroker dev at ${values.url}: is it running (npm start)?`);
   }
   const body = (await res.json().catch(() => ({}))) as { token?: string; error_description?: string };
-  if (!res.ok || !body.token) throw new CliError(`dev issuer refused: ${body.error_description ?? res.status}`);
+  if (!res.ok || !body.token)
+    throw new CliError(`dev issuer refused: ${body.error_description ?? res.status}`);
   io.out(`${body.token}\n`);
 }

@@ -11,7 +11,8 @@ export function configPathFrom(flag: string | undefined, env: NodeJS.ProcessEnv 
 
 export function tableFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const table = flag ?? env["CREDBROKER_TABLE"];
-  if (!table) throw new CliError("no table: pass --table NAME or set CREDBROKER_TABLE (credbroker dev prints it)");
+  if (!table)
+    throw new CliError("no table: pass --table NAME or set CREDBROKER_TABLE (credbroker dev prints it)");
   return table;
 }
 
@@ -30,12 +31,17 @@ export function dynamoClientFromEnv(env: NodeJS.ProcessEnv = process.env): Dynam
     return new DynamoDBClient({
       endpoint,
       region: env["AWS_REGION"] ?? env["AWS_DEFAULT_REGION"] ?? "local",
-      ...(env["AWS_ACCESS_KEY_ID"] ? {} : { credentials: { accessKeyId: "local", secretAccessKey: "local" } }),
+      ...(env["AWS_ACCESS_KEY_ID"]
+        ? {}
+        : { credentials: { accessKeyId: "local", secretAccessKey: "local" } }),
     });
   }
   return new DynamoDBClient({});
 }
 
-export function storeFromEnv(tableFlag: string | undefined, env: NodeJS.ProcessEnv = process.env): DynamoGrantStore {
+export function storeFromEnv(
+  tableFlag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): DynamoGrantStore {
   return new DynamoGrantStore({ client: dynamoClientFromEnv(env), tableName: tableFrom(tableFlag, env) });
 }

@@ -1,13 +1,13 @@
 // `credbroker grants list | show | revoke`: admin commands that talk to the table directly.
 import { parseArgs } from "node:util";
+import { systemClock } from "../core/clock.ts";
 import { type Grant, type GrantStatus, grantView } from "../core/grant.ts";
 import { jsonLogger } from "../core/logger.ts";
-import { systemClock } from "../core/clock.ts";
+import type { CredentialProvider } from "../core/providers/provider.ts";
 import { revokeGrant } from "../core/revoke-grant.ts";
 import type { GrantStore } from "../core/store.ts";
 import { CliError } from "./errors.ts";
 import { type CliIo, table } from "./io.ts";
-import type { CredentialProvider } from "../core/providers/provider.ts";
 
 const STATUSES: GrantStatus[] = ["issuing", "active", "expired", "revoked", "failed"];
 
@@ -16,7 +16,11 @@ export interface GrantsCommandDeps {
   providers?: Partial<Record<Grant["provider"], CredentialProvider>>;
 }
 
-export async function grantsCommand(args: string[], io: CliIo, deps: () => Promise<GrantsCommandDeps>): Promise<void> {
+export async function grantsCommand(
+  args: string[],
+  io: CliIo,
+  deps: () => Promise<GrantsCommandDeps>,
+): Promise<void> {
   const [sub, ...rest] = args;
   const { values, positionals } = parseArgs({
     args: rest,
@@ -33,9 +37,11 @@ export async function grantsCommand(args: string[], io: CliIo, deps: () => Promi
   switch (sub) {
     case "list": {
       const status = values.status as GrantStatus | undefined;
-      if (status && !STATUSES.includes(status)) throw new CliError(`--status must be one of ${STATUSES.join(", ")}`);
+      if (status && !STATUSES.includes(status))
+        throw new CliError(`--status must be one of ${STATUSES.join(", ")}`);
       const limit = values.limit ? Number(values.limit) : undefined;
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new CliError("--limit must be a positive whole number");
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+        throw new CliError("--limit must be a positive whole number");
       const { store } = await deps();
       const grants = await listAll(store, values.workload, status, limit);
       if (values.json) io.out(`${JSON.stringify(grants.map(grantView), null, 2)}\n`);
@@ -64,7 +70,9 @@ export async function grantsCommand(args: string[], io: CliIo, deps: () => Promi
       if (!grant) throw new CliError(`no grant ${id}`);
       const view = grantView(grant);
       if (values.json) io.out(`${JSON.stringify(view, null, 2)}\n`);
-      else for (const [k, v] of Object.entries(view)) io.out(`${k.padEnd(18)} ${Array.isArray(v) ? v.join(", ") : String(v)}\n`);
+      else
+        for (const [k, v] of Object.entries(view))
+          io.out(`${k.padEnd(18)} ${Array.isArray(v) ? v.join(", ") : String(v)}\n`);
       return;
     }
     case "revoke": {
@@ -73,7 +81,8 @@ export async function grantsCommand(args: string[], io: CliIo, deps: () => Promi
       const d = await deps();
       const grant = await d.store.getGrant(id);
       if (!grant) throw new CliError(`no grant ${id}`);
-      if (grant.status !== "active") throw new CliError(`grant ${id} is ${grant.status}, not active; nothing to revoke`);
+      if (grant.status !== "active")
+        throw new CliError(`grant ${id} is ${grant.status}, not active; nothing to revoke`);
       const actor = io.env["USER"] ?? "admin";
       const revoked = await revokeGrant(
         { store: d.store, providers: d.providers ?? {}, clock: systemClock, log: jsonLogger(() => {}) },
@@ -81,7 +90,9 @@ export async function grantsCommand(args: string[], io: CliIo, deps: () => Promi
         { reason: values.reason, kind: "admin", actor },
       );
       if (!revoked) throw new CliError(`grant ${id} changed while revoking; run grants show ${id}`);
-      const pending = revoked.revocationPending ? " (the IAM revocation is pending; the sweep will retry it)" : "";
+      const pending = revoked.revocationPending
+        ? " (the IAM revocation is pending; the sweep will retry it)"
+        : "";
       io.out(`revoked ${id}${pending}\n`);
       return;
     }
@@ -90,7 +101,12 @@ export async function grantsCommand(args: string[], io: CliIo, deps: () => Promi
   }
 }
 
-async function listAll(store: GrantStore, workload: string | undefined, status: GrantStatus | undefined, limit?: number): Promise<Grant[]> {
+async function listAll(
+  store: GrantStore,
+  workload: string | undefined,
+  status: GrantStatus | undefined,
+  limit?: number,
+): Promise<Grant[]> {
   const out: Grant[] = [];
   let cursor: string | undefined;
   do {

@@ -14,6 +14,12 @@ export const processIo: CliIo = {
 export function table(rows: Record<string, string>[], columns: string[]): string {
   if (rows.length === 0) return "(none)\n";
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? "").length)));
-  const line = (cells: string[]) => `${cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()}\n`;
-  return line(columns.map((c) => c.toUpperCase())) + rows.map((r) => line(columns.map((c) => r[c] ?? ""))).join("");
+  const line = (cells: string[]) =>
+    `${cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd()}\n`;
+  return (
+    line(columns.map((c) => c.toUpperCase())) + rows.map((r) => line(columns.map((c) => r[c] ?? ""))).join("")
+  );
 }

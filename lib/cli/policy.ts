@@ -2,8 +2,8 @@
 import { parseArgs } from "node:util";
 import { loadConfigFile } from "../config/load.ts";
 import { ConfigError } from "../config/resolve.ts";
-import { CliError } from "./errors.ts";
 import { configPathFrom } from "./env.ts";
+import { CliError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 import { policyTestCommand } from "./policy-test.ts";
 
@@ -14,7 +14,9 @@ export async function policyCommand(args: string[], io: CliIo): Promise<void> {
     return;
   }
   if (sub !== "validate")
-    throw new CliError("usage: credbroker policy validate [--config FILE]\n       credbroker policy test CASES_FILE... [--config FILE] [--json]");
+    throw new CliError(
+      "usage: credbroker policy validate [--config FILE]\n       credbroker policy test CASES_FILE... [--config FILE] [--json]",
+    );
   const { values } = parseArgs({ args: rest, options: { config: { type: "string" } } });
   const path = configPathFrom(values.config, io.env);
   try {

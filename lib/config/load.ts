@@ -11,11 +11,15 @@ export async function loadConfigFile(path: string): Promise<ResolvedConfig> {
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    throw new ConfigError(path, [`cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+    throw new ConfigError(path, [
+      `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    ]);
   }
   let raw: unknown;
   try {
-    raw = file.endsWith(".json") ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+    raw = file.endsWith(".json")
+      ? JSON.parse(text)
+      : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (err) {
     throw new ConfigError(path, [`cannot parse: ${(err as Error).message.split("\n")[0]}`]);
   }
@@ -36,5 +40,8 @@ export interface ConfigBundle {
 
 export async function bundleConfig(path: string): Promise<ConfigBundle> {
   const resolved = await loadConfigFile(path);
-  return { config: resolved.config, policyFiles: resolved.policyFiles.map((f) => ({ file: f.file, text: f.text })) };
+  return {
+    config: resolved.config,
+    policyFiles: resolved.policyFiles.map((f) => ({ file: f.file, text: f.text })),
+  };
 }

@@ -2,7 +2,12 @@
 // mode. The same function runs at start, at `cdk synth` and in `credbroker policy validate`.
 import { createHash } from "node:crypto";
 import type { z } from "zod";
-import { type CompiledPolicies, compilePolicies, PolicyValidationError, type PolicyFile } from "../core/policy/policy-set.ts";
+import {
+  type CompiledPolicies,
+  compilePolicies,
+  type PolicyFile,
+  PolicyValidationError,
+} from "../core/policy/policy-set.ts";
 import { type BrokerConfig, configSchema } from "./schema.ts";
 
 export interface ResolvedConfig {
@@ -25,7 +30,13 @@ export class ConfigError extends Error {
 
 export function formatZodIssues(issues: z.core.$ZodIssue[]): string[] {
   return issues.map((issue) => {
-    const path = issue.path.length > 0 ? issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") : "(root)";
+    const path =
+      issue.path.length > 0
+        ? issue.path
+            .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+            .join("")
+            .replace(/^\./, "")
+        : "(root)";
     return `${path}: ${issue.message} (${issue.code})`;
   });
 }
@@ -38,7 +49,8 @@ export function validateConfig(raw: unknown, source: string): BrokerConfig {
 
 export function resolveConfig(raw: unknown, policyFiles: PolicyFile[], source: string): ResolvedConfig {
   const config = validateConfig(raw, source);
-  if (policyFiles.length === 0) throw new ConfigError(source, [`policies: no file matches ${config.policies.join(", ")}`]);
+  if (policyFiles.length === 0)
+    throw new ConfigError(source, [`policies: no file matches ${config.policies.join(", ")}`]);
   let policies: CompiledPolicies;
   try {
     policies = compilePolicies(policyFiles);
@@ -54,6 +66,7 @@ export function resolveConfig(raw: unknown, policyFiles: PolicyFile[], source: s
     throw new ConfigError(source, [`(root): is not plain JSON data (${(err as Error).message})`]);
   }
   const hash = createHash("sha256").update(canonical);
-  for (const f of [...policyFiles].sort((a, b) => a.file.localeCompare(b.file))) hash.update(`\0${f.file}\0${f.text}`);
+  for (const f of [...policyFiles].sort((a, b) => a.file.localeCompare(b.file)))
+    hash.update(`\0${f.file}\0${f.text}`);
   return { config, policyFiles, policies, version: hash.digest("hex").slice(0, 16) };
 }

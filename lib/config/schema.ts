@@ -26,9 +26,16 @@ export const issuerSchema = z
     name,
     issuer: z.string().url("must be a URL"),
     jwksUri: z.string().url("must be a URL").optional(),
-    jwks: z.object({ keys: z.array(jwk).min(1, "must hold at least one key") }).strict().optional(),
+    jwks: z
+      .object({ keys: z.array(jwk).min(1, "must hold at least one key") })
+      .strict()
+      .optional(),
     algorithms: z
-      .array(z.enum(ALLOWED_ALGORITHMS, { message: `must be one of ${ALLOWED_ALGORITHMS.join(", ")} (never none or HS*)` }))
+      .array(
+        z.enum(ALLOWED_ALGORITHMS, {
+          message: `must be one of ${ALLOWED_ALGORITHMS.join(", ")} (never none or HS*)`,
+        }),
+      )
       .min(1)
       .default(["RS256"]),
     maxTokenAgeSeconds: z.number().int().min(1).max(86_400).default(900),
@@ -57,7 +64,9 @@ const policyStatement = z
     NotAction: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
     Resource: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
     NotResource: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
-    Condition: z.record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string())]))).optional(),
+    Condition: z
+      .record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string())])))
+      .optional(),
   })
   .strict();
 
@@ -69,7 +78,9 @@ export const sessionPolicySchema = z
   })
   .strict();
 
-const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "must be an IAM role ARN");
+const roleArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "must be an IAM role ARN");
 
 export const awsStsTaskSchema = z
   .object({
@@ -90,7 +101,10 @@ export const awsStsTaskSchema = z
       .optional(),
     maxDurationSeconds: z.number().int().min(900).max(43_200).default(900),
     sensitivity: sensitivity.default("medium"),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region").optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region")
+      .optional(),
   })
   .strict();
 
@@ -99,7 +113,9 @@ export const jwtTaskSchema = z
     name,
     provider: z.literal("jwt"),
     audience: z.string().min(1).max(512),
-    scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, "must be an OAuth scope token")).default([]),
+    scopes: z
+      .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, "must be an OAuth scope token"))
+      .default([]),
     maxDurationSeconds: z.number().int().min(60).max(3600).default(300),
     sensitivity: sensitivity.default("medium"),
   })
@@ -136,7 +152,11 @@ export const configSchema = z
     const issuerNames = new Set(c.issuers.map((i) => i.name));
     c.workloads.forEach((w, i) => {
       if (!issuerNames.has(w.issuer))
-        ctx.addIssue({ code: "custom", path: ["workloads", i, "issuer"], message: `no issuer named ${w.issuer}` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["workloads", i, "issuer"],
+          message: `no issuer named ${w.issuer}`,
+        });
     });
   });
 

@@ -1,7 +1,16 @@
 // Audit events (CONTRACT §6): one per decision, issuance, revocation and sweep action. They carry hashes
 // and ids, never a token, credential or secret.
 
-export type AuditOutcome = "allow" | "deny" | "error" | "issue" | "fail" | "revoke" | "release" | "expire" | "change";
+export type AuditOutcome =
+  | "allow"
+  | "deny"
+  | "error"
+  | "issue"
+  | "fail"
+  | "revoke"
+  | "release"
+  | "expire"
+  | "change";
 
 export interface AuditEvent {
   eventId: string;

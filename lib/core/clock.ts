@@ -6,7 +6,9 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-export function fixedClock(start: number | Date): Clock & { set(t: number | Date): void; advance(ms: number): void } {
+export function fixedClock(
+  start: number | Date,
+): Clock & { set(t: number | Date): void; advance(ms: number): void } {
   let t = typeof start === "number" ? start : start.getTime();
   return {
     now: () => t,
@@ -20,4 +22,5 @@ export function fixedClock(start: number | Date): Clock & { set(t: number | Date
 }
 
 export const epochSeconds = (ms: number): number => Math.floor(ms / 1000);
-export const isoSeconds = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+export const isoSeconds = (ms: number): string =>
+  new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");

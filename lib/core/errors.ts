@@ -141,7 +141,10 @@ export class TemplateValueRejected extends BrokerError {
 }
 export class SessionPolicyTooLarge extends BrokerError {
   constructor(task: string, size: number) {
-    super("session_policy_too_large", `the session policy of task ${task} renders to ${size} characters; STS allows 2048`);
+    super(
+      "session_policy_too_large",
+      `the session policy of task ${task} renders to ${size} characters; STS allows 2048`,
+    );
   }
 }
 export class StsLimitExceeded extends BrokerError {
@@ -181,7 +184,10 @@ export class MethodNotAllowed extends BrokerError {
 }
 export class UnsupportedMediaType extends BrokerError {
   constructor() {
-    super("unsupported_media_type", "content type must be application/x-www-form-urlencoded or application/json");
+    super(
+      "unsupported_media_type",
+      "content type must be application/x-www-form-urlencoded or application/json",
+    );
   }
 }
 export class BodyTooLarge extends BrokerError {

@@ -24,5 +24,9 @@ export function serverMetadata(issuerUrl: string, audience: string): Record<stri
 
 export async function publicJwks(signer: Signer): Promise<{ keys: JWK[] }> {
   const jwk = await signer.publicJwk();
-  return { keys: [{ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, kid: signer.kid, alg: signer.alg, use: "sig" } as JWK] };
+  return {
+    keys: [
+      { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, kid: signer.kid, alg: signer.alg, use: "sig" } as JWK,
+    ],
+  };
 }

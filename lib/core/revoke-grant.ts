@@ -26,7 +26,11 @@ export interface RevokeOptions {
 }
 
 /** Returns the revoked grant, or undefined when it was not active (someone else ended it first). */
-export async function revokeGrant(deps: RevokeDeps, grant: Grant, options: RevokeOptions): Promise<Grant | undefined> {
+export async function revokeGrant(
+  deps: RevokeDeps,
+  grant: Grant,
+  options: RevokeOptions,
+): Promise<Grant | undefined> {
   const now = deps.clock.now();
   const needsProvider = grant.provider === "aws-sts";
   let revoked: Grant;
@@ -64,7 +68,10 @@ export async function revokeGrant(deps: RevokeDeps, grant: Grant, options: Revok
 export async function applyProviderRevocation(deps: RevokeDeps, grant: Grant): Promise<Grant | undefined> {
   const provider = deps.providers[grant.provider];
   if (!provider) {
-    deps.log.error("revocation pending: provider not configured", { grantId: grant.grantId, provider: grant.provider });
+    deps.log.error("revocation pending: provider not configured", {
+      grantId: grant.grantId,
+      provider: grant.provider,
+    });
     return undefined;
   }
   try {

@@ -66,11 +66,18 @@ export interface GrantStore {
   getGrant(grantId: string): Promise<Grant | undefined>;
   listGrantsByWorkload(workload: string, options?: { cursor?: string; limit?: number }): Promise<Page<Grant>>;
   /** Issuing or active grants of a workload (a sparse index: cost follows live grants, not history). */
-  listLiveGrantsByWorkload(workload: string, options?: { cursor?: string; limit?: number }): Promise<Page<Grant>>;
+  listLiveGrantsByWorkload(
+    workload: string,
+    options?: { cursor?: string; limit?: number },
+  ): Promise<Page<Grant>>;
   /** Every grant, for admin listing; pages through the table. */
   listGrants(options?: { cursor?: string; limit?: number; status?: GrantStatus }): Promise<Page<Grant>>;
   /** Grants whose next sweep check is due at or before `untilMs`, in one shard of the due index. */
-  listDue(shard: number, untilMs: number, options?: { cursor?: string; limit?: number }): Promise<Page<Grant>>;
+  listDue(
+    shard: number,
+    untilMs: number,
+    options?: { cursor?: string; limit?: number },
+  ): Promise<Page<Grant>>;
   readonly dueShards: number;
 
   putAudit(event: AuditEvent): Promise<void>;
@@ -96,6 +103,10 @@ export interface GrantStore {
   clearReevaluation(workload: string, markedAtMs: number): Promise<boolean>;
 
   getSignals(workload: string): Promise<Record<string, string>>;
-  setSignals(workload: string, signals: Record<string, string>, nowMs: number): Promise<Record<string, string>>;
+  setSignals(
+    workload: string,
+    signals: Record<string, string>,
+    nowMs: number,
+  ): Promise<Record<string, string>>;
   clearSignals(workload: string, names: string[], nowMs: number): Promise<Record<string, string>>;
 }

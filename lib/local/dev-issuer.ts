@@ -7,13 +7,17 @@ export interface DevIssuer {
   issuer: string;
   discovery(): Record<string, unknown>;
   jwks(): Promise<{ keys: JWK[] }>;
-  mint(input: { sub: string; claims?: Record<string, unknown>; audience: string; lifetimeSeconds?: number; nowMs: number }): Promise<string>;
+  mint(input: {
+    sub: string;
+    claims?: Record<string, unknown>;
+    audience: string;
+    lifetimeSeconds?: number;
+    nowMs: number;
+  }): Promise<string>;
 }
 
 export async function createDevIssuer(issuer: string, privateKey: KeyObject): Promise<DevIssuer> {
-  const publicJwk = await exportJWK(
-    (await import("node:crypto")).createPublicKey(privateKey),
-  );
+  const publicJwk = await exportJWK((await import("node:crypto")).createPublicKey(privateKey));
   const kid = await calculateJwkThumbprint(publicJwk);
   return {
     issuer,

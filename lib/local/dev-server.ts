@@ -10,15 +10,14 @@ import type { ResolvedConfig } from "../config/resolve.ts";
 import type { Clock } from "../core/clock.ts";
 import { systemClock } from "../core/clock.ts";
 import type { BrokerDeps } from "../core/deps.ts";
+import { MethodNotAllowed, NotFound } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
-import { sweepDue, type SweepSummary } from "../core/sweep.ts";
-import { errorResult } from "../http/handlers.ts";
-import { createHandlers } from "../http/handlers.ts";
-import { type HttpEvent, type HttpResult, jsonResult, bodyBytes } from "../http/apigw.ts";
-import { buildBrokerDeps, type BrokerAdapters } from "../runtime/broker-deps.ts";
-import { NotFound, MethodNotAllowed } from "../core/errors.ts";
+import { type SweepSummary, sweepDue } from "../core/sweep.ts";
+import { bodyBytes, type HttpEvent, type HttpResult, jsonResult } from "../http/apigw.ts";
+import { createHandlers, errorResult } from "../http/handlers.ts";
+import { type BrokerAdapters, buildBrokerDeps } from "../runtime/broker-deps.ts";
 import { createDevIssuer, type DevIssuer } from "./dev-issuer.ts";
-import { startLocalDynamo, type LocalDynamo } from "./dynalite.ts";
+import { type LocalDynamo, startLocalDynamo } from "./dynalite.ts";
 import { serve } from "./http-adapter.ts";
 import { createLocalSigner, loadOrCreateSigningKey } from "./local-signer.ts";
 
@@ -63,7 +62,10 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
 
   // dynalite listens on the next port, so the printed exports stay the same across restarts.
   const dynamoPort = options.dynamoPort ?? (options.port ? options.port + 1 : 0);
-  const dynamo = await startLocalDynamo({ port: dynamoPort, ...(options.inMemory ? {} : { path: join(dataDir, "dynamodb") }) });
+  const dynamo = await startLocalDynamo({
+    port: dynamoPort,
+    ...(options.inMemory ? {} : { path: join(dataDir, "dynamodb") }),
+  });
   try {
     await ensureTable(dynamo.client, tableName);
   } catch (err) {
@@ -85,12 +87,17 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
-  const devIssuer = await createDevIssuer(`${url}/dev/issuer`, await loadOrCreateSigningKey(join(dataDir, "dev-issuer-key.json")));
+  const devIssuer = await createDevIssuer(
+    `${url}/dev/issuer`,
+    await loadOrCreateSigningKey(join(dataDir, "dev-issuer-key.json")),
+  );
   const signer = await createLocalSigner(await loadOrCreateSigningKey(join(dataDir, "signing-key.json")));
 
   const runtime: ResolvedConfig = { ...resolved, config: { ...resolved.config, issuerUrl: url } };
   if (!runtime.config.issuers.some((i) => i.issuer === devIssuer.issuer))
-    options.log.warn("no configured issuer trusts the dev issuer; dev tokens will be refused", { devIssuer: devIssuer.issuer });
+    options.log.warn("no configured issuer trusts the dev issuer; dev tokens will be refused", {
+      devIssuer: devIssuer.issuer,
+    });
   const deps = await buildBrokerDeps(runtime, {
     store,
     signer,
@@ -125,13 +132,23 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
         try {
           input = JSON.parse(bodyBytes(event).toString("utf8") || "{}");
         } catch {
-          return jsonResult(400, { error: "invalid_request", error_description: "body must be JSON {sub, claims}" });
+          return jsonResult(400, {
+            error: "invalid_request",
+            error_description: "body must be JSON {sub, claims}",
+          });
         }
         if (typeof input.sub !== "string" || input.sub === "")
           return jsonResult(400, { error: "invalid_request", error_description: "sub is required" });
-        const claims = input.claims && typeof input.claims === "object" ? (input.claims as Record<string, unknown>) : {};
+        const claims =
+          input.claims && typeof input.claims === "object" ? (input.claims as Record<string, unknown>) : {};
         const lifetime = typeof input.lifetimeSeconds === "number" ? input.lifetimeSeconds : 600;
-        const token = await devIssuer.mint({ sub: input.sub, claims, audience: runtime.config.audience, lifetimeSeconds: lifetime, nowMs: clock.now() });
+        const token = await devIssuer.mint({
+          sub: input.sub,
+          claims,
+          audience: runtime.config.audience,
+          lifetimeSeconds: lifetime,
+          nowMs: clock.now(),
+        });
         return jsonResult(200, { token });
       }
       default:

@@ -47,13 +47,20 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
  * A client for a local engine: fixed dummy credentials and region, so no AWS config is needed. Requests
  * time out, so a stalled engine turns into a 503 instead of a request that never ends.
  */
-export function localDynamoClient(endpoint: string, options: { requestTimeoutMs?: number; maxAttempts?: number } = {}): DynamoDBClient {
+export function localDynamoClient(
+  endpoint: string,
+  options: { requestTimeoutMs?: number; maxAttempts?: number } = {},
+): DynamoDBClient {
   return new DynamoDBClient({
     endpoint,
     region: "local",
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
     maxAttempts: options.maxAttempts ?? 2,
     // Without throwOnRequestTimeout the SDK only warns when requestTimeout passes and keeps waiting.
-    requestHandler: { connectionTimeout: 2_000, requestTimeout: options.requestTimeoutMs ?? 10_000, throwOnRequestTimeout: true },
+    requestHandler: {
+      connectionTimeout: 2_000,
+      requestTimeout: options.requestTimeoutMs ?? 10_000,
+      throwOnRequestTimeout: true,
+    },
   });
 }

@@ -96,7 +96,8 @@ export function awsProviders(
 
   // Task roles in another account are written through the role the task names for that (BrokerTargetRole).
   const writerRoles = new Map<string, string>();
-  for (const t of tasks) if (t.revocationRoleArn && !writerRoles.has(t.roleArn)) writerRoles.set(t.roleArn, t.revocationRoleArn);
+  for (const t of tasks)
+    if (t.revocationRoleArn && !writerRoles.has(t.roleArn)) writerRoles.set(t.roleArn, t.revocationRoleArn);
   const writerClients = new Map<string, IAMClient>();
   const clientFor = (roleArn: string): IAMClient => {
     const writer = writerRoles.get(roleArn);

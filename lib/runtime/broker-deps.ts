@@ -24,7 +24,10 @@ export interface BrokerAdapters {
   verifier?: Partial<Pick<JoseVerifierOptions, "jwksCacheMaxAgeMs" | "jwksCooldownMs" | "fetchTimeoutMs">>;
 }
 
-export async function buildBrokerDeps(resolved: ResolvedConfig, adapters: BrokerAdapters): Promise<BrokerDeps> {
+export async function buildBrokerDeps(
+  resolved: ResolvedConfig,
+  adapters: BrokerAdapters,
+): Promise<BrokerDeps> {
   const { config } = resolved;
   const clock = adapters.clock ?? systemClock;
   return {
@@ -32,7 +35,12 @@ export async function buildBrokerDeps(resolved: ResolvedConfig, adapters: Broker
     configVersion: resolved.version,
     tasks: new Map(config.tasks.map((t) => [t.name, t])),
     policies: resolved.policies,
-    verifier: createJoseVerifier({ issuers: config.issuers, audience: config.audience, clock, ...adapters.verifier }),
+    verifier: createJoseVerifier({
+      issuers: config.issuers,
+      audience: config.audience,
+      clock,
+      ...adapters.verifier,
+    }),
     workloads: createWorkloadMatcher(config.workloads),
     authorizer: createAuthorizer(resolved.policies),
     store: adapters.store,

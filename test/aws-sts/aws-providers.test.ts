@@ -69,8 +69,13 @@ describe("awsProviders", () => {
     const writer = "arn:aws:iam::444455556666:role/credbroker-revocation-writer";
     aws.reset();
     const providers = awsProviders(
-      await resolve([{ ...DEPLOY_TASK, name: "partner-deploy", roleArn: taskRole, revocationRoleArn: writer }]),
-      { stsClient: (region) => new STSClient({ ...aws.clientConfig, region }), iamClient: new IAMClient(aws.clientConfig) },
+      await resolve([
+        { ...DEPLOY_TASK, name: "partner-deploy", roleArn: taskRole, revocationRoleArn: writer },
+      ]),
+      {
+        stsClient: (region) => new STSClient({ ...aws.clientConfig, region }),
+        iamClient: new IAMClient(aws.clientConfig),
+      },
     );
     // The writer client is built with the assumed role's credentials; point it at the fixture.
     process.env["AWS_ENDPOINT_URL_IAM"] = aws.url;
@@ -81,9 +86,9 @@ describe("awsProviders", () => {
         NOW,
       );
       expect(mode).toBe("grant-listed");
-      expect(aws.callsTo("AssumeRole").map((c) => [c.params["RoleArn"], c.params["RoleSessionName"]])).toEqual([
-        [writer, "credbroker-revocations"],
-      ]);
+      expect(
+        aws.callsTo("AssumeRole").map((c) => [c.params["RoleArn"], c.params["RoleSessionName"]]),
+      ).toEqual([[writer, "credbroker-revocations"]]);
       expect(JSON.stringify(aws.policyDocument("partner-deployer"))).toContain(grantId);
     } finally {
       delete process.env["AWS_ENDPOINT_URL_IAM"];

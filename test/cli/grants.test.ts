@@ -33,30 +33,64 @@ describe("credbroker grants", () => {
     const text = await run(["list"]);
     expect(text.split("\n")[0]).toMatch(/^GRANT\s+WORKLOAD\s+TASK\s+STATUS/);
     for (const id of grantIds) expect(text).toContain(id);
-    const json = JSON.parse(await run(["list", "--json", "--workload", "web-ci"])) as Record<string, unknown>[];
+    const json = JSON.parse(await run(["list", "--json", "--workload", "web-ci"])) as Record<
+      string,
+      unknown
+    >[];
     expect(json).toHaveLength(3);
     expect(Object.keys(json[0]!)).toEqual(
-      expect.arrayContaining(["grantId", "workload", "subject", "issuer", "task", "provider", "status", "issuedAt", "expiresAt", "policyIds", "sourceIp", "purpose"]),
+      expect.arrayContaining([
+        "grantId",
+        "workload",
+        "subject",
+        "issuer",
+        "task",
+        "provider",
+        "status",
+        "issuedAt",
+        "expiresAt",
+        "policyIds",
+        "sourceIp",
+        "purpose",
+      ]),
     );
   });
 
   it("shows one grant", async () => {
     const shown = JSON.parse(await run(["show", grantIds[0]!, "--json"]));
-    expect(shown).toMatchObject({ grantId: grantIds[0], status: "active", workload: "web-ci", task: "read-reports" });
+    expect(shown).toMatchObject({
+      grantId: grantIds[0],
+      status: "active",
+      workload: "web-ci",
+      task: "read-reports",
+    });
   });
 
   it("revokes an active grant with a reason, recorded in the grant and the audit trail", async () => {
     expect(await run(["revoke", grantIds[1]!, "--reason", "incident 42"])).toBe(`revoked ${grantIds[1]}\n`);
-    expect(await broker.store.getGrant(grantIds[1]!)).toMatchObject({ status: "revoked", reason: "incident 42" });
-    const audit = await broker.store.listAudit({ sinceMs: Date.now() - 86_400_000, untilMs: Date.now() + 60_000 });
-    expect(audit.items.find((e) => e.grantId === grantIds[1] && e.outcome === "revoke")).toMatchObject({ kind: "admin", actor: "alice" });
+    expect(await broker.store.getGrant(grantIds[1]!)).toMatchObject({
+      status: "revoked",
+      reason: "incident 42",
+    });
+    const audit = await broker.store.listAudit({
+      sinceMs: Date.now() - 86_400_000,
+      untilMs: Date.now() + 60_000,
+    });
+    expect(audit.items.find((e) => e.grantId === grantIds[1] && e.outcome === "revoke")).toMatchObject({
+      kind: "admin",
+      actor: "alice",
+    });
     const listed = JSON.parse(await run(["list", "--json", "--status", "revoked"])) as { grantId: string }[];
     expect(listed.map((g) => g.grantId)).toEqual([grantIds[1]]);
   });
 
   it("refuses to revoke a grant that is not active, and explains usage errors", async () => {
-    await expect(run(["revoke", grantIds[1]!, "--reason", "again"])).rejects.toThrow(/is revoked, not active/);
-    await expect(run(["revoke", grantIds[0]!])).rejects.toThrow(/usage: credbroker grants revoke ID --reason TEXT/);
+    await expect(run(["revoke", grantIds[1]!, "--reason", "again"])).rejects.toThrow(
+      /is revoked, not active/,
+    );
+    await expect(run(["revoke", grantIds[0]!])).rejects.toThrow(
+      /usage: credbroker grants revoke ID --reason TEXT/,
+    );
     await expect(run(["show", "nope"])).rejects.toThrow(/no grant nope/);
     await expect(run(["list", "--status", "weird"])).rejects.toThrow(/--status must be one of/);
   });

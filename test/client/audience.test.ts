@@ -8,7 +8,9 @@ import { BrokerClient } from "../../lib/client/broker-client.ts";
 let url: string;
 let published: unknown = "payments-broker";
 const server = createServer((_req, res) => {
-  res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ issuer: url, credbroker_audience: published }));
+  res
+    .writeHead(200, { "content-type": "application/json" })
+    .end(JSON.stringify({ issuer: url, credbroker_audience: published }));
 });
 
 beforeAll(async () => {

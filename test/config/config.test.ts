@@ -1,6 +1,6 @@
 // The config loader: zod errors name the path and the rule, policies validate strictly, the JSON Schema
 // shipped for editors is the one generated from the zod schema.
-import { mkdtemp, readFile, writeFile, mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -32,22 +32,52 @@ function problems(raw: unknown, files = okPolicy): string[] {
 describe("config validation", () => {
   it("accepts a minimal config and fills the defaults", () => {
     const resolved = resolveConfig(minimal, okPolicy, "x");
-    expect(resolved.config.issuers[0]).toMatchObject({ algorithms: ["RS256"], maxTokenAgeSeconds: 900, clockToleranceSeconds: 30 });
+    expect(resolved.config.issuers[0]).toMatchObject({
+      algorithms: ["RS256"],
+      maxTokenAgeSeconds: 900,
+      clockToleranceSeconds: 30,
+    });
     expect(resolved.config.auditRetentionDays).toBe(400);
     expect(resolved.version).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it("rejects unknown keys, naming the path", () => {
-    expect(problems({ ...minimal, tasks: [{ ...minimal.tasks[0], scope: "x" }] })).toEqual([expect.stringMatching(/^tasks\[0\]: Unrecognized key: "scope"/)]);
+    expect(problems({ ...minimal, tasks: [{ ...minimal.tasks[0], scope: "x" }] })).toEqual([
+      expect.stringMatching(/^tasks\[0\]: Unrecognized key: "scope"/),
+    ]);
   });
 
   it.each([
-    [{ issuers: [{ name: "gh", issuer: "https://i", algorithms: ["HS256"] }] }, /issuers\[0\]\.algorithms\[0\]: must be one of .*never none or HS/],
+    [
+      { issuers: [{ name: "gh", issuer: "https://i", algorithms: ["HS256"] }] },
+      /issuers\[0\]\.algorithms\[0\]: must be one of .*never none or HS/,
+    ],
     [{ issuers: [{ name: "gh", issuer: "https://i", algorithms: ["none"] }] }, /algorithms\[0\]/],
-    [{ workloads: [{ name: "w", issuer: "nobody", subject: "s" }] }, /workloads\[0\]\.issuer: no issuer named nobody/],
-    [{ tasks: [{ name: "t", provider: "aws-sts", roleArn: "arn:aws:iam::1:role/x" }] }, /tasks\[0\]\.roleArn: must be an IAM role ARN/],
-    [{ tasks: [{ name: "t", provider: "aws-sts", roleArn: "arn:aws:iam::111122223333:role/x", maxDurationSeconds: 60 }] }, /tasks\[0\]\.maxDurationSeconds/],
-    [{ tasks: [{ name: "t", provider: "jwt", audience: "a", maxDurationSeconds: 7200 }] }, /tasks\[0\]\.maxDurationSeconds/],
+    [
+      { workloads: [{ name: "w", issuer: "nobody", subject: "s" }] },
+      /workloads\[0\]\.issuer: no issuer named nobody/,
+    ],
+    [
+      { tasks: [{ name: "t", provider: "aws-sts", roleArn: "arn:aws:iam::1:role/x" }] },
+      /tasks\[0\]\.roleArn: must be an IAM role ARN/,
+    ],
+    [
+      {
+        tasks: [
+          {
+            name: "t",
+            provider: "aws-sts",
+            roleArn: "arn:aws:iam::111122223333:role/x",
+            maxDurationSeconds: 60,
+          },
+        ],
+      },
+      /tasks\[0\]\.maxDurationSeconds/,
+    ],
+    [
+      { tasks: [{ name: "t", provider: "jwt", audience: "a", maxDurationSeconds: 7200 }] },
+      /tasks\[0\]\.maxDurationSeconds/,
+    ],
     [{ tasks: [{ name: "t", provider: "ftp" }] }, /tasks\[0\]/],
     [{ version: 2 }, /^version:/],
   ])("rejects %j", (patch, expected) => {
@@ -55,18 +85,28 @@ describe("config validation", () => {
   });
 
   it("rejects a policy that does not validate against the schema, naming file and line", () => {
-    const bad = [{ file: "policies/bad.cedar", text: `// first line\n@id("bad")\npermit (principal, action, resource)\nwhen { principal.team == "x" };\n` }];
+    const bad = [
+      {
+        file: "policies/bad.cedar",
+        text: `// first line\n@id("bad")\npermit (principal, action, resource)\nwhen { principal.team == "x" };\n`,
+      },
+    ];
     expect(problems(minimal, bad)).toEqual([expect.stringMatching(/^policies\/bad\.cedar:4:\d+: .*team/)]);
   });
 
   it("rejects a policy with a syntax error", () => {
-    expect(problems(minimal, [{ file: "p.cedar", text: "permit (principal, action, resource" }])[0]).toMatch(/^p\.cedar/);
+    expect(problems(minimal, [{ file: "p.cedar", text: "permit (principal, action, resource" }])[0]).toMatch(
+      /^p\.cedar/,
+    );
   });
 
   it("rejects an exception without a valid @expires and duplicate ids", () => {
     const files = [
       { file: "a.cedar", text: `@id("x") @exception("SEC-1") permit (principal, action, resource);` },
-      { file: "b.cedar", text: `@id("y") @exception("SEC-2") @expires("next week") permit (principal, action, resource);\n@id("y") permit (principal, action, resource);` },
+      {
+        file: "b.cedar",
+        text: `@id("y") @exception("SEC-2") @expires("next week") permit (principal, action, resource);\n@id("y") permit (principal, action, resource);`,
+      },
     ];
     const found = problems(minimal, files).join("\n");
     expect(found).toMatch(/a\.cedar:1: @exception needs @expires/);
@@ -80,7 +120,10 @@ describe("config files", () => {
     const resolved = await loadConfigFile("examples/broker.config.yaml");
     expect(resolved.config.tasks.map((t) => t.name)).toContain("read-reports");
     expect(Object.keys(resolved.policies.policies)).toContain("legacy-cron-reads-reports");
-    expect(resolved.policies.policies["legacy-cron-reads-reports"]).toMatchObject({ exception: "SEC-1234", expiresAt: Date.parse("2027-03-31T00:00:00Z") });
+    expect(resolved.policies.policies["legacy-cron-reads-reports"]).toMatchObject({
+      exception: "SEC-1234",
+      expiresAt: Date.parse("2027-03-31T00:00:00Z"),
+    });
   });
 
   it("loads JSON as well as YAML, and gives the same version for the same content", async () => {
@@ -88,7 +131,10 @@ describe("config files", () => {
     await mkdir(join(dir, "policies"));
     await writeFile(join(dir, "policies", "p.cedar"), okPolicy[0]!.text);
     await writeFile(join(dir, "broker.config.json"), JSON.stringify(minimal));
-    await writeFile(join(dir, "broker.config.yaml"), `version: 1\naudience: credbroker\nissuerUrl: https://broker.test\nissuers:\n  - {name: gh, issuer: "https://token.actions.githubusercontent.com"}\nworkloads:\n  - {name: w, issuer: gh, subject: "repo:acme/web:*"}\ntasks:\n  - {name: t, provider: jwt, audience: x}\npolicies: ["policies/*.cedar"]\n`);
+    await writeFile(
+      join(dir, "broker.config.yaml"),
+      `version: 1\naudience: credbroker\nissuerUrl: https://broker.test\nissuers:\n  - {name: gh, issuer: "https://token.actions.githubusercontent.com"}\nworkloads:\n  - {name: w, issuer: gh, subject: "repo:acme/web:*"}\ntasks:\n  - {name: t, provider: jwt, audience: x}\npolicies: ["policies/*.cedar"]\n`,
+    );
     const a = await loadConfigFile(join(dir, "broker.config.json"));
     const b = await loadConfigFile(join(dir, "broker.config.yaml"));
     expect(a.version).toBe(b.version);
@@ -97,7 +143,9 @@ describe("config files", () => {
   it("fails clearly when no policy file matches", async () => {
     const dir = await mkdtemp(join(tmpdir(), "cb-config-"));
     await writeFile(join(dir, "c.json"), JSON.stringify(minimal));
-    await expect(loadConfigFile(join(dir, "c.json"))).rejects.toThrow(/policies: no file matches policies\/\*\.cedar/);
+    await expect(loadConfigFile(join(dir, "c.json"))).rejects.toThrow(
+      /policies: no file matches policies\/\*\.cedar/,
+    );
   });
 
   it("ships the JSON Schema generated from the zod schema", async () => {

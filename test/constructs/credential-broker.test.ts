@@ -451,7 +451,14 @@ describe("CredentialBroker: props", () => {
     const s = new CredbrokerStack(other, "CrossAccount", { broker: { configPath: writeConfig(config) } });
     const policies = Object.values(Template.fromStack(s).findResources("AWS::IAM::Policy"));
     const assuming = policies.filter((p) =>
-      JSON.stringify(p).includes(JSON.stringify({ Action: "sts:AssumeRole", Effect: "Allow", Resource: writer, Sid: "AssumeRevocationWriters" })),
+      JSON.stringify(p).includes(
+        JSON.stringify({
+          Action: "sts:AssumeRole",
+          Effect: "Allow",
+          Resource: writer,
+          Sid: "AssumeRevocationWriters",
+        }),
+      ),
     );
     expect(assuming).toHaveLength(2);
     expect(s.broker.revocationWriterArns).toEqual([writer]);

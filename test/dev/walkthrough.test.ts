@@ -9,7 +9,11 @@ import { type DevBroker, startDev } from "../../lib/local/dev-server.ts";
 
 let dev: DevBroker;
 let savedDataDir: string;
-const form = (o: Record<string, string>) => ({ method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(o) });
+const form = (o: Record<string, string>) => ({
+  method: "POST",
+  headers: { "content-type": "application/x-www-form-urlencoded" },
+  body: new URLSearchParams(o),
+});
 
 beforeAll(async () => {
   const dataDir = await mkdtemp(join(tmpdir(), "cb-dev-"));
@@ -18,12 +22,29 @@ beforeAll(async () => {
   // of the demo pointed at it.
   const { writeFile, readFile, cp } = await import("node:fs/promises");
   await cp("examples/policies", join(dataDir, "policies"), { recursive: true });
-  dev = await startDev({ configPath: "examples/broker.config.yaml", port: 0, inMemory: true, dataDir, sweepIntervalSeconds: 0, log: silentLogger });
-  const config = (await readFile("examples/broker.config.yaml", "utf8")).replaceAll("http://127.0.0.1:8787", dev.url);
+  dev = await startDev({
+    configPath: "examples/broker.config.yaml",
+    port: 0,
+    inMemory: true,
+    dataDir,
+    sweepIntervalSeconds: 0,
+    log: silentLogger,
+  });
+  const config = (await readFile("examples/broker.config.yaml", "utf8")).replaceAll(
+    "http://127.0.0.1:8787",
+    dev.url,
+  );
   await dev.close();
   await writeFile(join(dataDir, "broker.config.yaml"), config);
   // Same port again, so the issuer URL in the config matches the server.
-  dev = await startDev({ configPath: join(dataDir, "broker.config.yaml"), port: Number(new URL(dev.url).port), inMemory: true, dataDir, sweepIntervalSeconds: 0, log: silentLogger });
+  dev = await startDev({
+    configPath: join(dataDir, "broker.config.yaml"),
+    port: Number(new URL(dev.url).port),
+    inMemory: true,
+    dataDir,
+    sweepIntervalSeconds: 0,
+    log: silentLogger,
+  });
 });
 afterAll(() => dev?.close());
 
@@ -36,24 +57,34 @@ describe("credbroker dev walk-through", () => {
     });
     const { token: subject } = (await minted.json()) as { token: string };
 
-    const exchanged = await fetch(`${dev.url}/token`, form({
-      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
-      subject_token: subject,
-      subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
-      scope: "read-reports",
-    }));
+    const exchanged = await fetch(
+      `${dev.url}/token`,
+      form({
+        grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+        subject_token: subject,
+        subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+        scope: "read-reports",
+      }),
+    );
     expect(exchanged.status).toBe(200);
     expect(exchanged.headers.get("cache-control")).toBe("no-store");
     const body = (await exchanged.json()) as Record<string, string>;
     expect(body).toMatchObject({ token_type: "Bearer", scope: "read-reports", expires_in: 300 });
 
-    const active = (await (await fetch(`${dev.url}/introspect`, form({ token: body["access_token"]! }))).json()) as Record<string, unknown>;
+    const active = (await (
+      await fetch(`${dev.url}/introspect`, form({ token: body["access_token"]! }))
+    ).json()) as Record<string, unknown>;
     expect(active).toMatchObject({ active: true, sub: "reports-job", iss: dev.url });
 
-    const revoked = await fetch(`${dev.url}/revoke`, form({ token: body["access_token"]!, subject_token: subject }));
+    const revoked = await fetch(
+      `${dev.url}/revoke`,
+      form({ token: body["access_token"]!, subject_token: subject }),
+    );
     expect(revoked.status).toBe(200);
 
-    const inactive = await (await fetch(`${dev.url}/introspect`, form({ token: body["access_token"]! }))).json();
+    const inactive = await (
+      await fetch(`${dev.url}/introspect`, form({ token: body["access_token"]! }))
+    ).json();
     expect(inactive).toEqual({ active: false });
   });
 
@@ -62,7 +93,14 @@ describe("credbroker dev walk-through", () => {
     const port = Number(new URL(dev.url).port);
     const configPath = dev.configPath;
     await dev.close();
-    dev = await startDev({ configPath, port, inMemory: true, dataDir: savedDataDir, sweepIntervalSeconds: 0, log: silentLogger });
+    dev = await startDev({
+      configPath,
+      port,
+      inMemory: true,
+      dataDir: savedDataDir,
+      sweepIntervalSeconds: 0,
+      log: silentLogger,
+    });
     expect(await (await fetch(`${dev.url}/.well-known/jwks.json`)).json()).toEqual(before);
   });
 
@@ -73,10 +111,18 @@ describe("credbroker dev walk-through", () => {
   });
 
   it("ignores X-Forwarded-For: the grant records the socket address", async () => {
-    const minted = await fetch(`${dev.url}/dev/issuer/token`, { method: "POST", body: JSON.stringify({ sub: "repo:acme/reports:ref:refs/heads/main" }) });
+    const minted = await fetch(`${dev.url}/dev/issuer/token`, {
+      method: "POST",
+      body: JSON.stringify({ sub: "repo:acme/reports:ref:refs/heads/main" }),
+    });
     const { token } = (await minted.json()) as { token: string };
     const res = await fetch(`${dev.url}/token`, {
-      ...form({ grant_type: "urn:ietf:params:oauth:grant-type:token-exchange", subject_token: token, subject_token_type: "urn:ietf:params:oauth:token-type:jwt", scope: "read-reports" }),
+      ...form({
+        grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+        subject_token: token,
+        subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+        scope: "read-reports",
+      }),
       headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": "10.20.0.1" },
     });
     const { grant_id } = (await res.json()) as { grant_id: string };

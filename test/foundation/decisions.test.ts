@@ -30,7 +30,14 @@ describe("decisions", () => {
       jti: res.body["grant_id"],
     });
     const grant = await broker.store.getGrant(res.body["grant_id"] as string);
-    expect(grant).toMatchObject({ status: "active", workload: "web-ci", task: "read-reports", policyIds: ["ci-reads-reports"], purpose: "nightly report", sourceIp: "127.0.0.1" });
+    expect(grant).toMatchObject({
+      status: "active",
+      workload: "web-ci",
+      task: "read-reports",
+      policyIds: ["ci-reads-reports"],
+      purpose: "nightly report",
+      sourceIp: "127.0.0.1",
+    });
   });
 
   it("denies with access_denied and a decision id when no policy permits", async () => {
@@ -61,7 +68,9 @@ describe("decisions", () => {
 
   it("denies an unregistered subject", async () => {
     const broker = await createTestBroker();
-    const res = await broker.exchange(await broker.issuer.mint({ sub: "repo:someone/else:ref:main", repository: "acme/web" }, { nowMs: NOW }));
+    const res = await broker.exchange(
+      await broker.issuer.mint({ sub: "repo:someone/else:ref:main", repository: "acme/web" }, { nowMs: NOW }),
+    );
     expect(res.status).toBe(403);
     expect(res.body["error"]).toBe("access_denied");
     expect(res.body["decision_id"]).toBeDefined();
@@ -69,7 +78,9 @@ describe("decisions", () => {
 
   it("denies a disabled workload", async () => {
     const broker = await createTestBroker();
-    const res = await broker.exchange(await broker.issuer.mint({ sub: "repo:acme/old:main", repository: "acme/web" }, { nowMs: NOW }));
+    const res = await broker.exchange(
+      await broker.issuer.mint({ sub: "repo:acme/old:main", repository: "acme/web" }, { nowMs: NOW }),
+    );
     expect(res.status).toBe(403);
     expect(res.body["error_description"]).toContain("disabled");
   });

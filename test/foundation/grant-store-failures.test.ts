@@ -1,9 +1,9 @@
 // Nothing is issued without a durable grant: a store that cannot write means 503 and no credential.
 import { afterAll, describe, expect, it } from "vitest";
 import { DynamoGrantStore } from "../../lib/aws/dynamodb-store.ts";
-import { localDynamoClient } from "../../lib/local/dynalite.ts";
 import type { Grant } from "../../lib/core/grant.ts";
-import { closeSharedDynamo, createTestBroker, newStore, NOW } from "../support/broker.ts";
+import { localDynamoClient } from "../../lib/local/dynalite.ts";
+import { closeSharedDynamo, createTestBroker, NOW, newStore } from "../support/broker.ts";
 
 afterAll(closeSharedDynamo);
 
@@ -38,7 +38,10 @@ describe("when DynamoDB fails", () => {
   });
 
   it("answers 503, never 500, when DynamoDB is unreachable", async () => {
-    const unreachable = new DynamoGrantStore({ client: localDynamoClient("http://127.0.0.1:9"), tableName: "nope" });
+    const unreachable = new DynamoGrantStore({
+      client: localDynamoClient("http://127.0.0.1:9"),
+      tableName: "nope",
+    });
     const broker = await createTestBroker({ store: unreachable });
     const res = await broker.exchange(await broker.issuer.mint({ repository: "acme/web" }, { nowMs: NOW }));
     expect(res.status).toBe(503);

@@ -20,9 +20,20 @@ describe("introspection and self-release", () => {
   it("reports an issued token active with its claims, then inactive after self-release", async () => {
     const { subject, token, grantId } = await issue();
     const active = await broker.call("introspect", { token });
-    expect(active.body).toMatchObject({ active: true, sub: "web-ci", jti: grantId, scope: "reports:read", aud: "https://reports.test", client_id: "web-ci" });
+    expect(active.body).toMatchObject({
+      active: true,
+      sub: "web-ci",
+      jti: grantId,
+      scope: "reports:read",
+      aud: "https://reports.test",
+      client_id: "web-ci",
+    });
 
-    const released = await broker.call("revoke", { token, subject_token: subject, subject_token_type: "urn:ietf:params:oauth:token-type:jwt" });
+    const released = await broker.call("revoke", {
+      token,
+      subject_token: subject,
+      subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+    });
     expect(released.status).toBe(200);
     expect(released.body).toEqual({});
     expect((await broker.call("introspect", { token })).body).toEqual({ active: false });
@@ -51,7 +62,10 @@ describe("introspection and self-release", () => {
       }),
     });
     other.clock.set(broker.clock.now());
-    const intruderToken = await broker.issuer.mint({ sub: "repo:evil/x:ref:main" }, { nowMs: broker.clock.now() });
+    const intruderToken = await broker.issuer.mint(
+      { sub: "repo:evil/x:ref:main" },
+      { nowMs: broker.clock.now() },
+    );
     const res = await other.call("revoke", { token: grantId, subject_token: intruderToken });
     expect(res.status).toBe(200);
     expect(await broker.store.getGrant(grantId)).toMatchObject({ status: "active" });
@@ -66,7 +80,9 @@ describe("introspection and self-release", () => {
   });
 
   it("reports inactive for a forged, unknown or expired token", async () => {
-    expect((await broker.call("introspect", { token: "eyJhbGciOiJFUzI1NiJ9.e30.AAAA" })).body).toEqual({ active: false });
+    expect((await broker.call("introspect", { token: "eyJhbGciOiJFUzI1NiJ9.e30.AAAA" })).body).toEqual({
+      active: false,
+    });
     const { token } = await issue();
     broker.clock.advance(301_000);
     expect((await broker.call("introspect", { token })).body).toEqual({ active: false });
@@ -84,7 +100,12 @@ describe("introspection and self-release", () => {
 
   it("serves its JWKS and RFC 8414 metadata", async () => {
     const jwks = await broker.call("jwks");
-    expect((jwks.body["keys"] as { kty: string; d?: string }[])[0]).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig" });
+    expect((jwks.body["keys"] as { kty: string; d?: string }[])[0]).toMatchObject({
+      kty: "EC",
+      crv: "P-256",
+      alg: "ES256",
+      use: "sig",
+    });
     expect((jwks.body["keys"] as { d?: string }[])[0]!.d).toBeUndefined();
     const meta = await broker.call("metadata");
     expect(meta.body).toMatchObject({

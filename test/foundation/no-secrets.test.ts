@@ -10,7 +10,11 @@ describe("secrets stay out of logs and the table", () => {
     const broker = await createTestBroker();
     const subjects: string[] = [];
     const issued: string[] = [];
-    for (const claims of [{ repository: "acme/web" }, { repository: "acme/other" }, { sub: "repo:nobody:x" }]) {
+    for (const claims of [
+      { repository: "acme/web" },
+      { repository: "acme/other" },
+      { sub: "repo:nobody:x" },
+    ]) {
       const subject = await broker.issuer.mint(claims, { nowMs: NOW });
       subjects.push(subject);
       const res = await broker.exchange(subject, { purpose: "test" });
@@ -22,7 +26,9 @@ describe("secrets stay out of logs and the table", () => {
     expect(issued).toHaveLength(1);
 
     const { client } = await sharedDynamo();
-    const items = JSON.stringify((await client.send(new ScanCommand({ TableName: broker.store["table"] as string }))).Items);
+    const items = JSON.stringify(
+      (await client.send(new ScanCommand({ TableName: broker.store["table"] as string }))).Items,
+    );
     const logs = broker.logs.join("\n");
     const signerKey = JSON.stringify(await broker.deps.signer.publicJwk());
     for (const secret of [...subjects, ...issued]) {

@@ -30,7 +30,16 @@ describe("POST /token refuses bad subject tokens with invalid_request", () => {
       "an unsigned token (alg none)",
       async () => {
         const header = base64url.encode(JSON.stringify({ alg: "none", typ: "JWT" }));
-        const payload = base64url.encode(JSON.stringify({ iss: broker.issuer.issuer, aud: "credbroker", sub: "repo:acme/web:ref:refs/heads/main", iat: NOW / 1000, exp: NOW / 1000 + 600, repository: "acme/web" }));
+        const payload = base64url.encode(
+          JSON.stringify({
+            iss: broker.issuer.issuer,
+            aud: "credbroker",
+            sub: "repo:acme/web:ref:refs/heads/main",
+            iat: NOW / 1000,
+            exp: NOW / 1000 + 600,
+            repository: "acme/web",
+          }),
+        );
         return `${header}.${payload}.`;
       },
     ],
@@ -38,7 +47,11 @@ describe("POST /token refuses bad subject tokens with invalid_request", () => {
       "HS256 signed with the issuer's public key as the secret",
       async () => {
         const secret = new TextEncoder().encode(JSON.stringify(broker.issuer.publicJwk));
-        return new SignJWT({ aud: "credbroker", sub: "repo:acme/web:ref:refs/heads/main", repository: "acme/web" })
+        return new SignJWT({
+          aud: "credbroker",
+          sub: "repo:acme/web:ref:refs/heads/main",
+          repository: "acme/web",
+        })
           .setProtectedHeader({ alg: "HS256", kid: broker.issuer.kid })
           .setIssuer(broker.issuer.issuer)
           .setIssuedAt(NOW / 1000)
@@ -47,10 +60,22 @@ describe("POST /token refuses bad subject tokens with invalid_request", () => {
       },
     ],
     ["an expired token", () => broker.issuer.mint(GOOD, { nowMs: NOW - 3600_000, lifetimeSeconds: 600 })],
-    ["a token not valid yet (future nbf)", () => broker.issuer.mint({ ...GOOD, nbf: NOW / 1000 + 3600 }, { nowMs: NOW })],
-    ["a token issued too long ago", () => broker.issuer.mint(GOOD, { nowMs: NOW - 2000_000, lifetimeSeconds: 7200 })],
-    ["a token for another audience", () => broker.issuer.mint({ ...GOOD, aud: "someone-else" }, { nowMs: NOW })],
-    ["a token from an untrusted issuer", () => broker.issuer.mint({ ...GOOD, iss: "https://evil.test" }, { nowMs: NOW })],
+    [
+      "a token not valid yet (future nbf)",
+      () => broker.issuer.mint({ ...GOOD, nbf: NOW / 1000 + 3600 }, { nowMs: NOW }),
+    ],
+    [
+      "a token issued too long ago",
+      () => broker.issuer.mint(GOOD, { nowMs: NOW - 2000_000, lifetimeSeconds: 7200 }),
+    ],
+    [
+      "a token for another audience",
+      () => broker.issuer.mint({ ...GOOD, aud: "someone-else" }, { nowMs: NOW }),
+    ],
+    [
+      "a token from an untrusted issuer",
+      () => broker.issuer.mint({ ...GOOD, iss: "https://evil.test" }, { nowMs: NOW }),
+    ],
     ["a token with an unknown kid", () => broker.issuer.mint(GOOD, { nowMs: NOW, header: { kid: "nope" } })],
     [
       "a token whose signature was tampered with",
@@ -77,19 +102,28 @@ describe("POST /token refuses bad subject tokens with invalid_request", () => {
 
 describe("POST /token refuses malformed requests", () => {
   it("answers unsupported_grant_type for another grant type", async () => {
-    const res = await broker.call("token", exchangeBody(await broker.issuer.mint(GOOD, { nowMs: NOW }), { grant_type: "client_credentials" }));
+    const res = await broker.call(
+      "token",
+      exchangeBody(await broker.issuer.mint(GOOD, { nowMs: NOW }), { grant_type: "client_credentials" }),
+    );
     expect(res.status).toBe(400);
     expect(res.body["error"]).toBe("unsupported_grant_type");
   });
 
   it("answers invalid_scope for an unknown task", async () => {
-    const res = await broker.call("token", exchangeBody(await broker.issuer.mint(GOOD, { nowMs: NOW }), { scope: "drop-database" }));
+    const res = await broker.call(
+      "token",
+      exchangeBody(await broker.issuer.mint(GOOD, { nowMs: NOW }), { scope: "drop-database" }),
+    );
     expect(res.status).toBe(400);
     expect(res.body["error"]).toBe("invalid_scope");
   });
 
   it("answers invalid_scope for two scopes", async () => {
-    const res = await broker.call("token", exchangeBody(await broker.issuer.mint(GOOD, { nowMs: NOW }), { scope: "read-reports read-reports" }));
+    const res = await broker.call(
+      "token",
+      exchangeBody(await broker.issuer.mint(GOOD, { nowMs: NOW }), { scope: "read-reports read-reports" }),
+    );
     expect(res.status).toBe(400);
     expect(res.body["error"]).toBe("invalid_scope");
   });
@@ -104,7 +138,10 @@ describe("POST /token refuses malformed requests", () => {
   });
 
   it("ignores unrecognised parameters such as client_id", async () => {
-    const res = await broker.call("token", exchangeBody(await broker.issuer.mint(GOOD, { nowMs: NOW }), { client_id: "gh-actions" }));
+    const res = await broker.call(
+      "token",
+      exchangeBody(await broker.issuer.mint(GOOD, { nowMs: NOW }), { client_id: "gh-actions" }),
+    );
     expect(res.status).toBe(200);
   });
 
@@ -125,13 +162,18 @@ describe("POST /token refuses malformed requests", () => {
 
   it("accepts a JSON body", async () => {
     const token = await broker.issuer.mint(GOOD, { nowMs: NOW });
-    const res = await broker.call("token", JSON.stringify(exchangeBody(token)), { headers: { "content-type": "application/json" } });
+    const res = await broker.call("token", JSON.stringify(exchangeBody(token)), {
+      headers: { "content-type": "application/json" },
+    });
     expect(res.status).toBe(200);
     expect(res.body["token_type"]).toBe("Bearer");
   });
 
   it("refuses a duration above the task's maximum", async () => {
-    const res = await broker.call("token", exchangeBody(await broker.issuer.mint(GOOD, { nowMs: NOW }), { duration_seconds: "301" }));
+    const res = await broker.call(
+      "token",
+      exchangeBody(await broker.issuer.mint(GOOD, { nowMs: NOW }), { duration_seconds: "301" }),
+    );
     expect(res.status).toBe(400);
     expect(res.body["error"]).toBe("invalid_request");
   });
@@ -139,7 +181,9 @@ describe("POST /token refuses malformed requests", () => {
   it("refuses a requested_token_type that does not fit the task", async () => {
     const res = await broker.call(
       "token",
-      exchangeBody(await broker.issuer.mint(GOOD, { nowMs: NOW }), { requested_token_type: "urn:credbroker:token-type:aws-credentials" }),
+      exchangeBody(await broker.issuer.mint(GOOD, { nowMs: NOW }), {
+        requested_token_type: "urn:credbroker:token-type:aws-credentials",
+      }),
     );
     expect(res.status).toBe(400);
     expect(res.body["error"]).toBe("invalid_request");

@@ -24,7 +24,9 @@ beforeAll(async () => {
       return;
     }
     if (req.url === "/.well-known/openid-configuration") {
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ issuer: base, jwks_uri: `${base}/keys` }));
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ issuer: base, jwks_uri: `${base}/keys` }));
     } else if (req.url === "/keys") {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys }));
     } else res.writeHead(404).end();
@@ -41,7 +43,15 @@ describe("remote JWKS", () => {
   it("discovers the key set once and serves later requests from the cache", async () => {
     const clock = fixedClock(Date.now());
     const verifier = createJoseVerifier({
-      issuers: [{ name: "remote", issuer: base, algorithms: ["ES256"], maxTokenAgeSeconds: 900, clockToleranceSeconds: 30 }],
+      issuers: [
+        {
+          name: "remote",
+          issuer: base,
+          algorithms: ["ES256"],
+          maxTokenAgeSeconds: 900,
+          clockToleranceSeconds: 30,
+        },
+      ],
       audience: "credbroker",
       clock,
       jwksCooldownMs: 60_000,
@@ -53,7 +63,16 @@ describe("remote JWKS", () => {
 
   it("refetches on an unknown kid, then not again within the cool-down", async () => {
     const verifier = createJoseVerifier({
-      issuers: [{ name: "remote", issuer: base, jwksUri: `${base}/keys`, algorithms: ["ES256"], maxTokenAgeSeconds: 900, clockToleranceSeconds: 30 }],
+      issuers: [
+        {
+          name: "remote",
+          issuer: base,
+          jwksUri: `${base}/keys`,
+          algorithms: ["ES256"],
+          maxTokenAgeSeconds: 900,
+          clockToleranceSeconds: 30,
+        },
+      ],
       audience: "credbroker",
       clock: { now: () => Date.now() },
       jwksCooldownMs: 1000,
@@ -70,14 +89,24 @@ describe("remote JWKS", () => {
     // An attacker's random kids inside the cool-down cause no further fetches.
     hits.length = 0;
     for (let i = 0; i < 3; i++) {
-      await expect(verifier.verify(await issuer.mint({}, { header: { kid: `random-${i}` } }))).rejects.toBeInstanceOf(BrokerError);
+      await expect(
+        verifier.verify(await issuer.mint({}, { header: { kid: `random-${i}` } })),
+      ).rejects.toBeInstanceOf(BrokerError);
     }
     expect(hits).toEqual([]);
   });
 
   it("never fetches anything for a token naming an issuer that is not configured", async () => {
     const verifier = createJoseVerifier({
-      issuers: [{ name: "remote", issuer: base, algorithms: ["ES256"], maxTokenAgeSeconds: 900, clockToleranceSeconds: 30 }],
+      issuers: [
+        {
+          name: "remote",
+          issuer: base,
+          algorithms: ["ES256"],
+          maxTokenAgeSeconds: 900,
+          clockToleranceSeconds: 30,
+        },
+      ],
       audience: "credbroker",
       clock: { now: () => Date.now() },
     });
@@ -89,13 +118,24 @@ describe("remote JWKS", () => {
 
   it("fails closed with dependency_unavailable when the key set cannot be fetched", async () => {
     const verifier = createJoseVerifier({
-      issuers: [{ name: "remote", issuer: base, jwksUri: `${base}/keys`, algorithms: ["ES256"], maxTokenAgeSeconds: 900, clockToleranceSeconds: 30 }],
+      issuers: [
+        {
+          name: "remote",
+          issuer: base,
+          jwksUri: `${base}/keys`,
+          algorithms: ["ES256"],
+          maxTokenAgeSeconds: 900,
+          clockToleranceSeconds: 30,
+        },
+      ],
       audience: "credbroker",
       clock: { now: () => Date.now() },
     });
     down = true;
     try {
-      await expect(verifier.verify(await issuer.mint())).rejects.toMatchObject({ code: "dependency_unavailable" });
+      await expect(verifier.verify(await issuer.mint())).rejects.toMatchObject({
+        code: "dependency_unavailable",
+      });
     } finally {
       down = false;
     }

@@ -1,15 +1,15 @@
 // A broker wired like production but on dynalite, an inline-JWKS issuer, a local signer and a fixed clock.
 import { DynamoGrantStore } from "../../lib/aws/dynamodb-store.ts";
 import { ensureTable } from "../../lib/aws/table-definition.ts";
-import { resolveConfig, type ResolvedConfig } from "../../lib/config/resolve.ts";
+import { type ResolvedConfig, resolveConfig } from "../../lib/config/resolve.ts";
 import { fixedClock } from "../../lib/core/clock.ts";
 import type { BrokerDeps } from "../../lib/core/deps.ts";
 import type { Logger } from "../../lib/core/logger.ts";
-import { createHandlers } from "../../lib/http/handlers.ts";
 import type { HttpEvent, HttpResult } from "../../lib/http/apigw.ts";
-import { startLocalDynamo, type LocalDynamo } from "../../lib/local/dynalite.ts";
+import { createHandlers } from "../../lib/http/handlers.ts";
+import { type LocalDynamo, startLocalDynamo } from "../../lib/local/dynalite.ts";
 import { createLocalSigner, generateSigningKey } from "../../lib/local/local-signer.ts";
-import { buildBrokerDeps, type BrokerAdapters } from "../../lib/runtime/broker-deps.ts";
+import { type BrokerAdapters, buildBrokerDeps } from "../../lib/runtime/broker-deps.ts";
 import { createTestIssuer, type TestIssuer } from "./issuer.ts";
 
 export const NOW = Date.parse("2026-11-30T10:00:00Z"); // a Monday, 10:00 UTC
@@ -27,18 +27,37 @@ when { principal.hasTag("signal:quarantined") && principal.getTag("signal:quaran
 forbid (principal, action, resource) when { context.purpose == "exfiltrate" };
 `;
 
-export function baseConfig(issuer: TestIssuer, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function baseConfig(
+  issuer: TestIssuer,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     version: 1,
     audience: "credbroker",
     issuerUrl: "https://broker.test",
-    issuers: [{ name: "test", issuer: issuer.issuer, jwks: issuer.jwks, algorithms: [issuer.alg], maxTokenAgeSeconds: 900, clockToleranceSeconds: 30 }],
+    issuers: [
+      {
+        name: "test",
+        issuer: issuer.issuer,
+        jwks: issuer.jwks,
+        algorithms: [issuer.alg],
+        maxTokenAgeSeconds: 900,
+        clockToleranceSeconds: 30,
+      },
+    ],
     workloads: [
       { name: "web-ci", issuer: "test", subject: "repo:acme/web:**", owner: "team-web@acme.test" },
       { name: "old-job", issuer: "test", subject: "repo:acme/old:*", disabled: true },
     ],
     tasks: [
-      { name: "read-reports", provider: "jwt", audience: "https://reports.test", scopes: ["reports:read"], maxDurationSeconds: 300, sensitivity: "low" },
+      {
+        name: "read-reports",
+        provider: "jwt",
+        audience: "https://reports.test",
+        scopes: ["reports:read"],
+        maxDurationSeconds: 300,
+        sensitivity: "low",
+      },
     ],
     policies: ["policies/*.cedar"],
     ...overrides,
@@ -52,8 +71,16 @@ export interface TestBroker {
   clock: ReturnType<typeof fixedClock>;
   resolved: ResolvedConfig;
   logs: string[];
-  call(path: "token" | "introspect" | "revoke" | "jwks" | "metadata", body?: Record<string, string> | string, init?: Partial<Pick<HttpEvent, "headers">> & { method?: string; sourceIp?: string }): Promise<{ status: number; body: Record<string, unknown>; result: HttpResult }>;
-  exchange(token: string, extra?: Record<string, string>, sourceIp?: string): Promise<{ status: number; body: Record<string, unknown> }>;
+  call(
+    path: "token" | "introspect" | "revoke" | "jwks" | "metadata",
+    body?: Record<string, string> | string,
+    init?: Partial<Pick<HttpEvent, "headers">> & { method?: string; sourceIp?: string },
+  ): Promise<{ status: number; body: Record<string, unknown>; result: HttpResult }>;
+  exchange(
+    token: string,
+    extra?: Record<string, string>,
+    sourceIp?: string,
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
 let dynamo: LocalDynamo | undefined;
@@ -69,7 +96,9 @@ export async function closeSharedDynamo(): Promise<void> {
   dynamo = undefined;
 }
 
-export async function newStore(options: { dueShards?: number; onRead?: (n: number) => void } = {}): Promise<DynamoGrantStore> {
+export async function newStore(
+  options: { dueShards?: number; onRead?: (n: number) => void } = {},
+): Promise<DynamoGrantStore> {
   const d = await sharedDynamo();
   const tableName = `t${process.pid}x${++tableCounter}`;
   await ensureTable(d.client, tableName);
@@ -87,13 +116,19 @@ export interface TestBrokerOptions {
 export async function createTestBroker(options: TestBrokerOptions = {}): Promise<TestBroker> {
   const issuer = options.issuer ?? (await createTestIssuer());
   const raw = options.config ? options.config(issuer) : baseConfig(issuer);
-  const resolved = resolveConfig(raw, [{ file: "policies/test.cedar", text: options.policies ?? BASE_POLICIES }], "test-config");
+  const resolved = resolveConfig(
+    raw,
+    [{ file: "policies/test.cedar", text: options.policies ?? BASE_POLICIES }],
+    "test-config",
+  );
   const store = options.store ?? (await newStore());
   const clock = fixedClock(NOW);
   const logs: string[] = [];
-  const capture = (level: string): Logger[keyof Logger] => (message, fields) => {
-    logs.push(JSON.stringify({ level, message, ...fields }));
-  };
+  const capture =
+    (level: string): Logger[keyof Logger] =>
+    (message, fields) => {
+      logs.push(JSON.stringify({ level, message, ...fields }));
+    };
   const log: Logger = { info: capture("info"), warn: capture("warn"), error: capture("error") };
   const deps = await buildBrokerDeps(resolved, {
     store,
@@ -110,7 +145,14 @@ export async function createTestBroker(options: TestBrokerOptions = {}): Promise
       headers: init.headers ?? { "content-type": "application/x-www-form-urlencoded" },
       body: text,
       isBase64Encoded: false,
-      requestContext: { requestId: "req-1", http: { method: init.method ?? (path === "jwks" || path === "metadata" ? "GET" : "POST"), path: `/${path}`, sourceIp: init.sourceIp ?? "127.0.0.1" } },
+      requestContext: {
+        requestId: "req-1",
+        http: {
+          method: init.method ?? (path === "jwks" || path === "metadata" ? "GET" : "POST"),
+          path: `/${path}`,
+          sourceIp: init.sourceIp ?? "127.0.0.1",
+        },
+      },
     };
     const result = await handlers[path](event);
     return { status: result.statusCode, body: JSON.parse(result.body) as Record<string, unknown>, result };

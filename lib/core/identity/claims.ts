@@ -7,7 +7,8 @@ export function claimsToTags(claims: Record<string, unknown>): Record<string, st
   const tags: Record<string, string> = {};
   const walk = (prefix: string, value: unknown, depth: number) => {
     if (value !== null && typeof value === "object" && !Array.isArray(value) && depth < MAX_DEPTH) {
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(prefix ? `${prefix}.${k}` : k, v, depth + 1);
+      for (const [k, v] of Object.entries(value as Record<string, unknown>))
+        walk(prefix ? `${prefix}.${k}` : k, v, depth + 1);
       return;
     }
     if (prefix.startsWith("signal:")) return; // signals come from the store only, never from a token

@@ -21,7 +21,10 @@ export function subjectGlobToRegExp(glob: string): RegExp {
 }
 
 export function createWorkloadMatcher(workloads: WorkloadConfig[]): WorkloadMatcher {
-  const compiled = workloads.map((w) => ({ workload: w, pattern: w.subject.includes("*") ? subjectGlobToRegExp(w.subject) : undefined }));
+  const compiled = workloads.map((w) => ({
+    workload: w,
+    pattern: w.subject.includes("*") ? subjectGlobToRegExp(w.subject) : undefined,
+  }));
   return {
     match(issuerName, subject) {
       for (const { workload, pattern } of compiled) {

@@ -28,8 +28,13 @@ export interface AccessTokenVerifier {
   verify(token: string, nowMs: number): Promise<(JWTPayload & AccessTokenClaims) | undefined>;
 }
 
-export async function createAccessTokenVerifier(signer: Signer, issuerUrl: string): Promise<AccessTokenVerifier> {
-  const keys = createLocalJWKSet({ keys: [{ ...(await signer.publicJwk()), kid: signer.kid, alg: signer.alg, use: "sig" }] });
+export async function createAccessTokenVerifier(
+  signer: Signer,
+  issuerUrl: string,
+): Promise<AccessTokenVerifier> {
+  const keys = createLocalJWKSet({
+    keys: [{ ...(await signer.publicJwk()), kid: signer.kid, alg: signer.alg, use: "sig" }],
+  });
   return {
     async verify(token, nowMs) {
       if (token.length > 8192) return undefined;

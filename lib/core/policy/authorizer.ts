@@ -47,7 +47,8 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
   for (const [id, p] of Object.entries(compiled.policies)) staticPolicies[id] = p.text;
   // The whole set is parsed once up front, so a set that cannot parse fails at start, not per request.
   const parsed = cedar.preparsePolicySet(base, { staticPolicies });
-  if (parsed.type === "failure") throw new Error(`policy set does not parse: ${parsed.errors.map((e) => e.message).join("; ")}`);
+  if (parsed.type === "failure")
+    throw new Error(`policy set does not parse: ${parsed.errors.map((e) => e.message).join("; ")}`);
 
   // Cedar evaluates every policy of the set on each request, so the cost grows with the whole set. A policy
   // scoped `resource == Task::"x"` can only ever match requests for task x (it is never satisfied, never
@@ -106,14 +107,23 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
           },
           {
             uid: { type: "Task", id: input.task.name },
-            attrs: { name: input.task.name, provider: input.task.provider, sensitivity: input.task.sensitivity },
+            attrs: {
+              name: input.task.name,
+              provider: input.task.provider,
+              sensitivity: input.task.sensitivity,
+            },
             parents: [],
           },
         ],
       });
       if (answer.type === "failure") {
         // A request Cedar cannot evaluate (e.g. a malformed source address) is a denial, never an allow.
-        return { allowed: false, policyIds: [], reasons: ["request could not be evaluated"], erroredPolicyIds: [] };
+        return {
+          allowed: false,
+          policyIds: [],
+          reasons: ["request could not be evaluated"],
+          erroredPolicyIds: [],
+        };
       }
       const { decision, diagnostics } = answer.response;
       const erroredPolicyIds = diagnostics.errors.map((e) => e.policyId);
@@ -122,7 +132,10 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
         return {
           allowed: false,
           policyIds: forbids,
-          reasons: forbids.length > 0 ? forbids.map((id) => `forbidden by ${id}`) : ["no policy permits this request"],
+          reasons:
+            forbids.length > 0
+              ? forbids.map((id) => `forbidden by ${id}`)
+              : ["no policy permits this request"],
           erroredPolicyIds,
         };
       }
@@ -139,7 +152,12 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
           erroredPolicyIds,
         };
       }
-      return { allowed: true, policyIds: live, reasons: live.map((id) => `permitted by ${id}`), erroredPolicyIds };
+      return {
+        allowed: true,
+        policyIds: live,
+        reasons: live.map((id) => `permitted by ${id}`),
+        erroredPolicyIds,
+      };
     },
   };
 }

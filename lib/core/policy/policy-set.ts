@@ -84,9 +84,12 @@ export function compilePolicies(files: PolicyFile[]): CompiledPolicies {
       }
       const annotations = json.json.annotations ?? {};
       const id = annotations["id"] ?? `${file}#${index + 1}`;
-      if (!/^[\w.:/#@-]{1,128}$/.test(id)) problems.push(`${file}:${line}: @id "${id}" must be 1-128 of [A-Za-z0-9_.:/#@-]`);
+      if (!/^[\w.:/#@-]{1,128}$/.test(id))
+        problems.push(`${file}:${line}: @id "${id}" must be 1-128 of [A-Za-z0-9_.:/#@-]`);
       if (policies[id]) {
-        problems.push(`${file}:${line}: duplicate policy id "${id}" (also in ${policies[id].file}:${policies[id].line})`);
+        problems.push(
+          `${file}:${line}: duplicate policy id "${id}" (also in ${policies[id].file}:${policies[id].line})`,
+        );
         return;
       }
       const info: PolicyInfo = {
@@ -100,10 +103,14 @@ export function compilePolicies(files: PolicyFile[]): CompiledPolicies {
       const exception = annotations["exception"];
       const expires = annotations["expires"];
       if (exception !== undefined || expires !== undefined) {
-        if (json.json.effect !== "permit") problems.push(`${file}:${line}: @exception applies to permit policies only`);
-        if (!exception) problems.push(`${file}:${line}: @expires needs @exception("<ticket>") on the same policy`);
+        if (json.json.effect !== "permit")
+          problems.push(`${file}:${line}: @exception applies to permit policies only`);
+        if (!exception)
+          problems.push(`${file}:${line}: @expires needs @exception("<ticket>") on the same policy`);
         if (!expires || !RFC3339.test(expires) || Number.isNaN(Date.parse(expires)))
-          problems.push(`${file}:${line}: @exception needs @expires("<RFC 3339 time>"), e.g. 2026-12-31T00:00:00Z`);
+          problems.push(
+            `${file}:${line}: @exception needs @expires("<RFC 3339 time>"), e.g. 2026-12-31T00:00:00Z`,
+          );
         else info.expiresAt = Date.parse(expires);
         if (exception) info.exception = exception;
       }
