@@ -8,6 +8,9 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Node 20.20's V8 aborted ("Fatal error … unreachable code" in Deoptimizer::DoComputeBuiltinContinuation)
+    // in two of three 2,000-request runs; without the optimizing compiler the run is stable (and faster).
+    execArgv: ["--no-opt"],
     reporters: ["default", ["json", { outputFile: ".vitest-results-stress.json" }]],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
   },

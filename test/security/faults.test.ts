@@ -294,7 +294,9 @@ describe("DynamoDB faults in the sweep", () => {
       client: localDynamoClient("http://127.0.0.1:9", { requestTimeoutMs: 1500 }),
       tableName: "unreachable",
     });
-    const failed = await sweepDue({ ...r.broker.deps, store: deadStore }, { budgetMs: 10_000 }).catch(() => undefined);
+    const failed = await sweepDue({ ...r.broker.deps, store: deadStore }, { budgetMs: 10_000 }).catch(
+      () => undefined,
+    );
     if (failed) expect(failed.expired).toBe(0);
     expect((await allGrants(r.truth)).every((g) => g.status === "active")).toBe(true);
     const summary = await sweepDue(r.broker.deps, { budgetMs: 10_000 });
