@@ -1,7 +1,7 @@
 // `npm run bench [-- --out FILE] [--quick] [--only NAMES] [--cold-start-node-args "FLAGS"]`
 // Measures every figure of BENCHMARKS.md on this machine in one run, prints a table and writes one JSON
 // document (bench/results.json unless --out). Figures, not a pass/fail test: goals are shown beside them.
-// Each figure runs in its own Node process (a fresh heap, and a crash costs one figure, tried up to 3 times).
+// Each figure runs in its own Node process (a fresh heap, and a crash costs one figure, tried up to 5 times).
 import "./env.ts";
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -54,6 +54,8 @@ const outFile = resolve(values.out ?? join(here, "results.json"));
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const results: Record<string, unknown> = {};
+const failures: Record<string, string> = {};
+const ATTEMPTS = 5;
 const timings: Record<string, number> = {};
 const loadBefore = loadavg()[0]!;
 const t0 = performance.now();
@@ -126,16 +128,23 @@ if (values.child) {
 }
 for (const figure of FIGURES) {
   if (!only.has(figure)) continue;
-  // Node 20's V8 sometimes aborts in its deoptimizer under sustained load (BENCHMARKS.md): try again.
+  // Node 20's V8 sometimes aborts in its deoptimizer under sustained load (BENCHMARKS.md): try again, and
+  // if it keeps failing record why instead of losing the other figures.
   let got: Record<string, unknown> | undefined;
   for (let attempt = 1; !got; attempt++) {
     try {
       got = await measureInChild(figure);
     } catch (err) {
-      if (attempt >= 3) throw err;
-      log(`bench: ${(err as Error).message}; trying again (${attempt + 1} of 3)`);
+      log(
+        `bench: ${(err as Error).message}${attempt < ATTEMPTS ? `; trying again (${attempt + 1} of ${ATTEMPTS})` : ""}`,
+      );
+      if (attempt >= ATTEMPTS) {
+        failures[figure] = `${(err as Error).message} (${ATTEMPTS} attempts)`;
+        break;
+      }
     }
   }
+  if (!got) continue;
   const { secondsPerFigure, ...figures } = got as { secondsPerFigure: Record<string, number> };
   Object.assign(results, figures);
   Object.assign(timings, secondsPerFigure);
@@ -146,6 +155,7 @@ const document = {
   quick,
   secondsPerFigure: timings,
   totalSeconds: Math.round((performance.now() - t0) / 1000),
+  ...(Object.keys(failures).length > 0 ? { failures } : {}),
   ...results,
 };
 await mkdir(dirname(outFile), { recursive: true });
@@ -174,4 +184,6 @@ if (top)
 process.stdout.write(
   `machine: ${document.machine.nproc} × ${document.machine.cpuModel}, node ${document.machine.node}, load ${loadBefore.toFixed(1)}→${document.machine.loadAverage1mAfter.toFixed(1)}\n`,
 );
+for (const [figure, why] of Object.entries(failures))
+  process.stdout.write(`NOT MEASURED ${figure}: ${why}\n`);
 process.stdout.write(`wrote ${outFile} (${document.totalSeconds} s)\n`);
