@@ -1,32 +1,33 @@
 // The token path, top to bottom: parse request → verify subject token → find workload → decide →
 // render → record → issue → respond. Every step is a named call; every exit records one audit event.
+
+import type { TaskConfig } from "../config/schema.ts";
+import type { AuditEvent } from "./audit.ts";
+import { recordAudit } from "./audit-recorder.ts";
 import { epochSeconds, isoSeconds } from "./clock.ts";
+import { decisionInput, recheckAt } from "./decision.ts";
 import type { BrokerDeps } from "./deps.ts";
 import {
   asBrokerError,
   BrokerError,
   DependencyUnavailable,
-  ERROR_RESPONSES,
   DisabledWorkload,
   DurationOutOfRange,
+  ERROR_RESPONSES,
   PolicyDenied,
   UnknownTask,
   UnregisteredWorkload,
   UnsupportedTokenType,
 } from "./errors.ts";
 import type { Grant } from "./grant.ts";
-import { sha256Hex, newId } from "./ids.ts";
-import { decisionInput, recheckAt } from "./decision.ts";
 import { claimsToTags } from "./identity/claims.ts";
 import type { VerifiedSubject } from "./identity/verifier.ts";
+import { newId, sha256Hex } from "./ids.ts";
 import type { Params } from "./params.ts";
 import type { DecisionResult } from "./policy/authorizer.ts";
 import { ISSUED_TOKEN_TYPES, type IssuedCredential } from "./providers/provider.ts";
 import { TransitionConflict } from "./store.ts";
 import { parseTokenRequest, type TokenRequest } from "./token-request.ts";
-import { recordAudit } from "./audit-recorder.ts";
-import type { AuditEvent } from "./audit.ts";
-import type { TaskConfig } from "../config/schema.ts";
 
 /** How long an `issuing` grant may stay so before the sweep treats its issuance as abandoned. */
 export const ISSUING_TIMEOUT_MS = 60_000;
@@ -42,9 +43,19 @@ export interface TokenResponse {
   credentials?: IssuedCredential["credentials"];
 }
 
-export async function exchangeToken(deps: BrokerDeps, params: Params, sourceIp: string): Promise<TokenResponse> {
+export async function exchangeToken(
+  deps: BrokerDeps,
+  params: Params,
+  sourceIp: string,
+): Promise<TokenResponse> {
   const started = deps.clock.now();
-  const event: AuditEvent = { eventId: newId(started), time: new Date(started).toISOString(), kind: "token", outcome: "error", sourceIp };
+  const event: AuditEvent = {
+    eventId: newId(started),
+    time: new Date(started).toISOString(),
+    kind: "token",
+    outcome: "error",
+    sourceIp,
+  };
   try {
     const request = parseTokenRequest(params);
     event.subjectTokenSha256 = sha256Hex(request.subjectToken);
@@ -61,7 +72,11 @@ export async function exchangeToken(deps: BrokerDeps, params: Params, sourceIp: 
     const durationSeconds = grantedDuration(task, request);
     event.durationSeconds = durationSeconds;
 
-    const decision = await decide(deps, subject, workload, task, { sourceIp, durationSeconds, purpose: request.purpose });
+    const decision = await decide(deps, subject, workload, task, {
+      sourceIp,
+      durationSeconds,
+      purpose: request.purpose,
+    });
     event.policyIds = decision.policyIds;
     event.reasons = decision.reasons;
     if (!decision.allowed) throw new PolicyDenied();
@@ -71,7 +86,14 @@ export async function exchangeToken(deps: BrokerDeps, params: Params, sourceIp: 
     const now = deps.clock.now();
     const grantId = newId(now);
     event.grantId = grantId;
-    const prepared = provider.prepare({ task, workload: workload.name, grantId, claims: subject.claims, durationSeconds, nowMs: now });
+    const prepared = provider.prepare({
+      task,
+      workload: workload.name,
+      grantId,
+      claims: subject.claims,
+      durationSeconds,
+      nowMs: now,
+    });
 
     const grant = await recordGrant(deps, {
       grantId,
@@ -102,13 +124,22 @@ export async function exchangeToken(deps: BrokerDeps, params: Params, sourceIp: 
   } catch (err) {
     const error = asBrokerError(err);
     event.errorCode = error.code;
-    if (error instanceof PolicyDenied || error instanceof UnregisteredWorkload || error instanceof DisabledWorkload) {
+    if (
+      error instanceof PolicyDenied ||
+      error instanceof UnregisteredWorkload ||
+      error instanceof DisabledWorkload
+    ) {
       event.outcome = "deny";
       if (!event.reasons) event.reasons = [error.message];
     }
-    if (event.decisionId && error.decisionId === undefined && event.outcome === "deny") error.decisionId = event.decisionId;
+    if (event.decisionId && error.decisionId === undefined && event.outcome === "deny")
+      error.decisionId = event.decisionId;
     if (error.code === "dependency_unavailable")
-      deps.log.error("token exchange failed", { code: error.code, detail: error.detail, eventId: event.eventId });
+      deps.log.error("token exchange failed", {
+        code: error.code,
+        detail: error.detail,
+        eventId: event.eventId,
+      });
     throw error;
   } finally {
     await recordAudit(deps.store, deps.log, event);
@@ -118,7 +149,10 @@ export async function exchangeToken(deps: BrokerDeps, params: Params, sourceIp: 
 function findTask(deps: BrokerDeps, request: TokenRequest): TaskConfig {
   const task = deps.tasks.get(request.task);
   if (!task) throw new UnknownTask();
-  if (request.requestedTokenType !== undefined && request.requestedTokenType !== ISSUED_TOKEN_TYPES[task.provider])
+  if (
+    request.requestedTokenType !== undefined &&
+    request.requestedTokenType !== ISSUED_TOKEN_TYPES[task.provider]
+  )
     throw new UnsupportedTokenType("requested_token_type");
   return task;
 }
@@ -192,17 +226,27 @@ async function issueCredential(
     try {
       await deps.store.transition(grant.grantId, "issuing", "failed", {
         reason: `issue failed: ${error.code}`,
-        ...(mayExist ? { revokedAt: isoSeconds(now), revocationPending: true, dueAtMs: now } : { dueAtMs: null }),
+        ...(mayExist
+          ? { revokedAt: isoSeconds(now), revocationPending: true, dueAtMs: now }
+          : { dueAtMs: null }),
       });
     } catch (markErr) {
       // The grant stays issuing; the sweep will fail it (and revoke by tag) after the issuing timeout.
-      deps.log.warn("could not mark grant failed", { grantId: grant.grantId, error: (markErr as Error).name });
+      deps.log.warn("could not mark grant failed", {
+        grantId: grant.grantId,
+        error: (markErr as Error).name,
+      });
     }
     throw error;
   }
 }
 
-async function activateGrant(deps: BrokerDeps, grant: Grant, issued: IssuedCredential, recheckAtMs?: number): Promise<void> {
+async function activateGrant(
+  deps: BrokerDeps,
+  grant: Grant,
+  issued: IssuedCredential,
+  recheckAtMs?: number,
+): Promise<void> {
   try {
     await deps.store.transition(grant.grantId, "issuing", "active", {
       expiresAt: isoSeconds(issued.expiresAtMs),

@@ -9,7 +9,10 @@ export type Params = Map<string, string>;
 export function parseParams(contentType: string | undefined, body: Buffer): Params {
   if (body.length > MAX_BODY_BYTES) throw new BodyTooLarge(MAX_BODY_BYTES);
   const [mediaType = "", ...attrs] = (contentType ?? "").split(";").map((s) => s.trim().toLowerCase());
-  const charset = attrs.find((a) => a.startsWith("charset="))?.slice(8).replace(/"/g, "");
+  const charset = attrs
+    .find((a) => a.startsWith("charset="))
+    ?.slice(8)
+    .replace(/"/g, "");
   if (charset && charset !== "utf-8" && charset !== "utf8") throw new UnsupportedMediaType();
   const text = body.toString("utf8");
   if (mediaType === "application/x-www-form-urlencoded") return parseForm(text);
@@ -45,7 +48,8 @@ function parseJson(text: string): Params {
   } catch {
     throw new MalformedParameter("body", "is not valid JSON");
   }
-  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw new MalformedParameter("body", "must be a JSON object");
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc))
+    throw new MalformedParameter("body", "must be a JSON object");
   // JSON.parse keeps the last of two equal keys; OAuth refuses a repeated parameter, so look for one.
   const seen = new Set<string>();
   for (const key of topLevelKeys(text)) {

@@ -1,9 +1,18 @@
 // The RFC 8693 token-exchange request of CONTRACT §4, parsed into a typed value once.
-import { MalformedParameter, MissingParameter, ScopeNotSingle, UnsupportedGrantType, UnsupportedTokenType } from "./errors.ts";
+import {
+  MalformedParameter,
+  MissingParameter,
+  ScopeNotSingle,
+  UnsupportedGrantType,
+  UnsupportedTokenType,
+} from "./errors.ts";
 import type { Params } from "./params.ts";
 
 export const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
-export const SUBJECT_TOKEN_TYPES = ["urn:ietf:params:oauth:token-type:jwt", "urn:ietf:params:oauth:token-type:id_token"];
+export const SUBJECT_TOKEN_TYPES = [
+  "urn:ietf:params:oauth:token-type:jwt",
+  "urn:ietf:params:oauth:token-type:id_token",
+];
 
 export interface TokenRequest {
   subjectToken: string;
@@ -40,7 +49,8 @@ export function parseTokenRequest(params: Params): TokenRequest {
 
   const duration = params.get("duration_seconds");
   if (duration !== undefined) {
-    if (!/^[0-9]{1,6}$/.test(duration)) throw new MalformedParameter("duration_seconds", "must be a whole number of seconds");
+    if (!/^[0-9]{1,6}$/.test(duration))
+      throw new MalformedParameter("duration_seconds", "must be a whole number of seconds");
     request.durationSeconds = Number(duration);
   }
   const purpose = params.get("purpose");

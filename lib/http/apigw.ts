@@ -27,7 +27,11 @@ export const JSON_HEADERS = {
   pragma: "no-cache",
 };
 
-export function jsonResult(statusCode: number, body: unknown, extraHeaders: Record<string, string> = {}): HttpResult {
+export function jsonResult(
+  statusCode: number,
+  body: unknown,
+  extraHeaders: Record<string, string> = {},
+): HttpResult {
   return { statusCode, headers: { ...JSON_HEADERS, ...extraHeaders }, body: JSON.stringify(body) };
 }
 

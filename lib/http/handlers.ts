@@ -29,7 +29,12 @@ function post(deps: BrokerDeps, work: (event: HttpEvent) => Promise<unknown>): H
     } catch (err) {
       const error = asBrokerError(err);
       if (error.code === "dependency_unavailable" && error.detail)
-        deps.log.error("request failed", { requestId, code: error.code, detail: error.detail, path: event.rawPath });
+        deps.log.error("request failed", {
+          requestId,
+          code: error.code,
+          detail: error.detail,
+          path: event.rawPath,
+        });
       return errorResult(error, requestId);
     }
   };

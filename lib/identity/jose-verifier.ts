@@ -5,8 +5,8 @@ import {
   createRemoteJWKSet,
   decodeJwt,
   decodeProtectedHeader,
-  errors as joseErrors,
   type JWTVerifyGetKey,
+  errors as joseErrors,
   jwtVerify,
 } from "jose";
 import type { IssuerConfig } from "../config/schema.ts";
@@ -68,14 +68,18 @@ export function createJoseVerifier(options: JoseVerifierOptions): SubjectTokenVe
     if (!res.ok) throw new DependencyUnavailable("issuer discovery", `${issuer.name}: HTTP ${res.status}`);
     const doc = (await res.json().catch(() => ({}))) as { issuer?: unknown; jwks_uri?: unknown };
     if (doc.issuer !== issuer.issuer || typeof doc.jwks_uri !== "string")
-      throw new DependencyUnavailable("issuer discovery", `${issuer.name}: discovery document does not match the issuer`);
+      throw new DependencyUnavailable(
+        "issuer discovery",
+        `${issuer.name}: discovery document does not match the issuer`,
+      );
     return doc.jwks_uri;
   }
 
   function keySetFor(issuer: IssuerConfig): Promise<JWTVerifyGetKey> {
     let keySet = keySets.get(issuer.name);
     if (!keySet) {
-      if (issuer.jwks) keySet = Promise.resolve(createLocalJWKSet(issuer.jwks as Parameters<typeof createLocalJWKSet>[0]));
+      if (issuer.jwks)
+        keySet = Promise.resolve(createLocalJWKSet(issuer.jwks as Parameters<typeof createLocalJWKSet>[0]));
       else if (issuer.jwksUri) keySet = Promise.resolve(remote(issuer.jwksUri));
       else keySet = discover(issuer).then(remote);
       // A failed discovery must not be cached: the next request tries again.
@@ -87,7 +91,8 @@ export function createJoseVerifier(options: JoseVerifierOptions): SubjectTokenVe
 
   return {
     async verify(token: string): Promise<VerifiedSubject> {
-      if (token.length > MAX_SUBJECT_TOKEN_LENGTH || !COMPACT_JWS.test(token)) throw new SubjectTokenMalformed();
+      if (token.length > MAX_SUBJECT_TOKEN_LENGTH || !COMPACT_JWS.test(token))
+        throw new SubjectTokenMalformed();
       let iss: unknown;
       let alg: unknown;
       try {
@@ -98,7 +103,8 @@ export function createJoseVerifier(options: JoseVerifierOptions): SubjectTokenVe
       }
       const issuer = typeof iss === "string" ? byIssuer.get(iss) : undefined;
       if (!issuer) throw new UntrustedIssuer();
-      if (typeof alg !== "string" || !(issuer.algorithms as string[]).includes(alg)) throw new AlgorithmNotAllowed();
+      if (typeof alg !== "string" || !(issuer.algorithms as string[]).includes(alg))
+        throw new AlgorithmNotAllowed();
 
       const keySet = await keySetFor(issuer);
       try {
@@ -113,7 +119,8 @@ export function createJoseVerifier(options: JoseVerifierOptions): SubjectTokenVe
         });
         if (typeof payload.sub !== "string" || payload.sub.length === 0 || payload.sub.length > 1024)
           throw new SubjectTokenInvalid("sub is not a non-empty string");
-        if (UNSAFE_SUBJECT.test(payload.sub)) throw new SubjectTokenInvalid("sub contains control or invisible characters");
+        if (UNSAFE_SUBJECT.test(payload.sub))
+          throw new SubjectTokenInvalid("sub contains control or invisible characters");
         return { issuer, subject: payload.sub, claims: payload as Record<string, unknown> };
       } catch (err) {
         throw translate(err, issuer.name);
@@ -137,8 +144,10 @@ function translate(err: unknown, issuerName: string): BrokerError {
     return new SubjectTokenInvalid(err.message);
   }
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return new AlgorithmNotAllowed();
-  if (err instanceof joseErrors.JWKSTimeout) return new DependencyUnavailable("issuer keys", `${issuerName}: JWKS timeout`);
-  if (err instanceof joseErrors.JWKSInvalid) return new DependencyUnavailable("issuer keys", `${issuerName}: invalid JWKS`);
+  if (err instanceof joseErrors.JWKSTimeout)
+    return new DependencyUnavailable("issuer keys", `${issuerName}: JWKS timeout`);
+  if (err instanceof joseErrors.JWKSInvalid)
+    return new DependencyUnavailable("issuer keys", `${issuerName}: invalid JWKS`);
   if (
     err instanceof joseErrors.JWSSignatureVerificationFailed ||
     err instanceof joseErrors.JWKSNoMatchingKey ||

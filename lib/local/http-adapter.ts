@@ -1,7 +1,8 @@
 // Serves the Lambda handlers from a Node HTTP server by building the same API Gateway v2 event. The source
 // IP is the socket's address: forwarding headers are never trusted.
-import type { IncomingMessage, ServerResponse } from "node:http";
+
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { MAX_BODY_BYTES } from "../core/params.ts";
 import type { HttpEvent, HttpResult } from "../http/apigw.ts";
 import { jsonResult } from "../http/apigw.ts";
@@ -25,7 +26,8 @@ export async function readEvent(req: IncomingMessage): Promise<HttpEvent | "too-
   const url = req.url ?? "/";
   const q = url.indexOf("?");
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
   const body = Buffer.concat(chunks);
   const sourceIp = (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
   return {
@@ -53,14 +55,24 @@ export function serve(route: (event: HttpEvent) => Promise<HttpResult>) {
       const event = await readEvent(req);
       if (event === "too-large") {
         // The unread rest of the body makes the connection unusable for another request: close it.
-        const result = jsonResult(413, { error: "request_too_large", error_description: `the request body exceeds ${MAX_BODY_BYTES} bytes` });
+        const result = jsonResult(413, {
+          error: "request_too_large",
+          error_description: `the request body exceeds ${MAX_BODY_BYTES} bytes`,
+        });
         result.headers["connection"] = "close";
         writeResult(res, result);
         return;
       }
       writeResult(res, await route(event));
     } catch {
-      if (!res.headersSent) writeResult(res, jsonResult(503, { error: "temporarily_unavailable", error_description: "the request could not be served" }));
+      if (!res.headersSent)
+        writeResult(
+          res,
+          jsonResult(503, {
+            error: "temporarily_unavailable",
+            error_description: "the request could not be served",
+          }),
+        );
       else res.destroy();
     }
   };
