@@ -19,7 +19,6 @@ export const SESSION_POLICY = {
     {
       Effect: "Allow",
       Action: ["s3:PutObject"],
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the broker's own placeholders, not JS ones
       Resource: "arn:aws:s3:::acme-web/${claim:repository}/${grant.id}/*",
     },
   ],
