@@ -1,6 +1,9 @@
 // Audit events (CONTRACT §6): one per decision, issuance, revocation and sweep action. They carry hashes
 // and ids, never a token, credential or secret.
 
+import type { Grant } from "./grant.ts";
+import { newId } from "./ids.ts";
+
 export type AuditOutcome =
   | "allow"
   | "deny"
@@ -33,6 +36,27 @@ export interface AuditEvent {
   purpose?: string;
   configVersion?: string;
   actor?: string;
+}
+
+/** An event about one grant: who, what and why come from the grant record itself. */
+export function grantEvent(
+  grant: Grant,
+  nowMs: number,
+  fields: Pick<AuditEvent, "kind" | "outcome" | "reasons"> & Partial<AuditEvent>,
+): AuditEvent {
+  return {
+    eventId: newId(nowMs),
+    time: new Date(nowMs).toISOString(),
+    grantId: grant.grantId,
+    decisionId: grant.decisionId,
+    workload: grant.workload,
+    subject: grant.subject,
+    issuer: grant.issuer,
+    task: grant.task,
+    policyIds: grant.policyIds,
+    sourceIp: grant.sourceIp,
+    ...fields,
+  };
 }
 
 export interface AuditSink {

@@ -1,11 +1,12 @@
 // Ends one grant: the status change first (one conditional write, so concurrent revokers agree on a single
 // winner), then whatever the provider must do outside the broker. A provider failure leaves the grant
 // marked revocationPending on the due index, so the sweep retries it: never dropped.
+
 import type { AuditEvent } from "./audit.ts";
+import { grantEvent } from "./audit.ts";
 import { recordAudit } from "./audit-recorder.ts";
 import { isoSeconds } from "./clock.ts";
 import type { Grant } from "./grant.ts";
-import { newId } from "./ids.ts";
 import type { Logger } from "./logger.ts";
 import type { CredentialProvider } from "./providers/provider.ts";
 import { type GrantStore, TransitionConflict } from "./store.ts";
@@ -44,22 +45,17 @@ export async function revokeGrant(
     if (err instanceof TransitionConflict) return undefined;
     throw err;
   }
-  await recordAudit(deps.store, deps.log, {
-    eventId: newId(now),
-    time: new Date(now).toISOString(),
-    kind: options.kind,
-    outcome: options.outcome ?? "revoke",
-    grantId: grant.grantId,
-    decisionId: grant.decisionId,
-    workload: grant.workload,
-    subject: grant.subject,
-    issuer: grant.issuer,
-    task: grant.task,
-    policyIds: options.policyIds ?? grant.policyIds,
-    reasons: [options.reason],
-    sourceIp: grant.sourceIp,
-    ...(options.actor ? { actor: options.actor } : {}),
-  });
+  await recordAudit(
+    deps.store,
+    deps.log,
+    grantEvent(grant, now, {
+      kind: options.kind,
+      outcome: options.outcome ?? "revoke",
+      reasons: [options.reason],
+      ...(options.policyIds ? { policyIds: options.policyIds } : {}),
+      ...(options.actor ? { actor: options.actor } : {}),
+    }),
+  );
   if (needsProvider) return (await applyProviderRevocation(deps, revoked)) ?? revoked;
   return revoked;
 }
@@ -100,19 +96,9 @@ export const FALLBACK_REASON =
 
 async function auditFallback(deps: RevokeDeps, grant: Grant): Promise<void> {
   const now = deps.clock.now();
-  await recordAudit(deps.store, deps.log, {
-    eventId: newId(now),
-    time: new Date(now).toISOString(),
-    kind: "revoke",
-    outcome: "revoke",
-    grantId: grant.grantId,
-    decisionId: grant.decisionId,
-    workload: grant.workload,
-    subject: grant.subject,
-    issuer: grant.issuer,
-    task: grant.task,
-    policyIds: grant.policyIds,
-    reasons: [FALLBACK_REASON],
-    sourceIp: grant.sourceIp,
-  });
+  await recordAudit(
+    deps.store,
+    deps.log,
+    grantEvent(grant, now, { kind: "revoke", outcome: "revoke", reasons: [FALLBACK_REASON] }),
+  );
 }

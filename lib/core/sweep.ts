@@ -7,12 +7,14 @@
 //      retry pending revocations, prune revocation lists, and re-decide grants that time alone can end
 //      (an exception's expiry, a time window) — they were put on the index at that moment.
 // Every move is a conditional write, so concurrent sweeps agree on one winner.
+
 import type { AuditEvent } from "./audit.ts";
+import { grantEvent } from "./audit.ts";
 import { recordAudit } from "./audit-recorder.ts";
 import { isoSeconds } from "./clock.ts";
 import { ISSUING_TIMEOUT_MS } from "./exchange.ts";
 import type { Grant } from "./grant.ts";
-import { newId, sha256Hex } from "./ids.ts";
+import { sha256Hex } from "./ids.ts";
 import { type Outcome, type ReevaluateDeps, reevaluateGrant, reevaluateWorkload } from "./reevaluate.ts";
 import { applyProviderRevocation } from "./revoke-grant.ts";
 import { type SweepState, TransitionConflict } from "./store.ts";
@@ -365,19 +367,5 @@ async function audit(
   reasons: string[],
 ): Promise<void> {
   const now = deps.clock.now();
-  await recordAudit(deps.store, deps.log, {
-    eventId: newId(now),
-    time: new Date(now).toISOString(),
-    kind: "sweep",
-    outcome,
-    grantId: grant.grantId,
-    decisionId: grant.decisionId,
-    workload: grant.workload,
-    subject: grant.subject,
-    issuer: grant.issuer,
-    task: grant.task,
-    policyIds: grant.policyIds,
-    reasons,
-    sourceIp: grant.sourceIp,
-  });
+  await recordAudit(deps.store, deps.log, grantEvent(grant, now, { kind: "sweep", outcome, reasons }));
 }
