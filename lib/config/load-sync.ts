@@ -35,10 +35,15 @@ export function loadConfigFileSync(path: string): ResolvedConfig {
   return resolveConfig(raw, policyFiles, path);
 }
 
-/** What the construct ships to each function: the validated config plus its policy texts. */
+/**
+ * What the construct ships to each function: the validated config, its policy texts, and the policies as
+ * synth compiled them, so a cold start parses the policy set once instead of validating it again.
+ */
 export function toConfigBundle(resolved: ResolvedConfig): ConfigBundle {
   return {
     config: resolved.config,
     policyFiles: resolved.policyFiles.map((f) => ({ file: f.file, text: f.text })),
+    policies: resolved.policies,
+    version: resolved.version,
   };
 }

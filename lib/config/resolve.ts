@@ -58,6 +58,11 @@ export function resolveConfig(raw: unknown, policyFiles: PolicyFile[], source: s
     if (err instanceof PolicyValidationError) throw new ConfigError(source, err.problems);
     throw err;
   }
+  return { config, policyFiles, policies, version: configVersion(config, policyFiles, source) };
+}
+
+/** Short SHA-256 over the validated config and the policy texts: recorded on every grant. */
+export function configVersion(config: BrokerConfig, policyFiles: PolicyFile[], source: string): string {
   let canonical: string;
   try {
     canonical = JSON.stringify(config);
@@ -68,5 +73,22 @@ export function resolveConfig(raw: unknown, policyFiles: PolicyFile[], source: s
   const hash = createHash("sha256").update(canonical);
   for (const f of [...policyFiles].sort((a, b) => a.file.localeCompare(b.file)))
     hash.update(`\0${f.file}\0${f.text}`);
-  return { config, policyFiles, policies, version: hash.digest("hex").slice(0, 16) };
+  return hash.digest("hex").slice(0, 16);
+}
+
+/**
+ * A config whose policies were compiled and validated when it was bundled (`cdk synth`): the config is
+ * checked again with zod (cheap), the policies are trusted as compiled. Any mismatch falls back to a full
+ * resolve, so a hand-made or stale bundle is validated like any other config.
+ */
+export function resolvePrecompiled(
+  bundle: { config: unknown; policyFiles: PolicyFile[]; policies?: CompiledPolicies; version?: string },
+  source: string,
+): ResolvedConfig {
+  if (!bundle.policies || !bundle.version) return resolveConfig(bundle.config, bundle.policyFiles, source);
+  const config = validateConfig(bundle.config, source);
+  // The version hashes the config and the policy texts: if either changed since synth, compile afresh.
+  if (configVersion(config, bundle.policyFiles, source) !== bundle.version)
+    return resolveConfig(bundle.config, bundle.policyFiles, source);
+  return { config, policyFiles: bundle.policyFiles, policies: bundle.policies, version: bundle.version };
 }

@@ -9,7 +9,7 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { DynamoGrantStore } from "../aws/dynamodb-store.ts";
 import { createKmsSigner } from "../aws/kms-signer.ts";
 import type { ConfigBundle } from "../config/load.ts";
-import { type ResolvedConfig, resolveConfig } from "../config/resolve.ts";
+import { type ResolvedConfig, resolvePrecompiled } from "../config/resolve.ts";
 import { systemClock } from "../core/clock.ts";
 import type { BrokerDeps } from "../core/deps.ts";
 import { createWorkloadMatcher } from "../core/identity/workloads.ts";
@@ -26,7 +26,7 @@ export type SweepRuntimeDeps = Omit<BrokerDeps, "signer" | "accessTokens" | "ver
 export function loadBundledConfig(path: string): ResolvedConfig {
   const root = process.env["LAMBDA_TASK_ROOT"] ?? process.cwd();
   const bundle = JSON.parse(readFileSync(isAbsolute(path) ? path : join(root, path), "utf8")) as ConfigBundle;
-  return resolveConfig(bundle.config, bundle.policyFiles, path);
+  return resolvePrecompiled(bundle, path);
 }
 
 interface Common {
