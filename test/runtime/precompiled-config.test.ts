@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { loadConfigFileSync, toConfigBundle } from "../../lib/config/load-sync.ts";
 import { resolvePrecompiled } from "../../lib/config/resolve.ts";
 
-const bundle = () => JSON.parse(JSON.stringify(toConfigBundle(loadConfigFileSync("examples/broker.config.yaml"))));
+const bundle = () =>
+  JSON.parse(JSON.stringify(toConfigBundle(loadConfigFileSync("examples/broker.config.yaml"))));
 
 describe("bundled config", () => {
   it("carries the compiled policies and the version, and a cold start uses them as they are", () => {
