@@ -120,7 +120,7 @@ export async function exchangeToken(
     const issued = await issueCredential(deps, provider, prepared, grant);
     await activateGrant(deps, grant, issued, recheckAt(deps.policies, decision, now));
     event.outcome = "issue";
-    return respond(task, grant, issued, deps.clock.now());
+    return respond(task, grant, issued);
   } catch (err) {
     const error = asBrokerError(err);
     event.errorCode = error.code;
@@ -274,12 +274,15 @@ async function activateGrant(
   }
 }
 
-function respond(task: TaskConfig, grant: Grant, issued: IssuedCredential, nowMs: number): TokenResponse {
+function respond(task: TaskConfig, grant: Grant, issued: IssuedCredential): TokenResponse {
+  // The credential's lifetime (RFC 6749 expires_in), counted from issuance so a response that crosses a
+  // second boundary still says 300 for a 300-second grant.
+  const lifetime = epochSeconds(issued.expiresAtMs) - epochSeconds(Date.parse(grant.issuedAt));
   return {
     access_token: issued.accessToken,
     issued_token_type: issued.issuedTokenType,
     token_type: issued.tokenType,
-    expires_in: Math.max(0, epochSeconds(issued.expiresAtMs) - epochSeconds(nowMs)),
+    expires_in: Math.max(0, Math.min(grant.durationSeconds, lifetime)),
     expires_at: isoSeconds(issued.expiresAtMs),
     scope: task.name,
     grant_id: grant.grantId,
