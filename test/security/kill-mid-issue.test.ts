@@ -101,19 +101,23 @@ describe("killed mid-issue", () => {
     });
 
     const delivered: string[] = [];
+    const unexpected: string[] = [];
     const send = async (token: string, scope: string) => {
+      let res: Response;
+      let body: Record<string, string>;
       try {
-        const res = await fetch(`${url}/token`, {
+        res = await fetch(`${url}/token`, {
           method: "POST",
           headers: { "content-type": "application/x-www-form-urlencoded" },
           body: TOKEN_EXCHANGE_FORM(token, scope),
         });
-        const body = (await res.json()) as Record<string, string>;
-        if (res.status === 200) delivered.push(body["grant_id"]!);
-        else expect(res.status).toBe(503);
+        body = (await res.json()) as Record<string, string>;
       } catch {
         // The connection died with the process: the client got nothing.
+        return;
       }
+      if (res.status === 200) delivered.push(body["grant_id"]!);
+      else if (res.status !== 503) unexpected.push(`${res.status} ${JSON.stringify(body)}`);
     };
     // Two deploys that finish, then a mixed burst during which the process dies.
     await send(deployToken, "deploy-web");
@@ -124,6 +128,11 @@ describe("killed mid-issue", () => {
       send(readToken, "read-reports"),
       send(deployToken, "deploy-web"),
     ]);
+    // On a loaded machine a request can fail with 503 before it reaches STS; keep asking (bounded) until
+    // STS has seen its third session and the process is gone.
+    for (let i = 0; i < 20 && proc.exitCode === null && proc.signalCode === null; i++)
+      await send(deployToken, "deploy-web");
+    expect(unexpected).toEqual([]);
     expect(proc.exitCode !== null || proc.signalCode === "SIGKILL").toBe(true);
     aws.intercept("AssumeRole", undefined);
     const sessions = aws.callsTo("AssumeRole").map((c) => c.params["RoleSessionName"]!.replace(/^cb-/, ""));
