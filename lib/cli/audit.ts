@@ -7,6 +7,9 @@ import type { GrantStore } from "../core/store.ts";
 import { CliError } from "./errors.ts";
 import { type CliIo, table } from "./io.ts";
 
+/** How far back `audit` reads without --since: the default audit retention, after which TTL removes events. */
+export const AUDIT_LOOKBACK_DAYS = 400;
+
 /**
  * What `--outcome` accepts. The four words of the report map onto the stored outcomes: a granted request
  * is recorded as `issue` (the decision and the issuance are one event), a self-release as `release`.
@@ -109,9 +112,10 @@ export async function auditCommand(
   const now = options.now ?? Date.now;
   const nowMs = now();
   const outcomes = outcomesFor(values.outcome);
+  // Without --since, every match (CONTRACT §5): everything the default retention can still hold.
   const sinceMs = values.since
     ? Date.parse(values.since)
-    : nowMs - (values.follow ? 5 * 60_000 : 24 * 3600_000);
+    : nowMs - (values.follow ? 5 * 60_000 : AUDIT_LOOKBACK_DAYS * 86_400_000);
   const untilMs = values.until ? Date.parse(values.until) : nowMs;
   if (Number.isNaN(sinceMs) || Number.isNaN(untilMs))
     throw new CliError("--since and --until take an ISO 8601 time, e.g. 2026-11-29T00:00:00Z", 2);

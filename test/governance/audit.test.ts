@@ -133,4 +133,15 @@ describe("credbroker audit --follow", () => {
       auditCommand(["--follow", "--limit", "5"], capture(), async () => store),
     ).rejects.toMatchObject({ exitCode: 2 });
   });
+
+  it("returns every match without --since: events from months ago included", async () => {
+    await store.putAudit({
+      ...event(200 * 24 * 60, { outcome: "deny", workload: "web-ci", task: "deploy-web" }),
+      eventId: "old-one",
+    });
+    const io = capture();
+    await auditCommand(["--workload", "web-ci", "--json"], io, async () => store, { now: () => NOW });
+    const events = JSON.parse(io.stdout()) as AuditEvent[];
+    expect(events.map((e) => e.eventId)).toContain("old-one");
+  });
 });
