@@ -5,17 +5,6 @@ import { BrokerRequestError } from "../lib/client/errors.ts";
 import { fromGitHubActions } from "../lib/client/token-sources.ts";
 import { ActionsRuntime } from "./runtime.ts";
 
-export const DEFAULT_AUDIENCE = "credbroker";
-
-async function metadataAudience(client: BrokerClient): Promise<string> {
-  try {
-    const audience = (await client.metadata())["credbroker_audience"];
-    return typeof audience === "string" && audience !== "" ? audience : DEFAULT_AUDIENCE;
-  } catch {
-    return DEFAULT_AUDIENCE;
-  }
-}
-
 async function main(rt: ActionsRuntime): Promise<void> {
   const url = rt.input("broker-url", { required: true });
   const task = rt.input("task", { required: true });
@@ -28,7 +17,7 @@ async function main(rt: ActionsRuntime): Promise<void> {
 
   const client = new BrokerClient({ url });
   // Without an audience input, use the one the broker publishes in its metadata.
-  const audience = explicitAudience || (await metadataAudience(client));
+  const audience = explicitAudience || (await client.audience());
   const subjectToken = await fromGitHubActions({ audience, env: rt.env })();
   rt.mask(subjectToken);
   const response = await client.exchange({

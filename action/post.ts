@@ -11,8 +11,8 @@ async function post(rt: ActionsRuntime): Promise<void> {
     rt.info("credbroker: no grant to release");
     return;
   }
-  const audience = rt.state("audience") || "credbroker";
   const client = new BrokerClient({ url: rt.state("broker_url") });
+  const audience = rt.state("audience") || (await client.audience());
   const subjectToken = await fromGitHubActions({ audience, env: rt.env })();
   rt.mask(subjectToken);
   await client.release({ token: grantId, subjectToken });

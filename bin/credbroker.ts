@@ -24,37 +24,18 @@ const USAGE = `usage: credbroker <command>
 Admin commands use --table or CREDBROKER_TABLE and the AWS SDK's environment.
 `;
 
-function tableFlag(args: string[]): string | undefined {
-  const i = args.indexOf("--table");
-  return i >= 0 ? args[i + 1] : args.find((a) => a.startsWith("--table="))?.slice(8);
-}
-
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
   const io = processIo;
   switch (command) {
     case "dev":
       return (await import("../lib/cli/dev.ts")).devCommand(args, io);
-    case "grants": {
-      const { grantsCommand } = await import("../lib/cli/grants.ts");
-      const { storeFromEnv } = await import("../lib/cli/env.ts");
-      const config = io.env["CREDBROKER_CONFIG"];
-      return grantsCommand(args, io, async () => ({
-        store: storeFromEnv(tableFlag(args), io.env),
-        // With the config, an aws-sts revoke reaches IAM at once; without it, the sweep applies it.
-        ...(args[0] === "revoke" && config
-          ? {
-              providers: (await import("../lib/runtime/aws-providers.ts")).awsProviders(
-                await (await import("../lib/config/load.ts")).loadConfigFile(config),
-              ),
-            }
-          : {}),
-      }));
-    }
+    case "grants":
+      return (await import("../lib/cli/grants.ts")).grantsCommand(args, io);
     case "audit": {
       const { storeFromEnv } = await import("../lib/cli/env.ts");
-      return (await import("../lib/cli/audit.ts")).auditCommand(args, io, async () =>
-        storeFromEnv(tableFlag(args), io.env),
+      return (await import("../lib/cli/audit.ts")).auditCommand(args, io, async (table) =>
+        storeFromEnv(table, io.env),
       );
     }
     case "sweep":
@@ -69,8 +50,8 @@ async function main(argv: string[]): Promise<void> {
       return (await import("../lib/cli/policy.ts")).policyCommand(args, io);
     case "report": {
       const { storeFromEnv } = await import("../lib/cli/env.ts");
-      await (await import("../lib/cli/report.ts")).reportCommand(args, io, async () =>
-        storeFromEnv(tableFlag(args), io.env),
+      await (await import("../lib/cli/report.ts")).reportCommand(args, io, async (table) =>
+        storeFromEnv(table, io.env),
       );
       return;
     }
@@ -96,10 +77,16 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).then(
   () => {
     // Admin commands hold SDK sockets open; the CLI is done once main resolves (dev resolves on Ctrl-C).
-    process.exit(process.exitCode ?? 0);
+    // Exit only once stdout has drained: a piped `--json` document must arrive whole.
+    process.stdout.write("", () => process.exit(process.exitCode ?? 0));
   },
   (err: unknown) => {
-    const e = err as Error & { exitCode?: number };
+    const e = err as Error & { exitCode?: number; code?: string };
+    // A mistyped flag is a usage error (exit 2), not a crash.
+    if (typeof e?.code === "string" && e.code.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`credbroker: ${e.message}\n${USAGE}`);
+      process.exit(2);
+    }
     // Matched by name: importing the error classes here would load the modules this file defers.
     if (e?.name === "CliError" || e?.name === "ConfigError") {
       process.stderr.write(`credbroker: ${e.message}\n`);

@@ -7,8 +7,8 @@ import type { GrantStore } from "../core/store.ts";
 import { CliError } from "./errors.ts";
 import { type CliIo, table } from "./io.ts";
 
-/** How far back `audit` reads without --since: the default audit retention, after which TTL removes events. */
-export const AUDIT_LOOKBACK_DAYS = 400;
+/** The config's default `auditRetentionDays`: how far back `audit` reads when it has no config. */
+const DEFAULT_AUDIT_RETENTION_DAYS = 400;
 
 /**
  * What `--outcome` accepts. The four words of the report map onto the stored outcomes: a granted request
@@ -91,7 +91,7 @@ const abortableSleep = (ms: number, signal: AbortSignal) =>
 export async function auditCommand(
   args: string[],
   io: CliIo,
-  store: () => Promise<GrantStore>,
+  store: (table?: string) => Promise<GrantStore>,
   options: AuditCommandOptions = {},
 ): Promise<void> {
   const { values } = parseArgs({
@@ -105,6 +105,7 @@ export async function auditCommand(
       json: { type: "boolean", default: false },
       limit: { type: "string" },
       table: { type: "string" },
+      config: { type: "string" },
       follow: { type: "boolean", short: "f", default: false },
       interval: { type: "string", default: "2" },
     },
@@ -112,10 +113,20 @@ export async function auditCommand(
   const now = options.now ?? Date.now;
   const nowMs = now();
   const outcomes = outcomesFor(values.outcome);
-  // Without --since, every match (CONTRACT §5): everything the default retention can still hold.
+  // Without --since, every match (CONTRACT §5). A workload or task is one index query, so from the start
+  // of time; across all workloads one query per day, back as far as the retention can hold events.
+  const lookbackDays = async () => {
+    const config = values.config ?? io.env["CREDBROKER_CONFIG"];
+    if (!config) return DEFAULT_AUDIT_RETENTION_DAYS;
+    return (await (await import("../config/load.ts")).loadConfigFile(config)).config.auditRetentionDays;
+  };
   const sinceMs = values.since
     ? Date.parse(values.since)
-    : nowMs - (values.follow ? 5 * 60_000 : AUDIT_LOOKBACK_DAYS * 86_400_000);
+    : values.follow
+      ? nowMs - 5 * 60_000
+      : values.workload || values.task
+        ? 0
+        : nowMs - (await lookbackDays()) * 86_400_000;
   const untilMs = values.until ? Date.parse(values.until) : nowMs;
   if (Number.isNaN(sinceMs) || Number.isNaN(untilMs))
     throw new CliError("--since and --until take an ISO 8601 time, e.g. 2026-11-29T00:00:00Z", 2);
@@ -128,7 +139,7 @@ export async function auditCommand(
   if (!Number.isFinite(intervalMs) || intervalMs < 100)
     throw new CliError("--interval takes a number of seconds (at least 0.1)", 2);
 
-  const s = await store();
+  const s = await store(values.table);
   const read = async (from: number, to: number, max?: number): Promise<AuditEvent[]> => {
     const events: AuditEvent[] = [];
     let cursor: string | undefined;

@@ -16,9 +16,6 @@ import {
 } from "../client/token-sources.ts";
 import { CliError } from "./errors.ts";
 
-/** The audience a GitHub Actions token is requested for when --audience is absent: the contract's default. */
-export const DEFAULT_AUDIENCE = "credbroker";
-
 export const CLIENT_OPTIONS = {
   url: { type: "string" },
   task: { type: "string" },
@@ -71,7 +68,7 @@ export function clientSetup(values: ClientFlags, env: NodeJS.ProcessEnv, usage: 
     const explicit = values.audience ?? env["CREDBROKER_AUDIENCE"];
     token = async () => {
       // The broker publishes its audience in its metadata; ask it rather than make every job configure it.
-      const audience = explicit ?? (await brokerAudience(client));
+      const audience = explicit ?? (await client.audience());
       return fromGitHubActions({ audience, env })();
     };
   }
@@ -84,15 +81,6 @@ export function clientSetup(values: ClientFlags, env: NodeJS.ProcessEnv, usage: 
   }
   if (values.purpose !== undefined) setup.purpose = values.purpose;
   return setup;
-}
-
-export async function brokerAudience(client: BrokerClient): Promise<string> {
-  try {
-    const audience = (await client.metadata())["credbroker_audience"];
-    return typeof audience === "string" && audience !== "" ? audience : DEFAULT_AUDIENCE;
-  } catch {
-    return DEFAULT_AUDIENCE;
-  }
 }
 
 function newClient(url: string, timeout: string | undefined): BrokerClient {

@@ -1,7 +1,7 @@
 // `credbroker grants list | show | revoke`: admin commands that talk to the table directly.
 import { parseArgs } from "node:util";
 import { systemClock } from "../core/clock.ts";
-import { type Grant, type GrantStatus, grantView } from "../core/grant.ts";
+import { type Grant, type GrantStatus, grantView, TRANSITIONS } from "../core/grant.ts";
 import { jsonLogger } from "../core/logger.ts";
 import type { CredentialProvider } from "../core/providers/provider.ts";
 import { revokeGrant } from "../core/revoke-grant.ts";
@@ -9,17 +9,37 @@ import type { GrantStore } from "../core/store.ts";
 import { CliError } from "./errors.ts";
 import { type CliIo, table } from "./io.ts";
 
-const STATUSES: GrantStatus[] = ["issuing", "active", "expired", "revoked", "failed"];
+const STATUSES = Object.keys(TRANSITIONS) as GrantStatus[];
 
 export interface GrantsCommandDeps {
   store: GrantStore;
   providers?: Partial<Record<Grant["provider"], CredentialProvider>>;
 }
 
+export interface GrantsFlags {
+  table?: string | undefined;
+  config?: string | undefined;
+}
+
+/** The table from --table/CREDBROKER_TABLE; with a config, an aws-sts revoke reaches IAM at once. */
+async function defaultDeps(
+  flags: GrantsFlags,
+  revoking: boolean,
+  env: NodeJS.ProcessEnv,
+): Promise<GrantsCommandDeps> {
+  const { storeFromEnv } = await import("./env.ts");
+  const store = storeFromEnv(flags.table, env);
+  const config = flags.config ?? env["CREDBROKER_CONFIG"];
+  if (!revoking || !config) return { store };
+  const { loadConfigFile } = await import("../config/load.ts");
+  const { awsProviders } = await import("../runtime/aws-providers.ts");
+  return { store, providers: awsProviders(await loadConfigFile(config)) };
+}
+
 export async function grantsCommand(
   args: string[],
   io: CliIo,
-  deps: () => Promise<GrantsCommandDeps>,
+  deps?: (flags: GrantsFlags) => Promise<GrantsCommandDeps>,
 ): Promise<void> {
   const [sub, ...rest] = args;
   const { values, positionals } = parseArgs({
@@ -32,8 +52,13 @@ export async function grantsCommand(
       limit: { type: "string" },
       reason: { type: "string" },
       table: { type: "string" },
+      config: { type: "string" },
     },
   });
+  const load = () =>
+    deps
+      ? deps({ table: values.table, config: values.config })
+      : defaultDeps(values, sub === "revoke", io.env);
   switch (sub) {
     case "list": {
       const status = values.status as GrantStatus | undefined;
@@ -42,7 +67,7 @@ export async function grantsCommand(
       const limit = values.limit ? Number(values.limit) : undefined;
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
         throw new CliError("--limit must be a positive whole number");
-      const { store } = await deps();
+      const { store } = await load();
       const grants = await listAll(store, values.workload, status, limit);
       if (values.json) io.out(`${JSON.stringify(grants.map(grantView), null, 2)}\n`);
       else
@@ -65,7 +90,7 @@ export async function grantsCommand(
     case "show": {
       const id = positionals[0];
       if (!id) throw new CliError("usage: credbroker grants show ID [--json]");
-      const { store } = await deps();
+      const { store } = await load();
       const grant = await store.getGrant(id);
       if (!grant) throw new CliError(`no grant ${id}`);
       const view = grantView(grant);
@@ -78,14 +103,14 @@ export async function grantsCommand(
     case "revoke": {
       const id = positionals[0];
       if (!id || !values.reason) throw new CliError("usage: credbroker grants revoke ID --reason TEXT");
-      const d = await deps();
+      const d = await load();
       const grant = await d.store.getGrant(id);
       if (!grant) throw new CliError(`no grant ${id}`);
       if (grant.status !== "active")
         throw new CliError(`grant ${id} is ${grant.status}, not active; nothing to revoke`);
       const actor = io.env["USER"] ?? "admin";
       const revoked = await revokeGrant(
-        { store: d.store, providers: d.providers ?? {}, clock: systemClock, log: jsonLogger(() => {}) },
+        { store: d.store, providers: d.providers ?? {}, clock: systemClock, log: jsonLogger(io.err) },
         grant,
         { reason: values.reason, kind: "admin", actor },
       );
@@ -115,7 +140,8 @@ async function listAll(
       : await store.listGrants({ ...(cursor ? { cursor } : {}), ...(status ? { status } : {}) });
     for (const g of page.items) if (!status || g.status === status) out.push(g);
     cursor = page.cursor;
-  } while (cursor && (limit === undefined || out.length < limit));
+    // Only the workload index is newest first; a table scan must be read whole before sorting and cutting.
+  } while (cursor && (limit === undefined || !workload || out.length < limit));
   if (!workload) out.sort((a, b) => (a.issuedAt < b.issuedAt ? 1 : a.issuedAt > b.issuedAt ? -1 : 0));
   return limit === undefined ? out : out.slice(0, limit);
 }

@@ -8,7 +8,10 @@ import { z } from "zod";
 import { loadConfigFile } from "../config/load.ts";
 import { formatZodIssues, type ResolvedConfig } from "../config/resolve.ts";
 import type { TaskConfig, WorkloadConfig } from "../config/schema.ts";
-import { claimsToTags, signalsToTags } from "../core/identity/claims.ts";
+import { decisionInput } from "../core/decision.ts";
+import { grantedDuration } from "../core/duration.ts";
+import { DurationOutOfRange } from "../core/errors.ts";
+import { claimsToTags } from "../core/identity/claims.ts";
 import { createWorkloadMatcher } from "../core/identity/workloads.ts";
 import { type Authorizer, createAuthorizer } from "../core/policy/authorizer.ts";
 import { configPathFrom } from "./env.ts";
@@ -107,13 +110,15 @@ function onlyIssuer(resolved: ResolvedConfig): string {
 }
 
 function durationFor(task: TaskConfig, requested: number | undefined): number {
-  const min = task.provider === "aws-sts" ? 900 : 60;
-  const duration = requested ?? task.maxDurationSeconds;
-  if (duration < min || duration > task.maxDurationSeconds)
-    throw new CaseError(
-      `durationSeconds ${duration} is outside ${min}..${task.maxDurationSeconds} for task ${task.name}`,
-    );
-  return duration;
+  try {
+    return grantedDuration(task, requested);
+  } catch (err) {
+    if (err instanceof DurationOutOfRange)
+      throw new CaseError(
+        `durationSeconds ${requested} is outside ${err.min}..${err.max} for task ${task.name}`,
+      );
+    throw err;
+  }
 }
 
 /** One case through the same steps as the token path: find workload, refuse disabled, tag, decide. */
@@ -136,17 +141,16 @@ export function evaluateCase(
     return { allowed: false, policyIds: [], reasons: ["the workload is disabled"], workload: workload.name };
   const issuerUrl = resolved.config.issuers.find((i) => i.name === found.issuer)?.issuer;
   const claims = { ...(issuerUrl ? { iss: issuerUrl } : {}), sub: found.subject, ...c.claims };
-  const decision = authorizer.decide({
-    workload: {
-      name: workload.name,
-      issuer: workload.issuer,
+  const decision = authorizer.decide(
+    decisionInput({
+      workload,
       subject: found.subject,
-      ...(workload.owner !== undefined ? { owner: workload.owner } : {}),
-    },
-    tags: { ...claimsToTags(claims), ...signalsToTags(c.signals) },
-    task: { name: task.name, provider: task.provider, sensitivity: task.sensitivity },
-    context: { sourceIp: c.context.sourceIp, nowMs: timeMs, durationSeconds, purpose: c.context.purpose },
-  });
+      claimTags: claimsToTags(claims),
+      signals: c.signals,
+      task,
+      context: { sourceIp: c.context.sourceIp, nowMs: timeMs, durationSeconds, purpose: c.context.purpose },
+    }),
+  );
   return {
     allowed: decision.allowed,
     policyIds: decision.policyIds,

@@ -20,7 +20,7 @@ export const REPORT_USAGE =
 export async function reportCommand(
   args: string[],
   io: CliIo,
-  store: () => Promise<GrantStore>,
+  store: (table?: string) => Promise<GrantStore>,
   now: () => number = Date.now,
 ): Promise<GovernanceReport> {
   const { values } = parseArgs({
@@ -56,7 +56,7 @@ export async function reportCommand(
   }
 
   const resolved = await loadConfigFile(configPathFrom(values.config, io.env));
-  const s = await store();
+  const s = await store(values.table);
   const [events, lastGrantAt] = await Promise.all([
     auditEventsBetween(s, sinceMs, nowMs),
     lastGrantPerWorkload(s, resolved.config.workloads),

@@ -2,6 +2,9 @@
 // TypeScript, so the GitHub Action runs it straight from source under Node 24, and any Node ≥ 20 can use it.
 import { BrokerRequestError, BrokerResponseInvalid, BrokerUnreachable } from "./errors.ts";
 
+/** The audience subject tokens are requested for when neither the caller nor the broker names one. */
+export const DEFAULT_AUDIENCE = "credbroker";
+
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";
 export const AWS_CREDENTIALS_TOKEN_TYPE = "urn:credbroker:token-type:aws-credentials";
@@ -124,6 +127,19 @@ export class BrokerClient {
   /** RFC 8414 metadata (endpoints, issuer). */
   async metadata(): Promise<Record<string, unknown>> {
     return this.#send("/.well-known/oauth-authorization-server", { method: "GET" });
+  }
+
+  /**
+   * The `aud` the broker expects on subject tokens, as its metadata publishes it (`credbroker_audience`);
+   * `credbroker` when the broker does not say or cannot be asked.
+   */
+  async audience(): Promise<string> {
+    try {
+      const audience = (await this.metadata())["credbroker_audience"];
+      return typeof audience === "string" && audience !== "" ? audience : DEFAULT_AUDIENCE;
+    } catch {
+      return DEFAULT_AUDIENCE;
+    }
   }
 
   async #post(path: string, form: Record<string, string>): Promise<Record<string, unknown>> {

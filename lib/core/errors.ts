@@ -127,7 +127,10 @@ export class ScopeNotSingle extends BrokerError {
   }
 }
 export class DurationOutOfRange extends BrokerError {
-  constructor(min: number, max: number) {
+  constructor(
+    readonly min: number,
+    readonly max: number,
+  ) {
     super("duration_out_of_range", `duration_seconds must be between ${min} and ${max} for this task`);
   }
 }

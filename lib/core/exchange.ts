@@ -7,12 +7,12 @@ import { recordAudit } from "./audit-recorder.ts";
 import { epochSeconds, isoSeconds } from "./clock.ts";
 import { decisionInput, recheckAt } from "./decision.ts";
 import type { BrokerDeps } from "./deps.ts";
+import { grantedDuration } from "./duration.ts";
 import {
   asBrokerError,
   BrokerError,
   DependencyUnavailable,
   DisabledWorkload,
-  DurationOutOfRange,
   ERROR_RESPONSES,
   PolicyDenied,
   UnknownTask,
@@ -69,7 +69,7 @@ export async function exchangeToken(
 
     event.decisionId = newId(deps.clock.now());
     const workload = findWorkload(deps, subject, event);
-    const durationSeconds = grantedDuration(task, request);
+    const durationSeconds = grantedDuration(task, request.durationSeconds);
     event.durationSeconds = durationSeconds;
 
     const decision = await decide(deps, subject, workload, task, {
@@ -164,14 +164,6 @@ function findWorkload(deps: BrokerDeps, subject: VerifiedSubject, event: AuditEv
   event.workload = workload.name;
   if (workload.disabled) throw new DisabledWorkload();
   return workload;
-}
-
-function grantedDuration(task: TaskConfig, request: TokenRequest): number {
-  const min = task.provider === "aws-sts" ? 900 : 60;
-  const max = task.maxDurationSeconds;
-  const duration = request.durationSeconds ?? max;
-  if (duration < min || duration > max) throw new DurationOutOfRange(min, max);
-  return duration;
 }
 
 async function decide(

@@ -10,6 +10,7 @@ import { type Logger, silentLogger } from "../core/logger.ts";
 import { createAuthorizer } from "../core/policy/authorizer.ts";
 import { createJwtProvider } from "../core/providers/jwt-provider.ts";
 import type { CredentialProvider } from "../core/providers/provider.ts";
+import type { ReevaluateDeps } from "../core/reevaluate.ts";
 import type { Signer } from "../core/signer.ts";
 import type { GrantStore } from "../core/store.ts";
 import { createJoseVerifier, type JoseVerifierOptions } from "../identity/jose-verifier.ts";
@@ -24,30 +25,45 @@ export interface BrokerAdapters {
   verifier?: Partial<Pick<JoseVerifierOptions, "jwksCacheMaxAgeMs" | "jwksCooldownMs" | "fetchTimeoutMs">>;
 }
 
-export async function buildBrokerDeps(
+/**
+ * What every deciding process needs (token path, sweep, `signals`, `sweep`): config, policies, workloads,
+ * the authorizer, the store and the providers, but no signer or token verifier.
+ */
+export function buildDecidingDeps(
   resolved: ResolvedConfig,
-  adapters: BrokerAdapters,
-): Promise<BrokerDeps> {
+  adapters: Omit<BrokerAdapters, "signer" | "verifier">,
+): ReevaluateDeps {
   const { config } = resolved;
-  const clock = adapters.clock ?? systemClock;
   return {
     config,
     configVersion: resolved.version,
     tasks: new Map(config.tasks.map((t) => [t.name, t])),
     policies: resolved.policies,
-    verifier: createJoseVerifier({
-      issuers: config.issuers,
-      audience: config.audience,
-      clock,
-      ...adapters.verifier,
-    }),
     workloads: createWorkloadMatcher(config.workloads),
     authorizer: createAuthorizer(resolved.policies),
     store: adapters.store,
+    providers: adapters.providers ?? {},
+    clock: adapters.clock ?? systemClock,
+    log: adapters.log ?? silentLogger,
+  };
+}
+
+export async function buildBrokerDeps(
+  resolved: ResolvedConfig,
+  adapters: BrokerAdapters,
+): Promise<BrokerDeps> {
+  const { config } = resolved;
+  const deciding = buildDecidingDeps(resolved, adapters);
+  return {
+    ...deciding,
+    verifier: createJoseVerifier({
+      issuers: config.issuers,
+      audience: config.audience,
+      clock: deciding.clock,
+      ...adapters.verifier,
+    }),
     providers: { jwt: createJwtProvider(adapters.signer, config.issuerUrl), ...adapters.providers },
     signer: adapters.signer,
     accessTokens: await createAccessTokenVerifier(adapters.signer, config.issuerUrl),
-    clock,
-    log: adapters.log ?? silentLogger,
   };
 }

@@ -10,14 +10,11 @@ import { DynamoGrantStore } from "../aws/dynamodb-store.ts";
 import { createKmsSigner } from "../aws/kms-signer.ts";
 import type { ConfigBundle } from "../config/load.ts";
 import { type ResolvedConfig, resolvePrecompiled } from "../config/resolve.ts";
-import { systemClock } from "../core/clock.ts";
 import type { BrokerDeps } from "../core/deps.ts";
-import { createWorkloadMatcher } from "../core/identity/workloads.ts";
 import { jsonLogger, type Logger } from "../core/logger.ts";
-import { createAuthorizer } from "../core/policy/authorizer.ts";
 import type { GrantStore } from "../core/store.ts";
 import { awsProviders } from "./aws-providers.ts";
-import { buildBrokerDeps } from "./broker-deps.ts";
+import { buildBrokerDeps, buildDecidingDeps } from "./broker-deps.ts";
 import { type LambdaEnv, readLambdaEnv, requireSigningKey } from "./lambda-env.ts";
 
 /** The sweep's dependencies: everything the broker has except what signs or verifies tokens. */
@@ -75,18 +72,10 @@ let cachedSweep: SweepRuntimeDeps | undefined;
 export function lambdaSweepDeps(wrapStore: (store: GrantStore) => GrantStore = (s) => s): SweepRuntimeDeps {
   if (cachedSweep) return cachedSweep;
   const { resolved, log, store } = common();
-  const { config } = resolved;
-  cachedSweep = {
-    config,
-    configVersion: resolved.version,
-    tasks: new Map(config.tasks.map((t) => [t.name, t])),
-    policies: resolved.policies,
-    workloads: createWorkloadMatcher(config.workloads),
-    authorizer: createAuthorizer(resolved.policies),
+  cachedSweep = buildDecidingDeps(resolved, {
     store: wrapStore(store),
-    providers: awsProviders(resolved),
-    clock: systemClock,
     log,
-  };
+    providers: awsProviders(resolved),
+  });
   return cachedSweep;
 }

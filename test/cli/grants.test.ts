@@ -95,3 +95,17 @@ describe("credbroker grants", () => {
     await expect(run(["list", "--status", "weird"])).rejects.toThrow(/--status must be one of/);
   });
 });
+
+describe("the credbroker command line", () => {
+  it("answers a mistyped flag with the usage and exit code 2, not a crash", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const run = spawnSync(process.execPath, ["bin/credbroker.js", "grants", "list", "--bogus"], {
+      encoding: "utf8",
+      env: { ...process.env, CREDBROKER_TABLE: "t" },
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--bogus/);
+    expect(run.stderr).toMatch(/usage: credbroker <command>/);
+    expect(run.stdout).toBe("");
+  });
+});

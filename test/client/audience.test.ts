@@ -2,7 +2,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { brokerAudience } from "../../lib/cli/client-common.ts";
 import { BrokerClient } from "../../lib/client/broker-client.ts";
 
 let url: string;
@@ -22,12 +21,12 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 describe("the broker's published audience", () => {
   it("is read from the metadata's credbroker_audience", async () => {
     published = "payments-broker";
-    expect(await brokerAudience(new BrokerClient({ url }))).toBe("payments-broker");
+    expect(await new BrokerClient({ url }).audience()).toBe("payments-broker");
   });
 
   it("falls back to the contract's default when the broker does not publish one or is unreachable", async () => {
     published = undefined;
-    expect(await brokerAudience(new BrokerClient({ url }))).toBe("credbroker");
-    expect(await brokerAudience(new BrokerClient({ url: "http://127.0.0.1:9" }))).toBe("credbroker");
+    expect(await new BrokerClient({ url }).audience()).toBe("credbroker");
+    expect(await new BrokerClient({ url: "http://127.0.0.1:9" }).audience()).toBe("credbroker");
   });
 });
