@@ -198,9 +198,11 @@ async function continuePass(run: Run, state: SweepState): Promise<boolean> {
         await reevaluate(run, grant, "if-sooner");
       }
       key = page.cursor;
+      // A finished shard's cursor must not follow the pass into the next shard: it would not parse there.
+      const { key: _finishedKey, ...passAtShardStart } = pass;
       const progress = key
         ? { ...state, pass: { ...pass, shard, key } }
-        : { ...state, pass: { ...pass, shard: shard + 1 } };
+        : { ...state, pass: { ...passAtShardStart, shard: shard + 1 } };
       const { revision: _r, ...body } = progress;
       if (!(await deps.store.putSweepState(body, revision))) return false; // another sweep took over the pass
       revision++;
@@ -297,6 +299,17 @@ async function sweepOne(run: Run, grant: Grant): Promise<void> {
       if (grant.provider === "aws-sts") {
         if (await applyProviderRevocation(deps, failed)) summary.revoked++;
       }
+    } else if (
+      (grant.status === "revoked" || grant.status === "failed") &&
+      grant.revocationPending &&
+      Date.parse(grant.expiresAt) <= now
+    ) {
+      // Its credential expired while the revocation could not be written (e.g. a role the broker may no
+      // longer touch): nothing is left to deny, so stop retrying instead of retrying forever.
+      await deps.store.update(grant.grantId, grant.status, { revocationPending: false, dueAtMs: null });
+      deps.log.warn("revocation never applied; the credential has expired by itself", {
+        grantId: grant.grantId,
+      });
     } else if ((grant.status === "revoked" || grant.status === "failed") && grant.revocationPending) {
       summary.retried++;
       if (await applyProviderRevocation(deps, grant)) summary.revoked++;
