@@ -149,6 +149,17 @@ export const configSchema = z
     dup(c.issuers, "issuers");
     dup(c.workloads, "workloads");
     dup(c.tasks, "tasks");
+    // Tokens pick their issuer by `iss`: two entries with one URL would silently shadow each other.
+    const issuerUrls = new Set<string>();
+    c.issuers.forEach((issuer, i) => {
+      if (issuerUrls.has(issuer.issuer))
+        ctx.addIssue({
+          code: "custom",
+          path: ["issuers", i, "issuer"],
+          message: `duplicate issuer URL ${issuer.issuer}`,
+        });
+      issuerUrls.add(issuer.issuer);
+    });
     const issuerNames = new Set(c.issuers.map((i) => i.name));
     c.workloads.forEach((w, i) => {
       if (!issuerNames.has(w.issuer))

@@ -1,7 +1,7 @@
 // Audit events (CONTRACT §6): one per decision, issuance, revocation and sweep action. They carry hashes
 // and ids, never a token, credential or secret.
 
-import type { Grant } from "./grant.ts";
+import type { Grant, RevocationMode } from "./grant.ts";
 import { newId } from "./ids.ts";
 
 export type AuditOutcome =
@@ -36,6 +36,11 @@ export interface AuditEvent {
   purpose?: string;
   configVersion?: string;
   actor?: string;
+  /**
+   * Set on the event that records how an earlier revocation took effect in IAM (the size fallback): it is
+   * not a second revocation, and counts of revocations skip it.
+   */
+  revocationMode?: RevocationMode;
 }
 
 /** An event about one grant: who, what and why come from the grant record itself. */

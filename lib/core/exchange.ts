@@ -64,6 +64,7 @@ export async function exchangeToken(
     event.task = task.name;
 
     const subject = await deps.verifier.verify(request.subjectToken);
+    const claimTags = claimsToTags(subject.claims);
     event.issuer = subject.issuer.name;
     event.subject = subject.subject;
 
@@ -72,7 +73,7 @@ export async function exchangeToken(
     const durationSeconds = grantedDuration(task, request.durationSeconds);
     event.durationSeconds = durationSeconds;
 
-    const decision = await decide(deps, subject, workload, task, {
+    const decision = await decide(deps, subject.subject, claimTags, workload, task, {
       sourceIp,
       durationSeconds,
       purpose: request.purpose,
@@ -113,7 +114,7 @@ export async function exchangeToken(
       configVersion: deps.configVersion,
       subjectTokenSha256: event.subjectTokenSha256,
       // Claims are not secrets (the token is): kept so the sweep can re-decide the grant when context changes.
-      claimTags: claimsToTags(subject.claims),
+      claimTags,
       ...(prepared.roleArn ? { roleArn: prepared.roleArn } : {}),
     });
 
@@ -134,12 +135,7 @@ export async function exchangeToken(
     }
     if (event.decisionId && error.decisionId === undefined && event.outcome === "deny")
       error.decisionId = event.decisionId;
-    if (error.code === "dependency_unavailable")
-      deps.log.error("token exchange failed", {
-        code: error.code,
-        detail: error.detail,
-        eventId: event.eventId,
-      });
+    // The HTTP handler logs a 503's detail once, with the request id.
     throw error;
   } finally {
     await recordAudit(deps.store, deps.log, event);
@@ -168,7 +164,8 @@ function findWorkload(deps: BrokerDeps, subject: VerifiedSubject, event: AuditEv
 
 async function decide(
   deps: BrokerDeps,
-  subject: VerifiedSubject,
+  subject: string,
+  claimTags: Record<string, string>,
   workload: { name: string; issuer: string; owner?: string | undefined },
   task: TaskConfig,
   context: { sourceIp: string; durationSeconds: number; purpose: string },
@@ -182,8 +179,8 @@ async function decide(
   return deps.authorizer.decide(
     decisionInput({
       workload,
-      subject: subject.subject,
-      claimTags: claimsToTags(subject.claims),
+      subject,
+      claimTags,
       signals,
       task,
       context: { ...context, nowMs: deps.clock.now() },

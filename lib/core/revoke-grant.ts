@@ -99,6 +99,11 @@ async function auditFallback(deps: RevokeDeps, grant: Grant): Promise<void> {
   await recordAudit(
     deps.store,
     deps.log,
-    grantEvent(grant, now, { kind: "revoke", outcome: "revoke", reasons: [FALLBACK_REASON] }),
+    grantEvent(grant, now, {
+      kind: "revoke",
+      outcome: "revoke",
+      reasons: [FALLBACK_REASON],
+      revocationMode: "token-issue-time",
+    }),
   );
 }

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { jsonSchemaDocument } from "../../lib/config/json-schema.ts";
 import { loadConfigFile } from "../../lib/config/load.ts";
 import { ConfigError, resolveConfig } from "../../lib/config/resolve.ts";
+import { compilePolicies } from "../../lib/core/policy/policy-set.ts";
 
 const minimal = {
   version: 1,
@@ -80,6 +81,15 @@ describe("config validation", () => {
     ],
     [{ tasks: [{ name: "t", provider: "ftp" }] }, /tasks\[0\]/],
     [{ version: 2 }, /^version:/],
+    [
+      {
+        issuers: [
+          { name: "gh", issuer: "https://token.actions.githubusercontent.com" },
+          { name: "gh2", issuer: "https://token.actions.githubusercontent.com" },
+        ],
+      },
+      /issuers\[1\]\.issuer: duplicate issuer URL/,
+    ],
   ])("rejects %j", (patch, expected) => {
     expect(problems({ ...minimal, ...patch }).join("\n")).toMatch(expected);
   });
@@ -112,6 +122,19 @@ describe("config validation", () => {
     expect(found).toMatch(/a\.cedar:1: @exception needs @expires/);
     expect(found).toMatch(/b\.cedar:1: @exception needs @expires/);
     expect(found).toMatch(/duplicate policy id "y"/);
+  });
+});
+
+describe("time-reading policies", () => {
+  it.each([
+    ["context.hourUtc", true],
+    ['context["hourUtc"]', true],
+    ["context . weekdayUtc", true],
+    ['context["purpose"]', false],
+  ])("marks a policy reading %s as time-dependent: %s", (expr, readsTime) => {
+    const compare = expr.includes("purpose") ? '!= ""' : ">= 1";
+    const text = `@id("p") permit (principal, action, resource) when { ${expr} ${compare} };`;
+    expect(compilePolicies([{ file: "p.cedar", text }]).policies["p"]?.readsTime).toBe(readsTime);
   });
 });
 

@@ -98,7 +98,10 @@ export function compilePolicies(files: PolicyFile[]): CompiledPolicies {
         line,
         effect: json.json.effect,
         text: policyText,
-        readsTime: /context\s*\.\s*(now|hourUtc|weekdayUtc)\b/.test(policyText),
+        // Both attribute forms Cedar accepts: context.hourUtc and context["hourUtc"].
+        readsTime: /context\s*(\.\s*(now|hourUtc|weekdayUtc)\b|\[\s*"(now|hourUtc|weekdayUtc)"\s*\])/.test(
+          policyText,
+        ),
       };
       const exception = annotations["exception"];
       const expires = annotations["expires"];

@@ -59,6 +59,8 @@ export function activitySection(events: readonly AuditEvent[]): ActivitySection 
   const byTask = new Map<string, Tally>();
   const reasons = new Map<string, number>();
   for (const e of events) {
+    // How a revocation took effect in IAM, recorded after the revocation itself: not another revocation.
+    if (e.revocationMode) continue;
     count(all, e);
     if (e.task && ["issue", "expire", "release", "revoke", "fail"].includes(e.outcome)) {
       const t = byTask.get(e.task) ?? emptyTally();
