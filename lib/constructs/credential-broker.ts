@@ -18,7 +18,13 @@ import {
 } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpIamAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
-import { Alarm, ComparisonOperator, Metric, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import {
+  Alarm,
+  ComparisonOperator,
+  MathExpression,
+  Metric,
+  TreatMissingData,
+} from "aws-cdk-lib/aws-cloudwatch";
 import { AttributeType, BillingMode, Table } from "aws-cdk-lib/aws-dynamodb";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
@@ -230,9 +236,11 @@ export class CredentialBroker extends Construct {
       logGroup.grantWrite(role);
       return fn;
     };
-    const token = makeFunction("token", { timeout: Duration.seconds(15), signs: true });
+    // Near API Gateway's 30 s limit on purpose: a stalled AWS call must end in the SDK's own timeout (and
+    // its retries), which the handler answers with 503, not in a Lambda timeout, which reaches clients as 5xx.
+    const token = makeFunction("token", { timeout: Duration.seconds(29), signs: true });
     const introspect = makeFunction("introspect", { timeout: Duration.seconds(10), signs: true });
-    const revoke = makeFunction("revoke", { timeout: Duration.seconds(15), signs: true });
+    const revoke = makeFunction("revoke", { timeout: Duration.seconds(29), signs: true });
     const metadata = makeFunction("metadata", { timeout: Duration.seconds(10), signs: true });
     const sweep = makeFunction("sweep", { timeout: Duration.seconds(60), signs: false });
     this.functions = { token, introspect, revoke, metadata, sweep };
@@ -388,7 +396,21 @@ export class CredentialBroker extends Construct {
     this.alarms = {
       sweepErrors: new Alarm(this, "SweepErrorsAlarm", {
         alarmDescription: "credbroker sweep failed: expiries and revocations are not being applied",
-        metric: sweep.metricErrors({ period, statistic: "Sum" }),
+        // A run that crashed (Lambda Errors) or whose steps failed while it still returned (SweepErrors).
+        metric: new MathExpression({
+          expression: "FILL(crashed, 0) + FILL(failedSteps, 0)",
+          usingMetrics: {
+            crashed: sweep.metricErrors({ period, statistic: "Sum" }),
+            failedSteps: new Metric({
+              namespace: METRICS_NAMESPACE,
+              metricName: "SweepErrors",
+              dimensionsMap: { FunctionName: sweep.functionName },
+              statistic: "Sum",
+              period,
+            }),
+          },
+          period,
+        }),
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

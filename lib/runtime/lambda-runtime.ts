@@ -69,11 +69,11 @@ export function lambdaDeps(): Promise<BrokerDeps> {
 let cachedSweep: SweepRuntimeDeps | undefined;
 
 /** For the scheduled sweep: no signer, so no KMS client and no KMS permission. */
-export function lambdaSweepDeps(wrapStore: (store: GrantStore) => GrantStore = (s) => s): SweepRuntimeDeps {
+export function lambdaSweepDeps(): SweepRuntimeDeps {
   if (cachedSweep) return cachedSweep;
   const { resolved, log, store } = common();
   cachedSweep = buildDecidingDeps(resolved, {
-    store: wrapStore(store),
+    store,
     log,
     providers: awsProviders(resolved),
   });

@@ -366,14 +366,15 @@ describe("CredentialBroker: sweep schedule and alarms", () => {
     template.hasResourceProperties("AWS::SQS::Queue", { SqsManagedSseEnabled: true });
   });
 
-  it("alarms on sweep errors from the function's Errors metric", () => {
-    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
-      Namespace: "AWS/Lambda",
-      MetricName: "Errors",
-      Dimensions: [{ Name: "FunctionName", Value: { Ref: logicalId(stack.broker.functions.sweep) } }],
-      Threshold: 1,
-      ComparisonOperator: "GreaterThanOrEqualToThreshold",
-    });
+  it("alarms on sweep errors: a crashed run (Lambda Errors) or failed steps the run reported (SweepErrors)", () => {
+    const alarm = Object.values(template.findResources("AWS::CloudWatch::Alarm")).find((a) =>
+      JSON.stringify(a).includes("FILL(crashed, 0) + FILL(failedSteps, 0)"),
+    ) as { Properties: { Metrics: Record<string, unknown>[]; Threshold: number } } | undefined;
+    expect(alarm).toBeDefined();
+    expect(alarm!.Properties.Threshold).toBe(1);
+    const metrics = JSON.stringify(alarm!.Properties.Metrics);
+    expect(metrics).toContain('"MetricName":"Errors","Namespace":"AWS/Lambda"');
+    expect(metrics).toContain('"MetricName":"SweepErrors","Namespace":"credbroker"');
   });
 
   it("alarms on sweep lag over 5 minutes, and when the sweep stops reporting", () => {
