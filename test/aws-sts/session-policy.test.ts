@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { SessionPolicy } from "../../lib/config/schema.ts";
-import { BrokerError } from "../../lib/core/errors.ts";
+import { TemplateValueRejected } from "../../lib/core/errors.ts";
 import {
   renderSessionPolicy,
   TEMPLATE_VALUE_PATTERN,
@@ -48,7 +48,9 @@ describe("session policy rendering", () => {
 
   it("does not re-read a substituted value as a placeholder", () => {
     // The pattern refuses '$' and braces, so a value can never carry a placeholder in.
-    expect(() => render(policy("arn:aws:s3:::b/${claim:a}"), { a: "${grant.id}" })).toThrow(BrokerError);
+    expect(() => render(policy("arn:aws:s3:::b/${claim:a}"), { a: "${grant.id}" })).toThrow(
+      TemplateValueRejected,
+    );
   });
 
   it("renders minified JSON", () => {

@@ -92,7 +92,7 @@ describe("introspection and self-release", () => {
     const { grantId } = await issue();
     broker.clock.advance(301_000);
     const [a, b] = await Promise.all([sweepDue(broker.deps), sweepDue(broker.deps)]);
-    expect(a.expired + b.expired).toBeGreaterThanOrEqual(1);
+    expect(a.errors + b.errors).toBe(0);
     expect(await broker.store.getGrant(grantId)).toMatchObject({ status: "expired" });
     const events = await broker.store.listAudit({ sinceMs: NOW - 1000, untilMs: broker.clock.now() + 1000 });
     expect(events.items.filter((e) => e.grantId === grantId && e.outcome === "expire")).toHaveLength(1);

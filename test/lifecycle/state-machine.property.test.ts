@@ -81,7 +81,7 @@ async function runSteps(steps: Step[]): Promise<void> {
     // Another actor moved it first, or the store refused an illegal transition: both are the point.
     if (
       err instanceof TransitionConflict ||
-      err instanceof TypeError ||
+      (err instanceof TypeError && /is not allowed/.test(err.message)) ||
       (err as Error).name === "ConditionalCheckFailedException"
     )
       return;

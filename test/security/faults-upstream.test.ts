@@ -76,15 +76,19 @@ async function stsRig(): Promise<StsRig> {
 
 const revocationList = () => JSON.stringify(aws.policyDocument(ROLE_NAME, "credbroker-revocations") ?? {});
 
-/** Every grant for which AssumeRole was called is active (and was answered) or denied by tag in IAM. */
-async function expectEverySessionAccountedFor(r: StsRig, answered: Set<string>) {
+/**
+ * After a 503 nobody received a credential: every session STS may have made has a grant that is failed
+ * and denied by tag in IAM. (An active grant here would be a credential that exists but reached no one.)
+ */
+async function expectEverySessionDeniedByTag(r: StsRig) {
   const grants = await allGrants(r.truth);
   const sessions = aws.callsTo("AssumeRole").map((c) => c.params["RoleSessionName"]!.replace(/^cb-/, ""));
+  expect(sessions.length).toBeGreaterThan(0);
   for (const id of sessions) {
     const grant = grants.find((g) => g.grantId === id) as Grant | undefined;
     expect(grant, `grant ${id} for an AssumeRole call`).toBeDefined();
-    if (grant!.status === "active") expect(answered.has(id) || grant!.status === "active").toBe(true);
-    else expect(revocationList()).toContain(id);
+    expect(grant!.status).toBe("failed");
+    expect(revocationList()).toContain(id);
   }
 }
 
@@ -121,7 +125,7 @@ describe("AWS STS faults", () => {
     await sweepLater(r, 1_000);
     expect(revocationList()).toContain(grant!.grantId);
     expect((await r.truth.getGrant(grant!.grantId))?.revocationPending).toBeFalsy();
-    await expectEverySessionAccountedFor(r, new Set());
+    await expectEverySessionDeniedByTag(r);
   });
 
   it("503 when STS answers 500; the grant is failed and denied by tag", async () => {
@@ -131,7 +135,7 @@ describe("AWS STS faults", () => {
     expect(res.status).toBe(503);
     expectNoCredential(res.body);
     await sweepLater(r, 1_000);
-    await expectEverySessionAccountedFor(r, new Set());
+    await expectEverySessionDeniedByTag(r);
   });
 
   it("400 when STS refuses the session policy; the grant is failed and needs no revocation", async () => {
@@ -154,7 +158,7 @@ describe("AWS STS faults", () => {
     expect(aws.callsTo("AssumeRole")).toHaveLength(1);
     const summary = await sweepLater(r);
     expect(summary.failed).toBe(1);
-    await expectEverySessionAccountedFor(r, new Set());
+    await expectEverySessionDeniedByTag(r);
   });
 
   it("IAM failing during the sweep leaves the revocation pending; the next sweep applies it", async () => {
@@ -217,13 +221,14 @@ describe("issuer JWKS endpoint down", () => {
 
   it("200 from cached keys while the endpoint is down, then 503 once the cache lifetime has passed", async () => {
     mode = "up";
-    const broker = await remoteBroker(500);
+    // Generous margins: the cached exchange must land inside the lifetime even on a loaded machine.
+    const broker = await remoteBroker(3000);
     const token = await broker.issuer.mint({ repository: "acme/web" }, { nowMs: NOW });
     expect((await broker.exchange(token)).status).toBe(200);
     mode = "down";
     const cached = await broker.exchange(token);
     expect(cached.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 700));
+    await new Promise((r) => setTimeout(r, 3300));
     const stale = await broker.exchange(token);
     expect(stale.status).toBe(503);
     expect(stale.body["error"]).toBe("temporarily_unavailable");

@@ -540,10 +540,12 @@ describe("hostile subject tokens", () => {
     async (_name, makeToken, status, error, code) => {
       const before = (await allGrants(broker.store)).length;
       const token = await makeToken();
+      broker.logs.length = 0; // so the audit line below is this request's, not an earlier row's
       const res = await broker.exchange(token);
       expect(res.status).toBe(status);
       expect(res.body["error"]).toBe(error);
       expectNoCredential(res.body);
+      expect(broker.logs.filter((l) => l.includes('"message":"audit"'))).toHaveLength(1);
       expect(lastAudit(broker)["errorCode"]).toBe(code);
       expect((await allGrants(broker.store)).length).toBe(before);
     },
