@@ -43,5 +43,14 @@ export function storeFromEnv(
   tableFlag: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): DynamoGrantStore {
-  return new DynamoGrantStore({ client: dynamoClientFromEnv(env), tableName: tableFrom(tableFlag, env) });
+  // The deployed functions' shard count (the stack sets CREDBROKER_DUE_SHARDS): a sweep by hand must read
+  // every shard the Lambdas write.
+  const dueShards = Number(env["CREDBROKER_DUE_SHARDS"] ?? "8");
+  if (!Number.isInteger(dueShards) || dueShards < 1 || dueShards > 64)
+    throw new CliError("CREDBROKER_DUE_SHARDS must be a whole number from 1 to 64");
+  return new DynamoGrantStore({
+    client: dynamoClientFromEnv(env),
+    tableName: tableFrom(tableFlag, env),
+    dueShards,
+  });
 }
