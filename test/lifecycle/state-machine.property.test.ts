@@ -119,7 +119,9 @@ async function runSteps(steps: Step[]): Promise<void> {
     }
     const grant = grants[s.g];
     if (!grant) return;
-    const current = (await store.getGrant(grant.grantId))!;
+    // A step running alongside this grant's issue may arrive before the record exists: nothing to act on.
+    const current = await store.getGrant(grant.grantId);
+    if (!current) return;
     try {
       switch (s.op) {
         case "activate":
@@ -185,7 +187,7 @@ describe("the grant state machine", () => {
   }, async () => {
     expect(FINAL_STATUSES).toEqual(["expired", "revoked", "failed"]);
     await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), runSteps), {
-      numRuns: 40,
+      numRuns: Number(process.env.CREDBROKER_PROPERTY_RUNS ?? 40),
     });
   });
 });
