@@ -17,6 +17,6 @@ export const sweepStateItemSchema = z
       })
       .strict()
       .optional(),
-    lastSweepAt: z.string().optional(),
+    dueCursor: z.string().optional(),
   })
   .strict();

@@ -43,7 +43,8 @@ export interface SweepState {
   workloadDigests?: Record<string, string>;
   /** A pass over every live grant in progress: the version it is for and where it stopped. */
   pass?: { configVersion: string; shard: number; key?: string; startedAtMs: number };
-  lastSweepAt?: string;
+  /** Where the last due-index walk stopped for want of time; the next run starts there. */
+  dueCursor?: string;
 }
 
 /** A workload whose live grants must be re-decided (a signal or workload change); cleared once settled. */

@@ -91,9 +91,12 @@ export async function sweepDue(deps: SweepDeps, options: SweepOptions = {}): Pro
   // leaves the run incomplete, and the next run retries from durable state.
   const pass = await guarded(run, "config change", () => applyConfigChange(run));
   const marksDone = await guarded(run, "re-evaluation marks", () => processMarks(run));
-  const dueDone = await guarded(run, "due index", () => sweepDueIndex(run, options.cursor));
+  const resumeFrom = options.cursor ?? (await storedDueCursor(run));
+  const dueDone = await guarded(run, "due index", () => sweepDueIndex(run, resumeFrom));
   let passDone = pass !== false; // false: the config step itself failed
   if (pass) passDone = (await guarded(run, "config pass", () => continuePass(run, pass))) === true;
+  // Last, so it cannot bump the revision under the config pass of this same run.
+  await saveDueCursor(run, resumeFrom);
   run.summary.complete = marksDone && dueDone && passDone;
   run.summary.oldestDueAgeSeconds = await oldestDueAge(run);
   return run.summary;
@@ -156,7 +159,12 @@ async function applyConfigChange(run: Run): Promise<SweepState | undefined> {
     for (const name of Object.keys(old)) if (!(name in digests.workloads)) changed.add(name);
     for (const name of changed) await deps.store.markReevaluation(name, run.started);
     await deps.store.putSweepState(
-      { configVersion: deps.configVersion, globalDigest: digests.global, workloadDigests: digests.workloads },
+      {
+        configVersion: deps.configVersion,
+        globalDigest: digests.global,
+        workloadDigests: digests.workloads,
+        ...(state.dueCursor ? { dueCursor: state.dueCursor } : {}),
+      },
       state.revision,
     );
     deps.log.info("config change: re-evaluating changed workloads", {
@@ -250,16 +258,19 @@ async function processMarks(run: Run): Promise<boolean> {
 
 // ---- 3. the due index -------------------------------------------------------------------------------
 
+/**
+ * Reads the shards in order from where the last run stopped to the end; the run after that starts again at
+ * shard 0. A backlog larger than one run's budget is thus worked through run after run, instead of every run
+ * re-reading the first shards and never reaching the rest.
+ */
 async function sweepDueIndex(run: Run, cursor: string | undefined): Promise<boolean> {
   const { deps, summary } = run;
-  const start: Cursor = cursor ? JSON.parse(Buffer.from(cursor, "base64url").toString()) : { shard: 0 };
+  const start = parseCursor(cursor, deps.store.dueShards, deps);
   for (let shard = start.shard; shard < deps.store.dueShards; shard++) {
     let key = shard === start.shard ? start.key : undefined;
     do {
       if (outOfTime(run)) {
-        summary.cursor = Buffer.from(
-          JSON.stringify({ shard, ...(key ? { key } : {}) } satisfies Cursor),
-        ).toString("base64url");
+        summary.cursor = encodeCursor({ shard, ...(key ? { key } : {}) });
         return false;
       }
       const page = await deps.store.listDue(shard, run.started, {
@@ -274,6 +285,50 @@ async function sweepDueIndex(run: Run, cursor: string | undefined): Promise<bool
     } while (key);
   }
   return true;
+}
+
+const encodeCursor = (cursor: Cursor) => Buffer.from(JSON.stringify(cursor)).toString("base64url");
+
+/** A cursor that does not parse, or names a shard this table no longer has, restarts at shard 0. */
+function parseCursor(cursor: string | undefined, shards: number, deps: SweepDeps): Cursor {
+  if (!cursor) return { shard: 0 };
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString()) as Partial<Cursor>;
+    if (Number.isInteger(parsed.shard) && parsed.shard! >= 0 && parsed.shard! < shards)
+      return { shard: parsed.shard!, ...(typeof parsed.key === "string" ? { key: parsed.key } : {}) };
+  } catch {
+    // falls through to the warning
+  }
+  deps.log.warn("sweep cursor not usable; starting at shard 0");
+  return { shard: 0 };
+}
+
+/** Where the last run stopped; a failed read starts at shard 0, since expiry must go on regardless. */
+async function storedDueCursor(run: Run): Promise<string | undefined> {
+  try {
+    return (await run.deps.store.getSweepState())?.dueCursor;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Keeps where this run stopped for the next one (and forgets it once a run got round every shard). It is a
+ * hint, not a lock: a lost race only means the next run starts elsewhere, and every move stays conditional.
+ */
+async function saveDueCursor(run: Run, resumedFrom: string | undefined): Promise<void> {
+  const next = run.summary.cursor;
+  if (next === resumedFrom) return;
+  try {
+    const state = await run.deps.store.getSweepState();
+    if ((state?.dueCursor ?? undefined) === next) return;
+    const { revision, dueCursor: _old, ...rest } = state ?? { revision: undefined };
+    await run.deps.store.putSweepState({ ...rest, ...(next ? { dueCursor: next } : {}) }, revision);
+  } catch (err) {
+    run.deps.log.warn("sweep could not save where it stopped; the next run starts at shard 0", {
+      error: (err as Error).name,
+    });
+  }
 }
 
 async function sweepOne(run: Run, grant: Grant): Promise<void> {

@@ -181,13 +181,16 @@ async function runSteps(steps: Step[]): Promise<void> {
   }
 }
 
+// CREDBROKER_PROPERTY_RUNS raises the run count for a soak; the default keeps `npm test` short.
+const RUNS = Number(process.env.CREDBROKER_PROPERTY_RUNS ?? 40);
+
 describe("the grant state machine", () => {
   it("keeps the contract's statuses and never leaves a final one, under any interleaving", {
-    timeout: 240_000,
+    timeout: 6_000 * RUNS,
   }, async () => {
     expect(FINAL_STATUSES).toEqual(["expired", "revoked", "failed"]);
     await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), runSteps), {
-      numRuns: Number(process.env.CREDBROKER_PROPERTY_RUNS ?? 40),
+      numRuns: RUNS,
     });
   });
 });
