@@ -44,7 +44,10 @@ describe("a sweep run without a cursor", () => {
     const { store, seed } = await seedableStore({ dueShards: 4 });
     const broker = await createTestBroker({ store });
     const grants = Array.from({ length: 240 }, () =>
-      activeGrant({ issuedAt: new Date(NOW - 600_000).toISOString(), configVersion: broker.resolved.version }),
+      activeGrant({
+        issuedAt: new Date(NOW - 600_000).toISOString(),
+        configVersion: broker.resolved.version,
+      }),
     );
     await seed(grants.map((grant) => ({ grant, dueAtMs: Date.parse(grant.expiresAt) })));
     const shardsRead: number[] = [];
