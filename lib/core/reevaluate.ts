@@ -70,7 +70,7 @@ export function judgeGrant(
     const at = recheckAt(deps.policies, decision, nowMs);
     return { allowed: true, policyIds: decision.policyIds, ...(at !== undefined ? { recheckAtMs: at } : {}) };
   }
-  if (decision.reasons.some((r) => r.startsWith("exception ")))
+  if (decision.denial === "exception-expired")
     return {
       allowed: false,
       reason: `exception expired: ${decision.policyIds.join(", ")}`,

@@ -23,6 +23,8 @@ export interface DecisionResult {
   reasons: string[];
   /** Policies that errored during evaluation (Cedar skips them); kept for the audit trail. */
   erroredPolicyIds: string[];
+  /** On a denial, which kind: the sweep words its revocation reason from it. */
+  denial?: "forbidden" | "no-permit" | "exception-expired" | "unevaluable";
 }
 
 export interface Authorizer {
@@ -123,6 +125,7 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
           policyIds: [],
           reasons: ["request could not be evaluated"],
           erroredPolicyIds: [],
+          denial: "unevaluable",
         };
       }
       const { decision, diagnostics } = answer.response;
@@ -137,6 +140,7 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
               ? forbids.map((id) => `forbidden by ${id}`)
               : ["no policy permits this request"],
           erroredPolicyIds,
+          denial: forbids.length > 0 ? "forbidden" : "no-permit",
         };
       }
       // An exception past its @expires no longer counts: allow only if some other permit still holds.
@@ -150,6 +154,7 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
           policyIds: diagnostics.reason,
           reasons: diagnostics.reason.map((id) => `exception ${id} expired`),
           erroredPolicyIds,
+          denial: "exception-expired",
         };
       }
       return {
