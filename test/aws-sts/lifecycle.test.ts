@@ -1,34 +1,19 @@
 // An aws-sts grant's life after issuance, end to end through dynalite and the IAM fixture: admin revoke,
 // self-release, a crash between AssumeRole and the record update, the size fallback on the grant and in
 // the audit trail, and pruning once the credential has expired.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { DynamoGrantStore } from "../../lib/aws/dynamodb-store.ts";
 import { newId } from "../../lib/core/ids.ts";
 import { FALLBACK_REASON, revokeGrant } from "../../lib/core/revoke-grant.ts";
 import { sweepDue } from "../../lib/core/sweep.ts";
-import { type AwsQueryServer, startAwsQueryServer } from "../fixtures/aws-query-server.ts";
-import { closeSharedDynamo, NOW, type TestBroker } from "../support/broker.ts";
-import { createStsBroker, deployRequest, ROLE_NAME } from "./support.ts";
+import { NOW, type TestBroker } from "../support/broker.ts";
+import { createStsBroker, deployRequest, ROLE_NAME, useStsRig } from "./support.ts";
 
-let aws: AwsQueryServer;
-let broker: TestBroker;
+const rig = useStsRig();
 
-beforeAll(async () => {
-  aws = await startAwsQueryServer({ now: () => broker.clock.now() });
-  broker = await createStsBroker(aws);
-});
-afterAll(async () => {
-  await aws.close();
-  await closeSharedDynamo();
-});
-beforeEach(() => {
-  aws.reset();
-  broker.clock.set(NOW);
-});
-
-const mint = () => broker.issuer.mint({ repository: "acme/web" }, { nowMs: broker.clock.now() });
+const mint = () => rig.broker.issuer.mint({ repository: "acme/web" }, { nowMs: rig.broker.clock.now() });
 const listedIds = (): string[] => {
-  const doc = aws.policyDocument(ROLE_NAME) as
+  const doc = rig.aws.policyDocument(ROLE_NAME) as
     | { Statement: { Condition: Record<string, Record<string, string[]>> }[] }
     | undefined;
   return (
@@ -37,7 +22,7 @@ const listedIds = (): string[] => {
   );
 };
 async function issue(): Promise<string> {
-  const res = await broker.call("token", deployRequest(await mint()));
+  const res = await rig.broker.call("token", deployRequest(await mint()));
   expect(res.status).toBe(200);
   return res.body["grant_id"] as string;
 }
@@ -45,8 +30,8 @@ async function issue(): Promise<string> {
 describe("aws-sts revocation", () => {
   it("an admin revoke lists the grant id in the role's credbroker-revocations policy", async () => {
     const grantId = await issue();
-    const grant = (await broker.store.getGrant(grantId))!;
-    const revoked = await revokeGrant(broker.deps, grant, {
+    const grant = (await rig.broker.store.getGrant(grantId))!;
+    const revoked = await revokeGrant(rig.broker.deps, grant, {
       reason: "incident 42",
       kind: "admin",
       actor: "ops",
@@ -59,10 +44,10 @@ describe("aws-sts revocation", () => {
   it("lands 50 revocations at once on one role, each grant recorded as grant-listed", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 50; i++) ids.push(await issue());
-    aws.setLatency("*", 2);
-    const grants = await Promise.all(ids.map(async (id) => (await broker.store.getGrant(id))!));
+    rig.aws.setLatency("*", 2);
+    const grants = await Promise.all(ids.map(async (id) => (await rig.broker.store.getGrant(id))!));
     const revoked = await Promise.all(
-      grants.map((g) => revokeGrant(broker.deps, g, { reason: "incident", kind: "admin" })),
+      grants.map((g) => revokeGrant(rig.broker.deps, g, { reason: "incident", kind: "admin" })),
     );
     expect(revoked.map((g) => g?.revocation)).toEqual(Array(50).fill("grant-listed"));
     expect([...listedIds()].sort()).toEqual([...ids].sort());
@@ -70,13 +55,13 @@ describe("aws-sts revocation", () => {
 
   it("self-release through POST /revoke lists the grant id", async () => {
     const grantId = await issue();
-    const res = await broker.call("revoke", {
+    const res = await rig.broker.call("revoke", {
       token: grantId,
       subject_token: await mint(),
       subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
     });
     expect(res.status).toBe(200);
-    expect(await broker.store.getGrant(grantId)).toMatchObject({
+    expect(await rig.broker.store.getGrant(grantId)).toMatchObject({
       status: "revoked",
       reason: "released",
       revocation: "grant-listed",
@@ -86,18 +71,18 @@ describe("aws-sts revocation", () => {
 
   it("keeps a revocation IAM refused pending, and the sweep applies it later", async () => {
     const grantId = await issue();
-    aws.failNext("GetRolePolicy", { code: "ServiceUnavailable", status: 503, times: 10 });
-    const revoked = await revokeGrant(broker.deps, (await broker.store.getGrant(grantId))!, {
+    rig.aws.failNext("GetRolePolicy", { code: "ServiceUnavailable", status: 503, times: 10 });
+    const revoked = await revokeGrant(rig.broker.deps, (await rig.broker.store.getGrant(grantId))!, {
       reason: "test",
       kind: "admin",
     });
     expect(revoked).toMatchObject({ status: "revoked", revocationPending: true });
     expect(listedIds()).not.toContain(grantId);
 
-    aws.reset();
-    broker.clock.advance(1_000);
-    await sweepDue(broker.deps);
-    expect(await broker.store.getGrant(grantId)).toMatchObject({
+    rig.aws.reset();
+    rig.broker.clock.advance(1_000);
+    await sweepDue(rig.broker.deps);
+    expect(await rig.broker.store.getGrant(grantId)).toMatchObject({
       status: "revoked",
       revocation: "grant-listed",
     });
@@ -122,36 +107,36 @@ describe("aws-sts revocation", () => {
         ],
       });
     while (doc([...full, grantId]).length <= 10_240) full.push(newId(NOW - 60_000));
-    aws.rolePolicies.set(ROLE_NAME, new Map([["credbroker-revocations", doc(full)]]));
-    const revoked = await revokeGrant(broker.deps, (await broker.store.getGrant(grantId))!, {
+    rig.aws.rolePolicies.set(ROLE_NAME, new Map([["credbroker-revocations", doc(full)]]));
+    const revoked = await revokeGrant(rig.broker.deps, (await rig.broker.store.getGrant(grantId))!, {
       reason: "test",
       kind: "admin",
     });
     expect(revoked).toMatchObject({ status: "revoked", revocation: "token-issue-time" });
-    const audit = await broker.store.listAudit({ sinceMs: NOW - 1000, untilMs: NOW + 1000 });
+    const audit = await rig.broker.store.listAudit({ sinceMs: NOW - 1000, untilMs: NOW + 1000 });
     expect(audit.items.some((e) => e.grantId === grantId && e.reasons?.includes(FALLBACK_REASON))).toBe(true);
-    expect(JSON.stringify(aws.policyDocument(ROLE_NAME))).toContain("aws:TokenIssueTime");
+    expect(JSON.stringify(rig.aws.policyDocument(ROLE_NAME))).toContain("aws:TokenIssueTime");
   });
 
   it("prunes the id once the revoked grant's credential has expired, deleting the emptied policy", async () => {
     const grantId = await issue();
-    await revokeGrant(broker.deps, (await broker.store.getGrant(grantId))!, {
+    await revokeGrant(rig.broker.deps, (await rig.broker.store.getGrant(grantId))!, {
       reason: "test",
       kind: "admin",
     });
     expect(listedIds()).toEqual([grantId]);
-    broker.clock.advance(3_600_000 + 1_000);
-    const summary = await sweepDue(broker.deps);
+    rig.broker.clock.advance(3_600_000 + 1_000);
+    const summary = await sweepDue(rig.broker.deps);
     expect(summary.pruned).toBeGreaterThanOrEqual(1);
-    expect(aws.policyDocument(ROLE_NAME)).toBeUndefined();
-    expect(aws.callsTo("DeleteRolePolicy")).toHaveLength(1);
+    expect(rig.aws.policyDocument(ROLE_NAME)).toBeUndefined();
+    expect(rig.aws.callsTo("DeleteRolePolicy")).toHaveLength(1);
   });
 });
 
 describe("a crash between AssumeRole and the grant update", () => {
   it("leaves the grant issuing, and the sweep fails it and revokes it by tag", async () => {
     // The store refuses the issuing → active write once, as if the process died right after AssumeRole.
-    const store = broker.store;
+    const store = rig.broker.store;
     const crashing = new Proxy(store, {
       get(target, prop, receiver) {
         if (prop === "transition")
@@ -170,12 +155,12 @@ describe("a crash between AssumeRole and the grant update", () => {
     );
     expect(res.status).toBe(503);
     expect(res.body["credentials"]).toBeUndefined();
-    const sessionName = aws.callsTo("AssumeRole")[0]!.params["RoleSessionName"]!;
+    const sessionName = rig.aws.callsTo("AssumeRole")[0]!.params["RoleSessionName"]!;
     const grantId = sessionName.slice("cb-".length);
     expect(await store.getGrant(grantId)).toMatchObject({ status: "issuing" });
 
-    broker.clock.advance(61_000);
-    await sweepDue(broker.deps);
+    rig.broker.clock.advance(61_000);
+    await sweepDue(rig.broker.deps);
     expect(await store.getGrant(grantId)).toMatchObject({
       status: "failed",
       reason: "abandoned while issuing",
@@ -186,5 +171,5 @@ describe("a crash between AssumeRole and the grant update", () => {
 });
 
 async function createStsBrokerWithStore(store: DynamoGrantStore): Promise<TestBroker> {
-  return createStsBroker(aws, { store, issuer: broker.issuer });
+  return createStsBroker(rig.aws, { store, issuer: rig.broker.issuer });
 }

@@ -1,11 +1,19 @@
 // A test broker with an aws-sts task whose STS and IAM clients talk to the loopback Query fixture.
 import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { DynamoGrantStore } from "../../lib/aws/dynamodb-store.ts";
 import { resolveConfig } from "../../lib/config/resolve.ts";
 import { awsProviders } from "../../lib/runtime/aws-providers.ts";
-import type { AwsQueryServer } from "../fixtures/aws-query-server.ts";
-import { BASE_POLICIES, baseConfig, createTestBroker, type TestBroker } from "../support/broker.ts";
+import { type AwsQueryServer, startAwsQueryServer } from "../fixtures/aws-query-server.ts";
+import {
+  BASE_POLICIES,
+  baseConfig,
+  closeSharedDynamo,
+  createTestBroker,
+  NOW,
+  type TestBroker,
+} from "../support/broker.ts";
 import { createTestIssuer, type TestIssuer } from "../support/issuer.ts";
 
 export const ROLE_ARN = "arn:aws:iam::111122223333:role/web-deployer";
@@ -74,3 +82,26 @@ export const deployRequest = (token: string, extra: Record<string, string> = {})
   scope: "deploy-web",
   ...extra,
 });
+
+export interface StsRig {
+  aws: AwsQueryServer;
+  broker: TestBroker;
+}
+
+/** One STS/IAM fixture and one broker for a suite, reset to a clean fixture and NOW before each test. */
+export function useStsRig(): StsRig {
+  const rig = {} as StsRig;
+  beforeAll(async () => {
+    rig.aws = await startAwsQueryServer({ now: () => rig.broker.clock.now() });
+    rig.broker = await createStsBroker(rig.aws);
+  });
+  afterAll(async () => {
+    await rig.aws.close();
+    await closeSharedDynamo();
+  });
+  beforeEach(() => {
+    rig.aws.reset();
+    rig.broker.clock.set(NOW);
+  });
+  return rig;
+}

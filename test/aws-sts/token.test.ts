@@ -1,36 +1,22 @@
 // POST /token for an aws-sts task, against the STS Query fixture: the exact AssumeRole sent, the response,
 // the grant record, and each STS failure mapped to a contract error with the grant left `failed`.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type AwsQueryServer, queryList, startAwsQueryServer } from "../fixtures/aws-query-server.ts";
-import { closeSharedDynamo, NOW, type TestBroker } from "../support/broker.ts";
-import { createStsBroker, DEPLOY_TASK, deployRequest, ROLE_ARN } from "./support.ts";
+import { describe, expect, it } from "vitest";
+import { queryList, startAwsQueryServer } from "../fixtures/aws-query-server.ts";
+import { NOW } from "../support/broker.ts";
+import { createStsBroker, DEPLOY_TASK, deployRequest, ROLE_ARN, useStsRig } from "./support.ts";
 
-let aws: AwsQueryServer;
-let broker: TestBroker;
-
-beforeAll(async () => {
-  aws = await startAwsQueryServer({ now: () => broker.clock.now() });
-  broker = await createStsBroker(aws);
-});
-afterAll(async () => {
-  await aws.close();
-  await closeSharedDynamo();
-});
-beforeEach(() => {
-  aws.reset();
-  broker.clock.set(NOW);
-});
+const rig = useStsRig();
 
 const mint = (claims: Record<string, unknown> = { repository: "acme/web" }) =>
-  broker.issuer.mint(claims, { nowMs: NOW });
+  rig.broker.issuer.mint(claims, { nowMs: NOW });
 
 describe("aws-sts issuance", () => {
   it("calls AssumeRole with the grant's session name, source identity, tags and rendered policy", async () => {
-    const res = await broker.call("token", deployRequest(await mint(), { duration_seconds: "1200" }));
+    const res = await rig.broker.call("token", deployRequest(await mint(), { duration_seconds: "1200" }));
     expect(res.status).toBe(200);
     const grantId = res.body["grant_id"] as string;
-    const [call] = aws.callsTo("AssumeRole");
-    expect(aws.callsTo("AssumeRole")).toHaveLength(1);
+    const [call] = rig.aws.callsTo("AssumeRole");
+    expect(rig.aws.callsTo("AssumeRole")).toHaveLength(1);
     expect(call!.params).toEqual({
       Action: "AssumeRole",
       Version: "2011-06-15",
@@ -55,7 +41,7 @@ describe("aws-sts issuance", () => {
   });
 
   it("sends managed policy ARNs and the external id when the task has them", async () => {
-    const b = await createStsBroker(aws, {
+    const b = await createStsBroker(rig.aws, {
       tasks: [
         {
           ...DEPLOY_TASK,
@@ -69,13 +55,13 @@ describe("aws-sts issuance", () => {
       deployRequest(await b.issuer.mint({ repository: "acme/web" }, { nowMs: NOW })),
     );
     expect(res.status).toBe(200);
-    const params = aws.callsTo("AssumeRole")[0]!.params;
+    const params = rig.aws.callsTo("AssumeRole")[0]!.params;
     expect(params["ExternalId"]).toBe("acme-ext-1");
     expect(queryList(params, "PolicyArns")).toEqual([{ arn: "arn:aws:iam::aws:policy/ReadOnlyAccess" }]);
   });
 
   it("answers with the credentials and records the grant active with the access key id", async () => {
-    const res = await broker.call("token", deployRequest(await mint()));
+    const res = await rig.broker.call("token", deployRequest(await mint()));
     expect(res.status).toBe(200);
     const creds = res.body["credentials"] as Record<string, string>;
     expect(res.body).toMatchObject({
@@ -92,7 +78,7 @@ describe("aws-sts issuance", () => {
       SessionToken: expect.any(String),
       Expiration: "2026-11-30T11:00:00Z",
     });
-    const grant = await broker.store.getGrant(res.body["grant_id"] as string);
+    const grant = await rig.broker.store.getGrant(res.body["grant_id"] as string);
     expect(grant).toMatchObject({
       status: "active",
       accessKeyId: creds["AccessKeyId"],
@@ -100,7 +86,7 @@ describe("aws-sts issuance", () => {
       expiresAt: "2026-11-30T11:00:00Z",
     });
     // Nothing secret is stored or logged.
-    const stored = JSON.stringify(grant) + broker.logs.join("\n");
+    const stored = JSON.stringify(grant) + rig.broker.logs.join("\n");
     expect(stored).not.toContain(creds["SecretAccessKey"]);
     expect(stored).not.toContain(creds["SessionToken"]);
   });
@@ -112,22 +98,22 @@ describe("aws-sts issuance", () => {
     ["${aws:username}", "an IAM policy variable"],
     ["", "an empty value"],
   ])("refuses claim %j (%s) with invalid_request and never calls STS", async (repository) => {
-    const res = await broker.call("token", deployRequest(await mint({ repository })));
+    const res = await rig.broker.call("token", deployRequest(await mint({ repository })));
     expect(res.status).toBe(400);
     expect(res.body["error"]).toBe("invalid_request");
     expect(res.body["error_description"]).toContain("${claim:repository}");
-    expect(aws.callsTo("AssumeRole")).toHaveLength(0);
+    expect(rig.aws.callsTo("AssumeRole")).toHaveLength(0);
   });
 
   it("refuses a token without the claim the policy needs", async () => {
-    const res = await broker.call("token", deployRequest(await mint({})));
+    const res = await rig.broker.call("token", deployRequest(await mint({})));
     expect(res.status).toBe(400);
-    expect(aws.callsTo("AssumeRole")).toHaveLength(0);
+    expect(rig.aws.callsTo("AssumeRole")).toHaveLength(0);
   });
 
   it("refuses a session policy that renders over 2,048 characters before calling STS", async () => {
     const long = { ...DEPLOY_TASK, sessionPolicy: { ...DEPLOY_TASK.sessionPolicy, Id: "p".repeat(2100) } };
-    const b = await createStsBroker(aws, { tasks: [long] });
+    const b = await createStsBroker(rig.aws, { tasks: [long] });
     const res = await b.call(
       "token",
       deployRequest(await b.issuer.mint({ repository: "acme/web" }, { nowMs: NOW })),
@@ -136,13 +122,13 @@ describe("aws-sts issuance", () => {
     expect(res.body["error_description"]).toMatch(
       /session policy of task deploy-web renders to \d+ characters; STS allows 2048/,
     );
-    expect(aws.callsTo("AssumeRole")).toHaveLength(0);
+    expect(rig.aws.callsTo("AssumeRole")).toHaveLength(0);
   });
 
   it("refuses a duration below STS's 900 s minimum", async () => {
-    const res = await broker.call("token", deployRequest(await mint(), { duration_seconds: "899" }));
+    const res = await rig.broker.call("token", deployRequest(await mint(), { duration_seconds: "899" }));
     expect(res.status).toBe(400);
-    expect(aws.callsTo("AssumeRole")).toHaveLength(0);
+    expect(rig.aws.callsTo("AssumeRole")).toHaveLength(0);
   });
 });
 
@@ -186,14 +172,16 @@ describe("STS failures", () => {
     ],
     ["InternalFailure", 500, 503, "temporarily_unavailable", "AWS STS"],
   ])("maps %s to %i %s and leaves the grant failed", async (code, upstream, status, error, description) => {
-    const failedBefore = (await broker.store.listGrants({ status: "failed" })).items.map((g) => g.grantId);
-    aws.failNext("AssumeRole", { code, status: upstream, message: "secret upstream detail", times: 10 });
-    const res = await broker.call("token", deployRequest(await mint()));
+    const failedBefore = (await rig.broker.store.listGrants({ status: "failed" })).items.map(
+      (g) => g.grantId,
+    );
+    rig.aws.failNext("AssumeRole", { code, status: upstream, message: "secret upstream detail", times: 10 });
+    const res = await rig.broker.call("token", deployRequest(await mint()));
     expect(res.status).toBe(status);
     expect(res.body["error"]).toBe(error);
     expect(res.body["error_description"]).toContain(description);
     expect(res.body["error_description"]).not.toContain("secret upstream detail");
-    const failed = (await broker.store.listGrants({ status: "failed" })).items.filter(
+    const failed = (await rig.broker.store.listGrants({ status: "failed" })).items.filter(
       (g) => !failedBefore.includes(g.grantId),
     );
     expect(failed).toHaveLength(1);
@@ -202,18 +190,18 @@ describe("STS failures", () => {
   });
 
   it("retries throttling with the SDK's standard backoff and then issues", async () => {
-    aws.failNext("AssumeRole", { code: "Throttling", status: 400, message: "Rate exceeded", times: 2 });
-    const res = await broker.call("token", deployRequest(await mint()));
+    rig.aws.failNext("AssumeRole", { code: "Throttling", status: 400, message: "Rate exceeded", times: 2 });
+    const res = await rig.broker.call("token", deployRequest(await mint()));
     expect(res.status).toBe(200);
-    expect(aws.callsTo("AssumeRole")).toHaveLength(3);
+    expect(rig.aws.callsTo("AssumeRole")).toHaveLength(3);
   });
 
   it("answers 503 when STS keeps throttling past the retries", async () => {
-    aws.failNext("AssumeRole", { code: "Throttling", status: 400, message: "Rate exceeded", times: 10 });
-    const res = await broker.call("token", deployRequest(await mint()));
+    rig.aws.failNext("AssumeRole", { code: "Throttling", status: 400, message: "Rate exceeded", times: 10 });
+    const res = await rig.broker.call("token", deployRequest(await mint()));
     expect(res.status).toBe(503);
     expect(res.body["error_description"]).toContain("AWS STS is throttling AssumeRole");
-    expect(aws.callsTo("AssumeRole")).toHaveLength(3);
+    expect(rig.aws.callsTo("AssumeRole")).toHaveLength(3);
   });
 
   it("answers 503 when STS is unreachable", async () => {
