@@ -1,6 +1,6 @@
 // `credbroker dev` with AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_IAM pointing at the Query fixture and no AWS
 // credentials: the demo config's aws-sts task issues and revokes end to end, the way a user tries it.
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import { silentLogger } from "../../lib/core/logger.ts";
 import { type DevBroker, startDev } from "../../lib/local/dev-server.ts";
 import { awsProviders } from "../../lib/runtime/aws-providers.ts";
 import { type AwsQueryServer, startAwsQueryServer } from "../fixtures/aws-query-server.ts";
+import { demoConfigFor, freePort } from "../support/dev.ts";
 
 let aws: AwsQueryServer;
 let dev: DevBroker;
@@ -20,24 +21,9 @@ beforeAll(async () => {
   process.env["AWS_ENDPOINT_URL_IAM"] = aws.url;
   for (const name of CREDENTIAL_VARS) delete process.env[name];
   dataDir = await mkdtemp(join(tmpdir(), "credbroker-sts-dev-"));
-  // The demo config trusts the dev issuer on port 8787; rewrite it for a free port, as the walk-through does.
-  const probe = await startDev({
-    configPath: "examples/broker.config.yaml",
-    port: 0,
-    inMemory: true,
-    dataDir,
-    sweepIntervalSeconds: 0,
-    log: silentLogger,
-  });
-  const port = Number(new URL(probe.url).port);
-  await probe.close();
-  const configPath = join(dataDir, "broker.config.yaml");
-  await writeFile(
-    configPath,
-    (await readFile("examples/broker.config.yaml", "utf8"))
-      .replaceAll("http://127.0.0.1:8787", `http://127.0.0.1:${port}`)
-      .replaceAll("policies/*.cedar", join(process.cwd(), "examples/policies/*.cedar")),
-  );
+  // The demo config trusts the dev issuer on port 8787; a copy points it at a free port.
+  const port = await freePort();
+  const configPath = await demoConfigFor(dataDir, port);
   dev = await startDev({
     configPath,
     port,

@@ -1,8 +1,7 @@
 // `credbroker dev` for client tests: the demo config on a free loopback port, aws-sts tasks issued by the
 // real STS/IAM adapters against the Query-protocol fixture, and a helper that mints dev identity tokens.
 
-import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ResolvedConfig } from "../../lib/config/resolve.ts";
@@ -12,6 +11,7 @@ import type { CredentialProvider } from "../../lib/core/providers/provider.ts";
 import { type DevBroker, startDev } from "../../lib/local/dev-server.ts";
 import { awsProviders } from "../../lib/runtime/aws-providers.ts";
 import { type AwsQueryServer, startAwsQueryServer } from "../fixtures/aws-query-server.ts";
+import { demoConfigFor, freePort } from "../support/dev.ts";
 
 export const WEB_MAIN = "repo:acme/web:ref:refs/heads/main";
 export const WEB_CLAIMS = { repository: "acme/web", ref: "refs/heads/main" };
@@ -28,14 +28,6 @@ export interface ClientTestBroker {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((res) => server.listen(0, "127.0.0.1", () => res()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((res) => server.close(() => res()));
-  return port;
-}
-
 /** aws-sts through the real adapters (lib/runtime/aws-providers.ts), pointed at the fixture by the environment. */
 function stsProviders(
   resolved: ResolvedConfig,
@@ -49,18 +41,12 @@ function stsProviders(
 export async function startClientTestBroker(options: { clock?: Clock } = {}): Promise<ClientTestBroker> {
   const dataDir = await mkdtemp(join(tmpdir(), "cb-client-"));
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  await cp("examples/policies", join(dataDir, "policies"), { recursive: true });
-  const config = (await readFile("examples/broker.config.yaml", "utf8")).replaceAll(
-    "http://127.0.0.1:8787",
-    url,
-  );
-  await writeFile(join(dataDir, "broker.config.yaml"), config);
+  const configPath = await demoConfigFor(dataDir, port);
   const now = options.clock ? () => options.clock!.now() : Date.now;
   const aws = await startAwsQueryServer({ now });
   for (const [k, v] of Object.entries(aws.env())) process.env[k] = v;
   const dev = await startDev({
-    configPath: join(dataDir, "broker.config.yaml"),
+    configPath,
     port,
     dynamoPort: 0,
     inMemory: true,

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../lib/core/logger.ts";
 import { type DevBroker, startDev } from "../../lib/local/dev-server.ts";
+import { demoConfigFor, freePort } from "../support/dev.ts";
 
 let dev: DevBroker;
 let savedDataDir: string;
@@ -16,32 +17,15 @@ const form = (o: Record<string, string>) => ({
 });
 
 beforeAll(async () => {
-  const dataDir = await mkdtemp(join(tmpdir(), "cb-dev-"));
-  savedDataDir = dataDir;
-  // The demo config trusts http://127.0.0.1:8787/dev/issuer; this test runs on a random port with a copy
+  savedDataDir = await mkdtemp(join(tmpdir(), "cb-dev-"));
+  // The demo config trusts http://127.0.0.1:8787/dev/issuer; this test runs on a free port with a copy
   // of the demo pointed at it.
-  const { writeFile, readFile, cp } = await import("node:fs/promises");
-  await cp("examples/policies", join(dataDir, "policies"), { recursive: true });
+  const port = await freePort();
   dev = await startDev({
-    configPath: "examples/broker.config.yaml",
-    port: 0,
+    configPath: await demoConfigFor(savedDataDir, port),
+    port,
     inMemory: true,
-    dataDir,
-    sweepIntervalSeconds: 0,
-    log: silentLogger,
-  });
-  const config = (await readFile("examples/broker.config.yaml", "utf8")).replaceAll(
-    "http://127.0.0.1:8787",
-    dev.url,
-  );
-  await dev.close();
-  await writeFile(join(dataDir, "broker.config.yaml"), config);
-  // Same port again, so the issuer URL in the config matches the server.
-  dev = await startDev({
-    configPath: join(dataDir, "broker.config.yaml"),
-    port: Number(new URL(dev.url).port),
-    inMemory: true,
-    dataDir,
+    dataDir: savedDataDir,
     sweepIntervalSeconds: 0,
     log: silentLogger,
   });

@@ -14,7 +14,8 @@ import type { DevBroker } from "../../lib/local/dev-server.ts";
 import { startDev } from "../../lib/local/dev-server.ts";
 import { awsProviders } from "../../lib/runtime/aws-providers.ts";
 import { type AwsQueryServer, startAwsQueryServer } from "../fixtures/aws-query-server.ts";
-import { captureLogger, demoConfigFor, freePort, TOKEN_EXCHANGE_FORM } from "./dev-harness.ts";
+import { captureLogger, demoConfigFor, freePort } from "../support/dev.ts";
+import { TOKEN_EXCHANGE_FORM } from "./dev-harness.ts";
 import { allGrants } from "./helpers.ts";
 
 let aws: AwsQueryServer;
