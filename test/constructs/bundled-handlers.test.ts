@@ -1,6 +1,7 @@
 // The Lambda bundles as synthesized, run in a plain Node process outside the repository (no node_modules to
 // fall back on) against dynalite and the local KMS fixture: proves the bundle carries its dependencies, the
-// Cedar wasm and the validated config, and that the functions answer as the contract says.
+// Cedar wasm and the validated config, and that the functions answer as the contract says. Every DynamoDB and
+// KMS call each function makes is recorded and held against that function's synthesized role.
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,13 +11,15 @@ import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { exportJWK, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoGrantStore } from "../../lib/aws/dynamodb-store.ts";
 import { ensureTable } from "../../lib/aws/table-definition.ts";
 import { CredbrokerStack } from "../../lib/constructs/credbroker-stack.ts";
 import type { BrokerFunctionName } from "../../lib/constructs/credential-broker.ts";
 import { type LocalDynamo, startLocalDynamo } from "../../lib/local/dynalite.ts";
 import { type KmsFixture, startKmsFixture } from "../fixtures/kms-server.ts";
 import { createTestIssuer, type TestIssuer } from "../support/issuer.ts";
-import { writeConfig } from "./support.ts";
+import { type RecordingProxy, startRecordingProxy } from "../support/recording-proxy.ts";
+import { roleStatements, type TemplateResources, writeConfig } from "./support.ts";
 
 const run = promisify(execFile);
 
@@ -25,6 +28,9 @@ let stack: CredbrokerStack;
 let dynamo: LocalDynamo;
 let kms: KmsFixture;
 let issuer: TestIssuer;
+let recorder: RecordingProxy;
+/** What each function called, as `action` or `action index`, across every invocation in this file. */
+const calledBy = new Map<BrokerFunctionName, Set<string>>();
 const tableName = "credbroker-bundle-test";
 
 function assetDir(name: BrokerFunctionName): string {
@@ -45,6 +51,16 @@ async function invoke(name: BrokerFunctionName, event: unknown, extraEnv: Record
     "const res = await m.handler(JSON.parse(process.env.EVENT), ctx);",
     "process.stdout.write('\\nRESULT ' + JSON.stringify(res) + '\\n');",
   ].join("\n");
+  recorder.caller = name;
+  const kmsBefore = kms.calls.length;
+  const recordedBefore = recorder.calls.length;
+  const record = () => {
+    const seen = calledBy.get(name) ?? new Set<string>();
+    for (const c of recorder.calls.slice(recordedBefore))
+      seen.add(c.index ? `${c.action} ${c.index}` : c.action);
+    for (const c of kms.calls.slice(kmsBefore)) seen.add(`kms:${c.target.split(".")[1]}`);
+    calledBy.set(name, seen);
+  };
   const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
     cwd: mkdtempSync(join(tmpdir(), "credbroker-lambda-cwd-")),
     env: {
@@ -55,7 +71,7 @@ async function invoke(name: BrokerFunctionName, event: unknown, extraEnv: Record
       AWS_REGION: "us-east-1",
       AWS_ACCESS_KEY_ID: "test",
       AWS_SECRET_ACCESS_KEY: "test",
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: recorder.endpoint,
       AWS_ENDPOINT_URL_KMS: kms.endpoint,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       CREDBROKER_TABLE: tableName,
@@ -65,7 +81,7 @@ async function invoke(name: BrokerFunctionName, event: unknown, extraEnv: Record
       AWS_LAMBDA_FUNCTION_NAME: `credbroker-${name}`,
       ...extraEnv,
     },
-  });
+  }).finally(record);
   const lines = stdout.split("\n").filter(Boolean);
   const result = lines.find((l) => l.startsWith("RESULT "));
   return {
@@ -109,10 +125,12 @@ beforeAll(async () => {
   app.synth();
   dynamo = await startLocalDynamo();
   await ensureTable(dynamo.client, tableName);
+  recorder = await startRecordingProxy(dynamo.endpoint);
   kms = await startKmsFixture();
 }, 240_000);
 
 afterAll(async () => {
+  await recorder?.close();
   await dynamo?.close();
   await kms?.close();
   if (outdir) rmSync(outdir, { recursive: true, force: true });
@@ -173,6 +191,21 @@ describe("bundled Lambda handlers", () => {
     expect(JSON.parse(result.body)).toMatchObject({ active: true, sub: "web-ci", scope: "reports:read" });
   });
 
+  it("revoke: a workload releases its own grant, and introspection then reports it inactive", async () => {
+    const subject = await issuer.mint({ sub: "repo:acme/web:ref:refs/heads/main", repository: "acme/web" });
+    const { result } = await invoke(
+      "revoke",
+      httpEvent("POST", "/revoke", {
+        token: accessToken,
+        subject_token: subject,
+        subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+      }),
+    );
+    expect(result.statusCode).toBe(200);
+    const after = await invoke("introspect", httpEvent("POST", "/introspect", { token: accessToken }));
+    expect(JSON.parse(after.result.body)).toEqual({ active: false });
+  });
+
   it("metadata: serves the JWKS derived from the KMS public key", async () => {
     const { result } = await invoke("metadata", httpEvent("GET", "/.well-known/jwks.json"));
     const expected = await exportJWK(kms.publicKey);
@@ -182,6 +215,11 @@ describe("bundled Lambda handlers", () => {
   });
 
   it("sweep: runs without a signing key and publishes EMF metrics", async () => {
+    // A workload left marked for re-evaluation (as `signals set` leaves it), so the run reads the live index.
+    await new DynamoGrantStore({ client: dynamo.client, tableName }).markReevaluation(
+      "web-ci",
+      Date.now() - 120_000,
+    );
     const before = kms.calls.length;
     const { result, lines } = await invoke("sweep", { source: "aws.events" });
     expect(result).toMatchObject({ complete: true });
@@ -192,5 +230,29 @@ describe("bundled Lambda handlers", () => {
       Namespace: "credbroker",
       Dimensions: [["FunctionName"]],
     });
+  });
+
+  it("each function's role allows every DynamoDB and KMS call that function made", () => {
+    const resources = Template.fromStack(stack).toJSON()["Resources"] as TemplateResources;
+    expect([...calledBy.keys()].sort()).toEqual(["introspect", "metadata", "revoke", "sweep", "token"]);
+    const refused: string[] = [];
+    for (const [name, calls] of calledBy) {
+      const statements = roleStatements(stack, resources, name);
+      for (const call of calls) {
+        const [action, index] = call.split(" ") as [string, string | undefined];
+        const resource = action.startsWith("kms:")
+          ? "AWS::KMS::Key"
+          : `AWS::DynamoDB::Table${index ? `/index/${index}` : ""}`;
+        if (!statements.some((st) => st.actions.includes(action) && st.resources.includes(resource)))
+          refused.push(`${name}: ${call}`);
+      }
+    }
+    expect(refused).toEqual([]);
+    // The recording saw the calls that matter, so an empty list above means something.
+    expect(calledBy.get("token")).toContain("dynamodb:PutItem");
+    expect(calledBy.get("token")).toContain("kms:Sign");
+    expect(calledBy.get("sweep")).toContain("dynamodb:Query gsi2");
+    expect(calledBy.get("sweep")).toContain("dynamodb:Query gsi3");
+    expect(calledBy.get("sweep")).toContain("dynamodb:DeleteItem");
   });
 });

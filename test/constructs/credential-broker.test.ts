@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TABLE_INDEXES } from "../../lib/aws/table-definition.ts";
 import { CredbrokerStack } from "../../lib/constructs/credbroker-stack.ts";
 import type { BrokerFunctionName } from "../../lib/constructs/credential-broker.ts";
-import { DEPLOY_ROLE, deployConfig, REPORTS_ROLE, writeConfig } from "./support.ts";
+import { DEPLOY_ROLE, deployConfig, REPORTS_ROLE, roleStatements, writeConfig } from "./support.ts";
 
 type Resources = Record<
   string,
@@ -28,30 +28,7 @@ const logicalId = (construct: { node: { defaultChild?: unknown } }): string =>
   stack.getLogicalId((construct.node.defaultChild ?? construct) as never);
 
 /** A function role's policy statements, with CloudFormation references rendered as readable names. */
-function statementsOf(name: BrokerFunctionName): { actions: string[]; resources: string[] }[] {
-  const roleId = logicalId(stack.broker.functions[name].role as never);
-  const policy = Object.values(resources).find(
-    (r) =>
-      r.Type === "AWS::IAM::Policy" &&
-      JSON.stringify(r.Properties["Roles"]) === JSON.stringify([{ Ref: roleId }]),
-  );
-  const render = (v: unknown): string => {
-    if (typeof v === "string") return v;
-    const o = v as Record<string, unknown>;
-    if (o["Fn::GetAtt"]) {
-      const [id] = o["Fn::GetAtt"] as string[];
-      return `${resources[id!]!.Type}`;
-    }
-    if (o["Fn::Join"]) return (o["Fn::Join"] as [string, unknown[]])[1].map(render).join("");
-    return JSON.stringify(v);
-  };
-  const statements = (policy!.Properties["PolicyDocument"] as { Statement: Record<string, unknown>[] })
-    .Statement;
-  return statements.map((s) => ({
-    actions: [s["Action"]].flat().map(String).sort(),
-    resources: [s["Resource"]].flat().map(render).sort(),
-  }));
-}
+const statementsOf = (name: BrokerFunctionName) => roleStatements(stack, resources, name);
 
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), "credbroker-cdk-out-"));
