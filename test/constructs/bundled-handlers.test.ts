@@ -1,7 +1,7 @@
 // The Lambda bundles as synthesized, run in a plain Node process outside the repository (no node_modules to
 // fall back on) against dynalite and the local KMS fixture: proves the bundle carries its dependencies, the
 // Cedar wasm and the validated config, and that the functions answer as the contract says. Every DynamoDB and
-// KMS call each function makes is recorded and held against that function's synthesized role.
+// KMS, STS and IAM call each function makes is recorded and held against that function's synthesized role.
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,10 +16,11 @@ import { ensureTable } from "../../lib/aws/table-definition.ts";
 import { CredbrokerStack } from "../../lib/constructs/credbroker-stack.ts";
 import type { BrokerFunctionName } from "../../lib/constructs/credential-broker.ts";
 import { type LocalDynamo, startLocalDynamo } from "../../lib/local/dynalite.ts";
+import { type AwsQueryServer, startAwsQueryServer } from "../fixtures/aws-query-server.ts";
 import { type KmsFixture, startKmsFixture } from "../fixtures/kms-server.ts";
 import { createTestIssuer, type TestIssuer } from "../support/issuer.ts";
 import { type RecordingProxy, startRecordingProxy } from "../support/recording-proxy.ts";
-import { roleStatements, type TemplateResources, writeConfig } from "./support.ts";
+import { DEPLOY_ROLE, roleStatements, type TemplateResources, VALID_POLICY, writeConfig } from "./support.ts";
 
 const run = promisify(execFile);
 
@@ -29,6 +30,7 @@ let dynamo: LocalDynamo;
 let kms: KmsFixture;
 let issuer: TestIssuer;
 let recorder: RecordingProxy;
+let aws: AwsQueryServer;
 /** What each function called, as `action` or `action index`, across every invocation in this file. */
 const calledBy = new Map<BrokerFunctionName, Set<string>>();
 const tableName = "credbroker-bundle-test";
@@ -53,12 +55,19 @@ async function invoke(name: BrokerFunctionName, event: unknown, extraEnv: Record
   ].join("\n");
   recorder.caller = name;
   const kmsBefore = kms.calls.length;
+  const awsBefore = aws.calls.length;
   const recordedBefore = recorder.calls.length;
   const record = () => {
     const seen = calledBy.get(name) ?? new Set<string>();
     for (const c of recorder.calls.slice(recordedBefore))
       seen.add(c.index ? `${c.action} ${c.index}` : c.action);
     for (const c of kms.calls.slice(kmsBefore)) seen.add(`kms:${c.target.split(".")[1]}`);
+    for (const c of aws.calls.slice(awsBefore)) {
+      seen.add(`${c.service}:${c.action}`);
+      // AssumeRole with session tags and a source identity needs these two actions on the role as well.
+      if (c.params["Tags.member.1.Key"]) seen.add("sts:TagSession");
+      if (c.params["SourceIdentity"]) seen.add("sts:SetSourceIdentity");
+    }
     calledBy.set(name, seen);
   };
   const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
@@ -73,6 +82,8 @@ async function invoke(name: BrokerFunctionName, event: unknown, extraEnv: Record
       AWS_SECRET_ACCESS_KEY: "test",
       AWS_ENDPOINT_URL_DYNAMODB: recorder.endpoint,
       AWS_ENDPOINT_URL_KMS: kms.endpoint,
+      AWS_ENDPOINT_URL_STS: aws.url,
+      AWS_ENDPOINT_URL_IAM: aws.url,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       CREDBROKER_TABLE: tableName,
       CREDBROKER_CONFIG_BUNDLE: "credbroker.config.json",
@@ -102,23 +113,34 @@ const httpEvent = (method: string, path: string, body?: Record<string, string>) 
 
 beforeAll(async () => {
   issuer = await createTestIssuer();
-  const configPath = writeConfig({
-    version: 1,
-    audience: "credbroker",
-    issuerUrl: "https://broker.test",
-    issuers: [{ name: "test", issuer: issuer.issuer, jwks: issuer.jwks, algorithms: ["ES256"] }],
-    workloads: [{ name: "web-ci", issuer: "test", subject: "repo:acme/web:**", owner: "team-web@acme.test" }],
-    tasks: [
-      {
-        name: "read-reports",
-        provider: "jwt",
-        audience: "https://reports.test",
-        scopes: ["reports:read"],
-        maxDurationSeconds: 300,
-      },
-    ],
-    policies: ["policies/*.cedar"],
-  });
+  const configPath = writeConfig(
+    {
+      version: 1,
+      audience: "credbroker",
+      issuerUrl: "https://broker.test",
+      issuers: [{ name: "test", issuer: issuer.issuer, jwks: issuer.jwks, algorithms: ["ES256"] }],
+      workloads: [
+        { name: "web-ci", issuer: "test", subject: "repo:acme/web:**", owner: "team-web@acme.test" },
+      ],
+      tasks: [
+        {
+          name: "read-reports",
+          provider: "jwt",
+          audience: "https://reports.test",
+          scopes: ["reports:read"],
+          maxDurationSeconds: 300,
+        },
+        { name: "deploy-web", provider: "aws-sts", roleArn: DEPLOY_ROLE, maxDurationSeconds: 900 },
+      ],
+      policies: ["policies/*.cedar"],
+    },
+    {
+      "main.cedar": `${VALID_POLICY}
+@id("ci-deploys-web")
+permit (principal == Workload::"web-ci", action == Action::"issue", resource == Task::"deploy-web");
+`,
+    },
+  );
   outdir = mkdtempSync(join(tmpdir(), "credbroker-bundle-out-"));
   const app = new App({ outdir });
   stack = new CredbrokerStack(app, "Bundled", { broker: { configPath } });
@@ -127,10 +149,12 @@ beforeAll(async () => {
   await ensureTable(dynamo.client, tableName);
   recorder = await startRecordingProxy(dynamo.endpoint);
   kms = await startKmsFixture();
+  aws = await startAwsQueryServer();
 }, 240_000);
 
 afterAll(async () => {
   await recorder?.close();
+  await aws?.close();
   await dynamo?.close();
   await kms?.close();
   if (outdir) rmSync(outdir, { recursive: true, force: true });
@@ -206,6 +230,23 @@ describe("bundled Lambda handlers", () => {
     expect(JSON.parse(after.result.body)).toEqual({ active: false });
   });
 
+  it("token and revoke: AWS credentials for an aws-sts task, then its grant listed in the role's revocations", async () => {
+    const subject = await issuer.mint({ sub: "repo:acme/web:ref:refs/heads/main", repository: "acme/web" });
+    const exchange = {
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token: subject,
+      subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+    };
+    const issued = await invoke("token", httpEvent("POST", "/token", { ...exchange, scope: "deploy-web" }));
+    expect(issued.result.statusCode).toBe(200);
+    const grantId = JSON.parse(issued.result.body).grant_id as string;
+    expect(aws.callsTo("AssumeRole").at(-1)?.params["RoleSessionName"]).toBe(`cb-${grantId}`);
+
+    const released = await invoke("revoke", httpEvent("POST", "/revoke", { ...exchange, token: grantId }));
+    expect(released.result.statusCode).toBe(200);
+    expect(JSON.stringify(aws.policyDocument("web-deployer", "credbroker-revocations"))).toContain(grantId);
+  });
+
   it("metadata: serves the JWKS derived from the KMS public key", async () => {
     const { result } = await invoke("metadata", httpEvent("GET", "/.well-known/jwks.json"));
     const expected = await exportJWK(kms.publicKey);
@@ -232,7 +273,7 @@ describe("bundled Lambda handlers", () => {
     });
   });
 
-  it("each function's role allows every DynamoDB and KMS call that function made", () => {
+  it("each function's role allows every DynamoDB, KMS, STS and IAM call that function made", () => {
     const resources = Template.fromStack(stack).toJSON()["Resources"] as TemplateResources;
     expect([...calledBy.keys()].sort()).toEqual(["introspect", "metadata", "revoke", "sweep", "token"]);
     const refused: string[] = [];
@@ -242,7 +283,9 @@ describe("bundled Lambda handlers", () => {
         const [action, index] = call.split(" ") as [string, string | undefined];
         const resource = action.startsWith("kms:")
           ? "AWS::KMS::Key"
-          : `AWS::DynamoDB::Table${index ? `/index/${index}` : ""}`;
+          : action.startsWith("sts:") || action.startsWith("iam:")
+            ? DEPLOY_ROLE
+            : `AWS::DynamoDB::Table${index ? `/index/${index}` : ""}`;
         if (!statements.some((st) => st.actions.includes(action) && st.resources.includes(resource)))
           refused.push(`${name}: ${call}`);
       }
@@ -254,5 +297,7 @@ describe("bundled Lambda handlers", () => {
     expect(calledBy.get("sweep")).toContain("dynamodb:Query gsi2");
     expect(calledBy.get("sweep")).toContain("dynamodb:Query gsi3");
     expect(calledBy.get("sweep")).toContain("dynamodb:DeleteItem");
+    expect(calledBy.get("token")).toContain("sts:AssumeRole");
+    expect(calledBy.get("revoke")).toContain("iam:PutRolePolicy");
   });
 });
