@@ -1,7 +1,7 @@
 // The Lambda bundles as synthesized, run in a plain Node process outside the repository (no node_modules to
-// fall back on) against dynalite and the local KMS fixture: proves the bundle carries its dependencies, the
-// Cedar wasm and the validated config, and that the functions answer as the contract says. Every DynamoDB and
-// KMS, STS and IAM call each function makes is recorded and held against that function's synthesized role.
+// fall back on) against dynalite and the local KMS and STS/IAM fixtures: proves the bundle carries its
+// dependencies, the Cedar wasm and the validated config, and that the functions answer as the contract says.
+// Every DynamoDB, KMS, STS and IAM call each function makes is recorded and held against its synthesized role.
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
