@@ -98,10 +98,7 @@ export function compilePolicies(files: PolicyFile[]): CompiledPolicies {
         line,
         effect: json.json.effect,
         text: policyText,
-        // Both attribute forms Cedar accepts: context.hourUtc and context["hourUtc"].
-        readsTime: /context\s*(\.\s*(now|hourUtc|weekdayUtc)\b|\[\s*"(now|hourUtc|weekdayUtc)"\s*\])/.test(
-          policyText,
-        ),
+        readsTime: readsContext(json.json, TIME_ATTRIBUTES),
       };
       const exception = annotations["exception"];
       const expires = annotations["expires"];
@@ -122,4 +119,23 @@ export function compilePolicies(files: PolicyFile[]): CompiledPolicies {
   }
   if (problems.length > 0) throw new PolicyValidationError(problems);
   return { policies };
+}
+
+const TIME_ATTRIBUTES = new Set(["now", "hourUtc", "weekdayUtc"]);
+
+/**
+ * Whether a policy's JSON form reads one of `attributes` from the context. Read from Cedar's own parse, so
+ * both spellings (`context.now`, `context["now"]`), `has` tests, and no comment or string literal, count.
+ */
+export function readsContext(node: unknown, attributes: ReadonlySet<string>): boolean {
+  if (Array.isArray(node)) return node.some((n) => readsContext(n, attributes));
+  if (node === null || typeof node !== "object") return false;
+  for (const [key, value] of Object.entries(node)) {
+    if ((key === "." || key === "has") && value && typeof value === "object") {
+      const { left, attr } = value as { left?: { Var?: string }; attr?: string };
+      if (left?.Var === "context" && attr !== undefined && attributes.has(attr)) return true;
+    }
+    if (readsContext(value, attributes)) return true;
+  }
+  return false;
 }
