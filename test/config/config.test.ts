@@ -140,3 +140,43 @@ describe("time-reading policies", () => {
     expect(compilePolicies([{ file: "p.cedar", text }]).policies["p"]?.readsTime).toBe(readsTime);
   });
 });
+
+describe("config files", () => {
+  it("loads the demo config with its policies", async () => {
+    const resolved = await loadConfigFile("examples/broker.config.yaml");
+    expect(resolved.config.tasks.map((t) => t.name)).toContain("read-reports");
+    expect(Object.keys(resolved.policies.policies)).toContain("legacy-cron-reads-reports");
+    expect(resolved.policies.policies["legacy-cron-reads-reports"]).toMatchObject({
+      exception: "SEC-1234",
+      expiresAt: Date.parse("2027-03-31T00:00:00Z"),
+    });
+  });
+
+  it("loads JSON as well as YAML, and gives the same version for the same content", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cb-config-"));
+    await mkdir(join(dir, "policies"));
+    await writeFile(join(dir, "policies", "p.cedar"), okPolicy[0]!.text);
+    await writeFile(join(dir, "broker.config.json"), JSON.stringify(minimal));
+    await writeFile(
+      join(dir, "broker.config.yaml"),
+      `version: 1\naudience: credbroker\nissuerUrl: https://broker.test\nissuers:\n  - {name: gh, issuer: "https://token.actions.githubusercontent.com"}\nworkloads:\n  - {name: w, issuer: gh, subject: "repo:acme/web:*"}\ntasks:\n  - {name: t, provider: jwt, audience: x}\npolicies: ["policies/*.cedar"]\n`,
+    );
+    const a = await loadConfigFile(join(dir, "broker.config.json"));
+    const b = await loadConfigFile(join(dir, "broker.config.yaml"));
+    expect(a.version).toBe(b.version);
+  });
+
+  it("fails clearly when no policy file matches", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cb-config-"));
+    await writeFile(join(dir, "c.json"), JSON.stringify(minimal));
+    await expect(loadConfigFile(join(dir, "c.json"))).rejects.toThrow(
+      /policies: no file matches policies\/\*\.cedar/,
+    );
+  });
+
+  it("ships the JSON Schema generated from the zod schema", async () => {
+    const shipped = JSON.parse(await readFile("schema/broker.config.schema.json", "utf8"));
+    expect(shipped).toEqual(jsonSchemaDocument());
+    expect(shipped.additionalProperties).toBe(false);
+  });
+});
