@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI through tsx, so `npx credbroker` and `npm start` need no build step.
+import { accessSync, constants } from "node:fs";
+import { tmpdir } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { register } from "tsx/esm/api";
 
@@ -10,6 +12,14 @@ if (Number(process.versions.node.split(".")[0]) <= 20) setFlagsFromString("--no-
 
 // The AWS SDK warns on every start under Node 20 about its 2027 plans; the CLI supports Node 20 today.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+// tsx caches compiled files under the temp dir. In a container with a read-only root and no writable /tmp
+// that cache cannot be created and every command would crash: compile in memory instead.
+try {
+  accessSync(tmpdir(), constants.W_OK);
+} catch {
+  process.env.TSX_DISABLE_CACHE = "1";
+}
 
 register();
 await import("./credbroker.ts");
