@@ -58,7 +58,7 @@ export async function bundleLambda(
     bundle: true,
     platform: "node",
     format: "esm",
-    target: "node20",
+    target: "node24", // as the construct builds them: the Lambda runtime is Node 24
     minify: true,
     mainFields: ["module", "main"],
     banner: { js: BANNER },

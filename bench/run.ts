@@ -34,20 +34,47 @@ const GOALS: Record<
   coldStartMs: { max: 400 },
 };
 
-const { values } = parseArgs({
-  args: process.argv.slice(2),
-  options: {
-    out: { type: "string" },
-    quick: { type: "boolean", default: false },
-    only: { type: "string" },
-    "cold-start-node-args": { type: "string" },
-    /** Internal: run the figures in this process and write only their results. */
-    child: { type: "boolean", default: false },
-  },
-});
+const USAGE = `usage: npm run bench [-- --out FILE] [--quick] [--only ${FIGURES.join(",")}] [--cold-start-node-args "FLAGS"]
+
+  --out FILE    write the JSON document there (default bench/results.json)
+  --quick       fewer requests, shorter timings, a 10,000-grant sweep table: a smoke run, not figures to publish
+  --only LIST   measure only these figures (comma-separated)
+  --cold-start-node-args "FLAGS"   extra Node flags for the cold-start child (e.g. --cpu-prof)
+`;
+
+function usageError(message: string): never {
+  process.stderr.write(`bench: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+let parsed: ReturnType<typeof parseOptions>;
+function parseOptions() {
+  return parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      out: { type: "string" },
+      quick: { type: "boolean", default: false },
+      only: { type: "string" },
+      "cold-start-node-args": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+      /** Internal: run the figures in this process and write only their results. */
+      child: { type: "boolean", default: false },
+    },
+  });
+}
+try {
+  parsed = parseOptions();
+} catch (err) {
+  usageError((err as Error).message);
+}
+const { values } = parsed;
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const only = new Set<Figure>((values.only?.split(",") as Figure[] | undefined) ?? FIGURES);
 for (const f of only)
-  if (!FIGURES.includes(f)) throw new Error(`--only: unknown figure ${f} (one of ${FIGURES.join(", ")})`);
+  if (!FIGURES.includes(f)) usageError(`--only: unknown figure ${f} (one of ${FIGURES.join(", ")})`);
 const quick = values.quick;
 const here = dirname(fileURLToPath(import.meta.url));
 const outFile = resolve(values.out ?? join(here, "results.json"));

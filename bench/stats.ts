@@ -23,12 +23,18 @@ export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - t0;
 }
 
+/** A per-call cost: the median batch, and the 10th percentile (the call itself, with little interference). */
+export interface CallCost {
+  median: number;
+  p10: number;
+}
+
 /**
  * Cost of one call in microseconds. Calls run in small batches (about 2 ms each, so that few are cut by the
- * scheduler on a busy machine) until `minMs` has passed; the figure is the 10th percentile of the batch
- * means, the cost of the call itself rather than of whatever else the machine was doing.
+ * scheduler on a busy machine) until `minMs` has passed. The figure is the median of the batch means; the
+ * 10th percentile is reported beside it as the cost of the call itself on a quiet machine.
  */
-export function microsPerCall(fn: () => void, options: { minMs?: number } = {}): number {
+export function microsPerCall(fn: () => void, options: { minMs?: number } = {}): CallCost {
   const minMs = options.minMs ?? 2_000;
   const batch = batchSize(() => fn());
   const means: number[] = [];
@@ -38,14 +44,14 @@ export function microsPerCall(fn: () => void, options: { minMs?: number } = {}):
     for (let i = 0; i < batch; i++) fn();
     means.push(((performance.now() - t0) * 1000) / batch);
   }
-  return quantile(means, 0.1);
+  return { median: median(means), p10: quantile(means, 0.1) };
 }
 
 /** The same for an async call, awaited one at a time. */
 export async function microsPerAsyncCall(
   fn: () => Promise<unknown>,
   options: { minMs?: number } = {},
-): Promise<number> {
+): Promise<CallCost> {
   const minMs = options.minMs ?? 2_000;
   const t = performance.now();
   for (let i = 0; i < 50; i++) await fn();
@@ -57,7 +63,7 @@ export async function microsPerAsyncCall(
     for (let i = 0; i < batch; i++) await fn();
     means.push(((performance.now() - t0) * 1000) / batch);
   }
-  return quantile(means, 0.1);
+  return { median: median(means), p10: quantile(means, 0.1) };
 }
 
 /** Warms `fn` up and picks a batch size that takes about 2 ms. */

@@ -27,6 +27,8 @@ export interface SweepFigures {
   sweepScalingRatio: number;
   /** Seeding is not part of the figure; reported so a slow run can be explained. */
   seedMs100k: number;
+  /** Active grants in the large table: 100,000, or 10,000 under --quick (the keys keep their names). */
+  sweepLargeActive: number;
   seedItemsPerSecond: number;
 }
 
@@ -167,5 +169,6 @@ export async function benchSweep(options: { large?: number; rounds?: number } = 
     sweepScalingRatio: round(big.ms / small.ms, 3),
     seedMs100k: round(big.seedMs, 0),
     seedItemsPerSecond: round((large - DUE) / (big.seedMs / 1000), 0),
+    sweepLargeActive: large,
   };
 }
