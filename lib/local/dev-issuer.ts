@@ -2,6 +2,12 @@
 // tokens, so the whole flow runs on one machine. Never part of a Lambda bundle.
 import type { KeyObject } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, type JWK, SignJWT } from "jose";
+import type { IssuerConfig } from "../config/schema.ts";
+
+/** The port `credbroker dev` listens on unless told otherwise; the demo config names its dev issuer there. */
+export const DEFAULT_DEV_PORT = 8787;
+export const DEV_ISSUER_PATH = "/dev/issuer";
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 export interface DevIssuer {
   issuer: string;
@@ -37,4 +43,42 @@ export async function createDevIssuer(issuer: string, privateKey: KeyObject): Pr
         .sign(privateKey);
     },
   };
+}
+
+/**
+ * A config written for the default port (the demo's `http://127.0.0.1:8787/dev/issuer`) names the dev
+ * server's own issuer; on another port its tokens carry another `iss`. Such entries are pointed at the
+ * issuer actually served, and so is a `jwksUri` on that default origin. Any other issuer is left alone.
+ */
+export function retargetDevIssuers(issuers: IssuerConfig[], devIssuerUrl: string): IssuerConfig[] {
+  const actual = new URL(devIssuerUrl);
+  return issuers.map((entry) => {
+    if (!isDefaultDevIssuer(entry.issuer)) return entry;
+    const retargeted: IssuerConfig = { ...entry, issuer: devIssuerUrl };
+    if (entry.jwksUri && onDefaultDevOrigin(entry.jwksUri)) {
+      const jwks = new URL(entry.jwksUri);
+      retargeted.jwksUri = `${actual.origin}${jwks.pathname}${jwks.search}`;
+    }
+    return retargeted;
+  });
+}
+
+function isDefaultDevIssuer(url: string): boolean {
+  return onDefaultDevOrigin(url) && new URL(url).pathname.replace(/\/$/, "") === DEV_ISSUER_PATH;
+}
+
+function onDefaultDevOrigin(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  return (
+    parsed.protocol === "http:" &&
+    LOOPBACK.has(parsed.hostname) &&
+    parsed.port === String(DEFAULT_DEV_PORT) &&
+    parsed.username === "" &&
+    parsed.password === ""
+  );
 }

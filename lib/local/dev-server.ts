@@ -16,7 +16,13 @@ import { type SweepSummary, sweepDue } from "../core/sweep.ts";
 import { bodyBytes, type HttpEvent, type HttpResult, jsonResult } from "../http/apigw.ts";
 import { createHandlers, errorResult } from "../http/handlers.ts";
 import { type BrokerAdapters, buildBrokerDeps } from "../runtime/broker-deps.ts";
-import { createDevIssuer, type DevIssuer } from "./dev-issuer.ts";
+import {
+  createDevIssuer,
+  DEFAULT_DEV_PORT,
+  DEV_ISSUER_PATH,
+  type DevIssuer,
+  retargetDevIssuers,
+} from "./dev-issuer.ts";
 import { type LocalDynamo, startLocalDynamo } from "./dynalite.ts";
 import { serve } from "./http-adapter.ts";
 import { createLocalSigner, loadOrCreateSigningKey } from "./local-signer.ts";
@@ -83,17 +89,25 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
   const server = createServer();
   await new Promise<void>((res, rej) => {
     server.once("error", rej);
-    server.listen(options.port ?? 8787, options.host ?? "127.0.0.1", () => res());
+    server.listen(options.port ?? DEFAULT_DEV_PORT, options.host ?? "127.0.0.1", () => res());
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   const devIssuer = await createDevIssuer(
-    `${url}/dev/issuer`,
+    `${url}${DEV_ISSUER_PATH}`,
     await loadOrCreateSigningKey(join(dataDir, "dev-issuer-key.json")),
   );
   const signer = await createLocalSigner(await loadOrCreateSigningKey(join(dataDir, "signing-key.json")));
 
-  const runtime: ResolvedConfig = { ...resolved, config: { ...resolved.config, issuerUrl: url } };
+  // The demo config names the dev issuer on the default port; on any other port it is still this server's.
+  const runtime: ResolvedConfig = {
+    ...resolved,
+    config: {
+      ...resolved.config,
+      issuerUrl: url,
+      issuers: retargetDevIssuers(resolved.config.issuers, devIssuer.issuer),
+    },
+  };
   if (!runtime.config.issuers.some((i) => i.issuer === devIssuer.issuer))
     options.log.warn("no configured issuer trusts the dev issuer; dev tokens will be refused", {
       devIssuer: devIssuer.issuer,
