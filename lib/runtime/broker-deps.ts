@@ -52,8 +52,19 @@ export async function buildBrokerDeps(
   resolved: ResolvedConfig,
   adapters: BrokerAdapters,
 ): Promise<BrokerDeps> {
+  return addTokenDeps(resolved, buildDecidingDeps(resolved, adapters), adapters);
+}
+
+/**
+ * Completes deciding deps with what signs and verifies tokens. Separate so that a Lambda can parse its config
+ * and policies at cold start and reach KMS only once a request needs the signer.
+ */
+export async function addTokenDeps(
+  resolved: ResolvedConfig,
+  deciding: ReevaluateDeps,
+  adapters: Pick<BrokerAdapters, "signer" | "verifier">,
+): Promise<BrokerDeps> {
   const { config } = resolved;
-  const deciding = buildDecidingDeps(resolved, adapters);
   return {
     ...deciding,
     verifier: createJoseVerifier({
@@ -62,7 +73,7 @@ export async function buildBrokerDeps(
       clock: deciding.clock,
       ...adapters.verifier,
     }),
-    providers: { jwt: createJwtProvider(adapters.signer, config.issuerUrl), ...adapters.providers },
+    providers: { jwt: createJwtProvider(adapters.signer, config.issuerUrl), ...deciding.providers },
     signer: adapters.signer,
     accessTokens: await createAccessTokenVerifier(adapters.signer, config.issuerUrl),
   };

@@ -1,6 +1,6 @@
-// Builds the broker once per Lambda cold start: config and policies from the bundled JSON, DynamoDB, the
-// KMS signer and the AWS providers. Two assemblies, so that each function's role needs only what it uses:
-// the request functions get a KMS signer (Sign for /token, GetPublicKey for the others); the sweep gets no
+// Builds the broker once per Lambda process: config and policies from the bundled JSON, DynamoDB, the KMS
+// signer and the AWS providers. Two assemblies, so that each function's role needs only what it uses: the
+// request functions get a KMS signer (Sign for /token, GetPublicKey for the others); the sweep gets no
 // signer at all and so needs no KMS permission.
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
@@ -11,10 +11,14 @@ import { createKmsSigner } from "../aws/kms-signer.ts";
 import type { ConfigBundle } from "../config/load.ts";
 import { type ResolvedConfig, resolvePrecompiled } from "../config/resolve.ts";
 import type { BrokerDeps } from "../core/deps.ts";
-import { jsonLogger, type Logger } from "../core/logger.ts";
+import { DependencyUnavailable } from "../core/errors.ts";
+import { jsonLogger } from "../core/logger.ts";
+import type { ReevaluateDeps } from "../core/reevaluate.ts";
 import type { GrantStore } from "../core/store.ts";
+import type { HttpEvent } from "../http/apigw.ts";
+import { type BrokerHandlers, createHandlers, errorResult, type Handler } from "../http/handlers.ts";
 import { awsProviders } from "./aws-providers.ts";
-import { buildBrokerDeps, buildDecidingDeps } from "./broker-deps.ts";
+import { addTokenDeps, buildDecidingDeps } from "./broker-deps.ts";
 import { type LambdaEnv, readLambdaEnv, requireSigningKey } from "./lambda-env.ts";
 
 /** The sweep's dependencies: everything the broker has except what signs or verifies tokens. */
@@ -29,14 +33,14 @@ export function loadBundledConfig(path: string): ResolvedConfig {
 interface Common {
   env: LambdaEnv;
   resolved: ResolvedConfig;
-  log: Logger;
   store: GrantStore;
 }
+
+const log = jsonLogger((line) => process.stdout.write(line), { service: "credbroker" });
 
 function common(): Common {
   const env = readLambdaEnv();
   const resolved = loadBundledConfig(env.configBundlePath);
-  const log = jsonLogger((line) => process.stdout.write(line), { service: "credbroker" });
   const store = new DynamoGrantStore({
     // A stalled DynamoDB must become a 503 well inside API Gateway's 30 s, not a hung invocation.
     client: new DynamoDBClient({
@@ -47,23 +51,71 @@ function common(): Common {
     grantRetentionDays: resolved.config.grantRetentionDays,
     auditRetentionDays: resolved.config.auditRetentionDays,
   });
-  return { env, resolved, log, store };
+  return { env, resolved, store };
 }
 
-let cached: Promise<BrokerDeps> | undefined;
+interface Prepared {
+  env: LambdaEnv;
+  resolved: ResolvedConfig;
+  deciding: ReevaluateDeps;
+}
 
-/** For /token, /introspect, /revoke and the metadata routes. */
-export function lambdaDeps(): Promise<BrokerDeps> {
-  cached ??= (async () => {
-    const { env, resolved, log, store } = common();
+let prepared: Prepared | undefined;
+
+/** Everything that needs no network: environment, bundled config, Cedar policies, clients. */
+function prepare(): Prepared {
+  if (prepared) return prepared;
+  const { env, resolved, store } = common();
+  const deciding = buildDecidingDeps(resolved, { store, log, providers: awsProviders(resolved) });
+  prepared = { env, resolved, deciding };
+  return prepared;
+}
+
+let pending: Promise<BrokerHandlers> | undefined;
+
+/** Built once per process on the first request; a failed build is forgotten so that the next one retries. */
+function brokerHandlers(): Promise<BrokerHandlers> {
+  pending ??= (async () => {
+    const { env, resolved, deciding } = prepare();
     // Same reasoning as DynamoDB: a stalled KMS must become a 503, not a hung /token.
     const kms = new KMSClient({
       requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
     });
     const signer = await createKmsSigner(kms, requireSigningKey(env));
-    return buildBrokerDeps(resolved, { store, signer, log, providers: awsProviders(resolved) });
-  })();
-  return cached;
+    return createHandlers(await addTokenDeps(resolved, deciding, { signer }));
+  })().catch((err: unknown) => {
+    pending = undefined;
+    throw err;
+  });
+  return pending;
+}
+
+/**
+ * A request function's handler (/token, /introspect, /revoke, the metadata routes). The config and policies
+ * are parsed while the module loads, but KMS is first reached on a request: a module that fails to load is a
+ * Lambda init error, which API Gateway answers with a 500, and the contract allows no 5xx but 503.
+ */
+export function lambdaHandler(route: (handlers: BrokerHandlers, event: HttpEvent) => Handler): Handler {
+  try {
+    prepare();
+  } catch {
+    // A deployment bug (a missing variable, a damaged bundle): every request retries it, answers 503 and
+    // logs the error's name.
+  }
+  return async (event) => {
+    let handlers: BrokerHandlers;
+    try {
+      handlers = await brokerHandlers();
+    } catch (err) {
+      // The name only: an SDK or config message may quote a key ARN, a path or a config value.
+      log.error("broker unavailable", {
+        requestId: event.requestContext.requestId,
+        error: (err as Error)?.name ?? "unknown",
+      });
+      return errorResult(new DependencyUnavailable("broker start-up"), event.requestContext.requestId);
+    }
+    return route(handlers, event)(event);
+  };
 }
 
 let cachedSweep: SweepRuntimeDeps | undefined;
@@ -71,7 +123,7 @@ let cachedSweep: SweepRuntimeDeps | undefined;
 /** For the scheduled sweep: no signer, so no KMS client and no KMS permission. */
 export function lambdaSweepDeps(): SweepRuntimeDeps {
   if (cachedSweep) return cachedSweep;
-  const { resolved, log, store } = common();
+  const { resolved, store } = common();
   cachedSweep = buildDecidingDeps(resolved, {
     store,
     log,

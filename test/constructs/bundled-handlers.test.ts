@@ -255,6 +255,30 @@ describe("bundled Lambda handlers", () => {
     ]);
   });
 
+  it("token: with KMS unreachable at cold start, answers 503 temporarily_unavailable rather than failing to load", async () => {
+    const subject = await issuer.mint({ sub: "repo:acme/web:ref:refs/heads/main", repository: "acme/web" });
+    kms.failNext(1_000);
+    try {
+      const { result, lines } = await invoke(
+        "token",
+        httpEvent("POST", "/token", {
+          grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+          subject_token: subject,
+          subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+          scope: "read-reports",
+        }),
+      );
+      expect(result.statusCode).toBe(503);
+      expect(result.headers["cache-control"]).toBe("no-store");
+      expect(JSON.parse(result.body)).toMatchObject({ error: "temporarily_unavailable" });
+      expect(lines).toContainEqual(
+        expect.objectContaining({ message: "broker unavailable", error: "KMSInternalException" }),
+      );
+    } finally {
+      kms.failNext(0);
+    }
+  });
+
   it("sweep: runs without a signing key and publishes EMF metrics", async () => {
     // A workload left marked for re-evaluation (as `signals set` leaves it), so the run reads the live index.
     await new DynamoGrantStore({ client: dynamo.client, tableName }).markReevaluation(
