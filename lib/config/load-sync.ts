@@ -27,6 +27,14 @@ export function loadConfigFileSync(path: string): ResolvedConfig {
   }
   const config = validateConfig(raw, path);
   const baseDir = dirname(file);
+  // Each entry must name at least one file: a mistyped one would silently drop its policies (say, every
+  // forbid) and the broker would allow what they were there to stop.
+  const unmatched = config.policies.flatMap((entry, i) =>
+    entry.startsWith("!") || globSync(entry, { cwd: baseDir, onlyFiles: true }).length > 0
+      ? []
+      : [`policies[${i}]: no file matches ${entry}`],
+  );
+  if (unmatched.length > 0) throw new ConfigError(path, unmatched);
   const matches = globSync(config.policies, { cwd: baseDir, absolute: true, onlyFiles: true }).sort();
   const policyFiles = matches.map((abs) => ({
     file: relative(baseDir, abs),

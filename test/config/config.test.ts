@@ -6,8 +6,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { jsonSchemaDocument } from "../../lib/config/json-schema.ts";
 import { loadConfigFile } from "../../lib/config/load.ts";
+import { loadConfigFileSync } from "../../lib/config/load-sync.ts";
 import { ConfigError, resolveConfig } from "../../lib/config/resolve.ts";
 import { compilePolicies } from "../../lib/core/policy/policy-set.ts";
+import { runCli } from "../client/run-cli.ts";
 
 const minimal = {
   version: 1,
@@ -170,8 +172,45 @@ describe("config files", () => {
     const dir = await mkdtemp(join(tmpdir(), "cb-config-"));
     await writeFile(join(dir, "c.json"), JSON.stringify(minimal));
     await expect(loadConfigFile(join(dir, "c.json"))).rejects.toThrow(
-      /policies: no file matches policies\/\*\.cedar/,
+      /policies\[0\]: no file matches policies\/\*\.cedar/,
     );
+  });
+
+  it("refuses a policies entry that matches no file even when the others do, naming the entry", async () => {
+    // A typo in the entry holding the forbids must not leave a config of permits only.
+    const dir = await mkdtemp(join(tmpdir(), "cb-config-"));
+    await mkdir(join(dir, "policies"));
+    await writeFile(join(dir, "policies", "permits.cedar"), okPolicy[0]!.text);
+    await writeFile(
+      join(dir, "policies", "forbids.cedar"),
+      `@id("f") forbid (principal, action, resource) when { context.purpose == "x" };`,
+    );
+    const config = {
+      ...minimal,
+      policies: ["policies/permits.cedar", "policies/forbid.cedar", "policies/deny-*.cedar"],
+    };
+    await writeFile(join(dir, "c.json"), JSON.stringify(config));
+    const err = (await loadConfigFile(join(dir, "c.json")).catch((e: unknown) => e)) as ConfigError;
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.problems).toEqual([
+      "policies[1]: no file matches policies/forbid.cedar",
+      "policies[2]: no file matches policies/deny-*.cedar",
+    ]);
+    // cdk synth loads through the synchronous loader: it refuses the same config.
+    expect(() => loadConfigFileSync(join(dir, "c.json"))).toThrow(/policies\[1\]: no file matches/);
+    // `credbroker policy validate`, as CI runs it, fails with the entry named.
+    const run = await runCli(["policy", "validate", "--config", join(dir, "c.json")]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("policies[1]: no file matches policies/forbid.cedar");
+    expect(run.stdout).not.toContain("valid");
+
+    // Fixed, the same config loads with both files.
+    await writeFile(
+      join(dir, "c.json"),
+      JSON.stringify({ ...minimal, policies: ["policies/permits.cedar", "policies/forbids.cedar"] }),
+    );
+    const resolved = await loadConfigFile(join(dir, "c.json"));
+    expect(Object.keys(resolved.policies.policies).sort()).toEqual(["f", "p"]);
   });
 
   it("ships the JSON Schema generated from the zod schema", async () => {
