@@ -1,6 +1,7 @@
 // The broker.config.yaml format of CONTRACT §2, as one zod schema: the source of the types, the runtime
 // validation, and the JSON Schema shipped for editors (schema/broker.config.schema.json).
 import { z } from "zod";
+import { inlineJwkProblem } from "./jwk.ts";
 
 const name = z
   .string()
@@ -19,7 +20,11 @@ export const ALLOWED_ALGORITHMS = [
   "EdDSA",
 ] as const;
 
-const jwk = z.record(z.string(), z.unknown());
+// Each inline key is imported at load (jwk.ts): a key that cannot verify is a config error, not a 503.
+const jwk = z.record(z.string(), z.unknown()).superRefine((key, ctx) => {
+  const problem = inlineJwkProblem(key);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 
 export const issuerSchema = z
   .object({
