@@ -2,7 +2,7 @@
 // (each with only the permissions it uses), the HTTP API of CONTRACT §4, the scheduled sweep and its alarms.
 // The config and Cedar policies are validated while the construct is built, so a bad policy fails
 // `cdk synth`, and they are bundled into every function, so what is deployed is exactly what was reviewed.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -42,8 +42,17 @@ import type { ResolvedConfig } from "../config/resolve.ts";
 import type { AwsStsTaskConfig } from "../config/schema.ts";
 import { CONFIG_BUNDLE_FILE, LAMBDA_ENV } from "../runtime/lambda-env.ts";
 
-/** The repository root: the lambdas/ entries and the lock file live there. */
+/** The package root: the lambdas/ entries live there, and in a checkout the lock file too. */
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/**
+ * In a checkout the repository's lock file pins what is bundled. Installed as a package there is none (npm
+ * never packs package-lock.json), so CDK finds the user's app's lock file and root as it does by default.
+ */
+const OWN_LOCK_FILE = join(PROJECT_ROOT, "package-lock.json");
+const BUNDLING_ROOT = existsSync(OWN_LOCK_FILE)
+  ? { projectRoot: PROJECT_ROOT, depsLockFilePath: OWN_LOCK_FILE }
+  : {};
 
 /** The inline policy on each task role that lists revoked grants (CONTRACT §6). */
 export const REVOCATION_POLICY_NAME = "credbroker-revocations";
@@ -191,8 +200,7 @@ export class CredentialBroker extends Construct {
       const fn = new NodejsFunction(this, `${name}Function`, {
         entry: join(PROJECT_ROOT, "lambdas", `${name}.ts`),
         handler: "handler",
-        projectRoot: PROJECT_ROOT,
-        depsLockFilePath: join(PROJECT_ROOT, "package-lock.json"),
+        ...BUNDLING_ROOT,
         runtime: Runtime.NODEJS_24_X,
         architecture: Architecture.ARM_64,
         memorySize: 512,

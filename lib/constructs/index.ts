@@ -1,0 +1,9 @@
+// The package's CDK entry (`import { CredentialBroker } from "credbroker/constructs"`): the two constructs a
+// user's CDK app needs and their props. Everything else under lib/ stays internal.
+export { BrokerTargetRole, type BrokerTargetRoleProps } from "./broker-target-role.ts";
+export {
+  type BrokerAlarms,
+  type BrokerFunctionName,
+  CredentialBroker,
+  type CredentialBrokerProps,
+} from "./credential-broker.ts";
