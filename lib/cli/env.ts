@@ -39,9 +39,16 @@ export function dynamoClientFromEnv(env: NodeJS.ProcessEnv = process.env): Dynam
   return new DynamoDBClient({});
 }
 
+/** How long finished grants and audit events are kept: the loaded config's, else the store's default. */
+export interface Retention {
+  grantRetentionDays?: number;
+  auditRetentionDays?: number;
+}
+
 export function storeFromEnv(
   tableFlag: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
+  retention: Retention = {},
 ): DynamoGrantStore {
   // The deployed functions' shard count (the stack sets CREDBROKER_DUE_SHARDS): a sweep by hand must read
   // every shard the Lambdas write.
@@ -52,5 +59,7 @@ export function storeFromEnv(
     client: dynamoClientFromEnv(env),
     tableName: tableFrom(tableFlag, env),
     dueShards,
+    grantRetentionDays: retention.grantRetentionDays,
+    auditRetentionDays: retention.auditRetentionDays,
   });
 }

@@ -28,12 +28,13 @@ async function defaultDeps(
   env: NodeJS.ProcessEnv,
 ): Promise<GrantsCommandDeps> {
   const { storeFromEnv } = await import("./env.ts");
-  const store = storeFromEnv(flags.table, env);
   const config = flags.config ?? env["CREDBROKER_CONFIG"];
-  if (!revoking || !config) return { store };
+  if (!revoking || !config) return { store: storeFromEnv(flags.table, env) };
   const { loadConfigFile } = await import("../config/load.ts");
   const { awsProviders } = await import("../runtime/aws-providers.ts");
-  return { store, providers: awsProviders(await loadConfigFile(config)) };
+  const resolved = await loadConfigFile(config);
+  // The revoked grant and its audit event are kept as long as the config says, as the broker keeps them.
+  return { store: storeFromEnv(flags.table, env, resolved.config), providers: awsProviders(resolved) };
 }
 
 export async function grantsCommand(

@@ -1,8 +1,23 @@
 // The admin commands as an operator uses them: list, show and revoke grants on the table.
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoGrantStore } from "../../lib/aws/dynamodb-store.ts";
+import { unmarshall } from "../../lib/aws/marshall.ts";
+import { ensureTable } from "../../lib/aws/table-definition.ts";
 import { grantsCommand } from "../../lib/cli/grants.ts";
 import type { CliIo } from "../../lib/cli/io.ts";
-import { closeSharedDynamo, createTestBroker, NOW, type TestBroker } from "../support/broker.ts";
+import {
+  BASE_POLICIES,
+  baseConfig,
+  closeSharedDynamo,
+  createTestBroker,
+  NOW,
+  sharedDynamo,
+  type TestBroker,
+} from "../support/broker.ts";
 
 let broker: TestBroker;
 let grantIds: string[] = [];
@@ -93,6 +108,47 @@ describe("credbroker grants", () => {
     );
     await expect(run(["show", "nope"])).rejects.toThrow(/no grant nope/);
     await expect(run(["list", "--status", "weird"])).rejects.toThrow(/--status must be one of/);
+  });
+});
+
+describe("grants revoke --config", () => {
+  it("keeps the revoked grant and its audit event as long as the config's retention says", async () => {
+    const d = await sharedDynamo();
+    const tableName = `grants${process.pid}retention`;
+    await ensureTable(d.client, tableName);
+    const own = await createTestBroker({ store: new DynamoGrantStore({ client: d.client, tableName }) });
+    const res = await own.exchange(await own.issuer.mint({ repository: "acme/web" }, { nowMs: NOW }));
+    const id = res.body["grant_id"] as string;
+    const dir = await mkdtemp(join(tmpdir(), "credbroker-grants-"));
+    await mkdir(join(dir, "policies"));
+    const config = join(dir, "broker.config.json");
+    await writeFile(
+      config,
+      JSON.stringify(baseConfig(own.issuer, { auditRetentionDays: 30, grantRetentionDays: 45 })),
+    );
+    await writeFile(join(dir, "policies", "test.cedar"), BASE_POLICIES);
+
+    const before = Math.floor(Date.now() / 1000);
+    await grantsCommand(["revoke", id, "--reason", "incident 43", "--config", config], {
+      ...capture(),
+      env: {
+        USER: "alice",
+        CREDBROKER_TABLE: tableName,
+        AWS_ENDPOINT_URL_DYNAMODB: d.endpoint,
+        AWS_REGION: "local",
+      },
+    });
+    const after = Math.ceil(Date.now() / 1000);
+
+    const items = ((await d.client.send(new ScanCommand({ TableName: tableName }))).Items ?? []).map(
+      (i) => unmarshall(i) as Record<string, unknown>,
+    );
+    const grant = items.find((i) => i["grantId"] === id && i["sk"] === "GRANT");
+    expect(grant).toMatchObject({ status: "revoked", reason: "incident 43" });
+    expect(grant?.["ttl"]).toBeGreaterThanOrEqual(before + 45 * 86_400);
+    expect(grant?.["ttl"]).toBeLessThanOrEqual(after + 45 * 86_400);
+    const event = items.find((i) => i["kind"] === "admin" && i["outcome"] === "revoke");
+    expect(event?.["ttl"]).toBe(Math.floor(Date.parse(event?.["time"] as string) / 1000) + 30 * 86_400);
   });
 });
 
