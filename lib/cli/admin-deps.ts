@@ -7,6 +7,7 @@ import type { ReevaluateDeps } from "../core/reevaluate.ts";
 import { awsProviders } from "../runtime/aws-providers.ts";
 import { buildDecidingDeps } from "../runtime/broker-deps.ts";
 import { configPathFrom, storeFromEnv } from "./env.ts";
+import { CliError } from "./errors.ts";
 
 export async function adminDecidingDeps(
   flags: { config?: string | undefined; table?: string | undefined },
@@ -14,6 +15,29 @@ export async function adminDecidingDeps(
   log: Logger,
 ): Promise<ReevaluateDeps> {
   const resolved = await loadConfigFile(configPathFrom(flags.config, env));
-  const store = storeFromEnv(flags.table, env);
+  // The config's retention, as the deployed functions apply it: what this command ends or records lasts as long.
+  const store = storeFromEnv(flags.table, env, resolved.config);
   return buildDecidingDeps(resolved, { store, log, providers: awsProviders(resolved) });
+}
+
+/**
+ * Refuses (exit 2) to re-decide grants under a config other than the one the broker last applied, unless
+ * forced. The sweep takes any other version for a new config: a stale copy on an operator's disk would
+ * revoke grants the deployed broker allowed, and the deployed sweep would then start a pass of its own.
+ * With no sweep state yet there is nothing to contradict.
+ */
+export async function refuseUnappliedConfig(
+  deps: Pick<ReevaluateDeps, "store" | "configVersion">,
+  force: boolean,
+): Promise<void> {
+  if (force) return;
+  const state = await deps.store.getSweepState();
+  const applied = state?.pass?.configVersion ?? state?.configVersion;
+  if (applied === undefined || applied === deps.configVersion) return;
+  throw new CliError(
+    `this config is version ${deps.configVersion}, but the broker last applied version ${applied}: ` +
+      `re-deciding grants under this config would revoke grants the deployed broker allowed. ` +
+      "Use the deployed config, or pass --force to re-decide under this one anyway",
+    2,
+  );
 }

@@ -1,15 +1,16 @@
 // `credbroker signals set WORKLOAD NAME=VALUE...` and `signals clear WORKLOAD NAME...`: stores the change,
 // re-decides the workload's active grants at once, revokes those now denied, and prints what it revoked.
+// It refuses a config other than the one the broker last applied unless `--force` is given (admin-deps.ts).
 import { parseArgs } from "node:util";
 import { jsonLogger, type Logger } from "../core/logger.ts";
 import type { ReevaluateDeps } from "../core/reevaluate.ts";
 import { changeSignals, checkSignalChange, type SignalChange } from "../core/signals.ts";
-import { adminDecidingDeps } from "./admin-deps.ts";
+import { adminDecidingDeps, refuseUnappliedConfig } from "./admin-deps.ts";
 import { CliError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 
 const USAGE =
-  "usage: credbroker signals set WORKLOAD NAME=VALUE... | credbroker signals clear WORKLOAD NAME... [--config FILE] [--json]";
+  "usage: credbroker signals set WORKLOAD NAME=VALUE... [--config FILE] [--force] [--json] | credbroker signals clear WORKLOAD NAME... [--config FILE] [--force] [--json]";
 
 export type SignalsDepsFactory = (
   flags: { config?: string | undefined; table?: string | undefined },
@@ -25,6 +26,7 @@ export async function signalsCommand(args: string[], io: CliIo, deps?: SignalsDe
       config: { type: "string" },
       table: { type: "string" },
       json: { type: "boolean", default: false },
+      force: { type: "boolean", default: false },
     },
   });
   const [workload, ...items] = positionals;
@@ -52,6 +54,8 @@ export async function signalsCommand(args: string[], io: CliIo, deps?: SignalsDe
   // A typo would store a signal no grant ever reads; refuse names the inventory does not know.
   if (!d.config.workloads.some((w) => w.name === workload))
     throw new CliError(`no workload named ${workload} in the config`);
+  // Before the first write: a refused change leaves nothing half done.
+  await refuseUnappliedConfig(d, values.force);
   const result = await changeSignals(d, change);
 
   if (values.json) {
@@ -60,6 +64,7 @@ export async function signalsCommand(args: string[], io: CliIo, deps?: SignalsDe
         workload,
         signals: result.signals,
         evaluated: result.evaluated,
+        settled: result.settled,
         revoked: result.revoked.map((g) => ({
           grantId: g.grantId,
           task: g.task,
@@ -78,5 +83,10 @@ export async function signalsCommand(args: string[], io: CliIo, deps?: SignalsDe
   for (const g of result.revoked)
     io.out(
       `  revoked ${g.grantId} (${g.task}): ${g.reason}${g.revocationPending ? " — IAM revocation pending; the sweep retries it" : ""}\n`,
+    );
+  // "revoked 0" alone would read as "nothing to do" while a grant decided before the change is still coming.
+  if (!result.settled)
+    io.out(
+      `some grants of ${workload} were still being issued and could not be re-decided yet; the next sweep re-decides them\n`,
     );
 }

@@ -1,9 +1,10 @@
 // `credbroker sweep`: one sweep by hand, with the config's providers (aws-sts revocations reach IAM),
-// printing its summary. `--budget SECONDS` bounds it; run it again to resume.
+// printing its summary. `--budget SECONDS` bounds it; run it again to resume. It refuses a config other
+// than the one the broker last applied unless `--force` is given (admin-deps.ts says why).
 import { parseArgs } from "node:util";
 import { jsonLogger, type Logger } from "../core/logger.ts";
 import { type SweepDeps, sweepDue } from "../core/sweep.ts";
-import { adminDecidingDeps } from "./admin-deps.ts";
+import { adminDecidingDeps, refuseUnappliedConfig } from "./admin-deps.ts";
 import { CliError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 
@@ -20,6 +21,7 @@ export async function sweepCommand(args: string[], io: CliIo, deps?: SweepDepsFa
       config: { type: "string" },
       table: { type: "string" },
       budget: { type: "string" },
+      force: { type: "boolean", default: false },
     },
   });
   const budget = values.budget === undefined ? 50 : Number(values.budget);
@@ -28,6 +30,7 @@ export async function sweepCommand(args: string[], io: CliIo, deps?: SweepDepsFa
   const log = jsonLogger(io.err);
   const flags = { config: values.config, table: values.table };
   const d = deps ? await deps(flags, log) : await adminDecidingDeps(flags, io.env, log);
+  await refuseUnappliedConfig(d, values.force);
   const summary = await sweepDue(d, { budgetMs: budget * 1000 });
   if (values.json) io.out(`${JSON.stringify(summary)}\n`);
   else

@@ -19,6 +19,11 @@ export interface SignalChangeResult {
   signals: Record<string, string>;
   evaluated: number;
   revoked: Grant[];
+  /**
+   * False while a grant of the workload was still `issuing`: it was decided before the change and could not
+   * be re-decided yet. The workload's mark stays, so the next sweep re-decides it once it is active.
+   */
+  settled: boolean;
 }
 
 /** Throws TypeError naming the first bad name or value: a caller's mistake, reported before any write. */
@@ -60,5 +65,5 @@ export async function changeSignals(deps: ReevaluateDeps, change: SignalChange):
     kind: "signal",
     ...(change.actor ? { actor: change.actor } : {}),
   });
-  return { signals, evaluated: result.evaluated, revoked: result.revoked };
+  return { signals, evaluated: result.evaluated, revoked: result.revoked, settled: result.settled };
 }
