@@ -13,7 +13,7 @@ const DEFAULT_AUDIT_RETENTION_DAYS = 400;
 /**
  * What `--outcome` accepts. The four words of the report map onto the stored outcomes: a granted request
  * is recorded as `issue` (the decision and the issuance are one event), a self-release as `release`.
- * Any stored outcome is accepted as itself too (issue, release, fail, error, ...).
+ * Any stored outcome is accepted as itself too (issue, release, fail, error, change for a signal change, ...).
  */
 export const OUTCOME_GROUPS: Record<string, readonly AuditOutcome[]> = {
   allow: ["allow", "issue"],
@@ -21,16 +21,19 @@ export const OUTCOME_GROUPS: Record<string, readonly AuditOutcome[]> = {
   revoke: ["revoke", "release"],
   expire: ["expire"],
 };
-const STORED: readonly AuditOutcome[] = [
-  "allow",
-  "deny",
-  "error",
-  "issue",
-  "fail",
-  "revoke",
-  "release",
-  "expire",
-];
+// A record over the outcome union, so a new stored outcome fails to compile until it is listed here.
+const STORED_OUTCOMES: Record<AuditOutcome, true> = {
+  allow: true,
+  deny: true,
+  error: true,
+  issue: true,
+  fail: true,
+  revoke: true,
+  release: true,
+  expire: true,
+  change: true,
+};
+const STORED = Object.keys(STORED_OUTCOMES) as AuditOutcome[];
 
 export function outcomesFor(flag: string | undefined): Set<AuditOutcome> | undefined {
   if (flag === undefined) return undefined;

@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DynamoGrantStore } from "../../lib/aws/dynamodb-store.ts";
 import { auditCommand, outcomesFor } from "../../lib/cli/audit.ts";
 import { CliError } from "../../lib/cli/errors.ts";
+import { signalsCommand } from "../../lib/cli/signals.ts";
 import type { AuditEvent } from "../../lib/core/audit.ts";
-import { closeSharedDynamo, NOW, newStore } from "../support/broker.ts";
+import { closeSharedDynamo, createTestBroker, NOW, newStore } from "../support/broker.ts";
 import { capture } from "./capture.ts";
 import { event, seedStore } from "./seed.ts";
 
@@ -86,6 +87,32 @@ describe("credbroker audit", () => {
     expect(lines[0]).toMatch(/^TIME\s+OUTCOME\s+WORKLOAD\s+TASK\s+GRANT\s+DECISION\s+WHY$/);
     expect(lines).toHaveLength(5);
     expect(lines[1]).toMatch(/deny\s+web-ci\s+read-reports\s+policy_denied: no policy permits this request$/);
+  });
+});
+
+describe("credbroker audit --outcome change", () => {
+  it("selects the signal changes that signals set and clear recorded, and nothing else", async () => {
+    const broker = await createTestBroker();
+    const res = await broker.exchange(await broker.issuer.mint({ repository: "acme/web" }, { nowMs: NOW }));
+    expect(res.status).toBe(200);
+    await signalsCommand(["set", "web-ci", "quarantined=true"], capture(), async () => broker.deps);
+    broker.clock.advance(1_000);
+    await signalsCommand(["clear", "web-ci", "quarantined"], capture(), async () => broker.deps);
+
+    const io = capture();
+    await auditCommand(
+      ["--workload", "web-ci", "--outcome", "change", "--json"],
+      io,
+      async () => broker.store,
+      {
+        now: () => NOW + 2_000,
+      },
+    );
+    const events = JSON.parse(io.stdout()) as AuditEvent[];
+    expect(events.map((e) => [e.kind, e.outcome, e.workload, e.reasons])).toEqual([
+      ["signal", "change", "web-ci", ["set quarantined=true"]],
+      ["signal", "change", "web-ci", ["cleared quarantined"]],
+    ]);
   });
 });
 
