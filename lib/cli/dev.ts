@@ -12,9 +12,13 @@ import type { CliIo } from "./io.ts";
 
 export const DEMO_CONFIG = fileURLToPath(new URL("../../examples/broker.config.yaml", import.meta.url));
 
-/** Dev prints one readable line per audit event and JSON for everything else. */
-function devLogger(io: CliIo): Logger {
+/**
+ * In a terminal, one readable line per audit event and JSON for everything else. Piped or redirected
+ * (`2>audit.log`, `| jq`), every audit event is the JSON log line CONTRACT §6 asks for, as on Lambda.
+ */
+export function devLogger(io: CliIo, readableAudit: boolean): Logger {
   const json = jsonLogger(io.err);
+  if (!readableAudit) return json;
   const brief = (e: AuditEvent) =>
     `${e.time.slice(11, 19)} ${e.kind}/${e.outcome.padEnd(7)} ${(e.workload ?? e.subject ?? "-").padEnd(14)} ${(e.task ?? "-").padEnd(16)}` +
     `${e.grantId ? ` grant=${e.grantId}` : ""}${e.errorCode ? ` error=${e.errorCode}` : ""}${e.policyIds?.length ? ` policies=${e.policyIds.join(",")}` : ""}\n`;
@@ -29,7 +33,11 @@ function devLogger(io: CliIo): Logger {
 export async function devCommand(
   args: string[],
   io: CliIo,
-  extra: { providers?: Parameters<typeof startDev>[0]["providers"] } = {},
+  extra: {
+    providers?: Parameters<typeof startDev>[0]["providers"];
+    /** Readable audit lines; by default only when stderr is a terminal. */
+    readableAudit?: boolean;
+  } = {},
 ): Promise<void> {
   if (args[0] === "token") return devToken(args.slice(1), io);
   const { values } = parseArgs({
@@ -54,7 +62,7 @@ export async function devCommand(
     dataDir: values["data-dir"],
     inMemory: values["in-memory"],
     sweepIntervalSeconds: interval,
-    log: devLogger(io),
+    log: devLogger(io, extra.readableAudit ?? process.stderr.isTTY === true),
     providers: extra.providers ?? ((resolved) => awsProviders(resolved)),
   });
   io.out(
