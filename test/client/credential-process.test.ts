@@ -3,7 +3,7 @@
 
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, writeFile } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { fromIni, fromProcess } from "@aws-sdk/credential-providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, cleanEnv, commandLine, runCli } from "./run-cli.ts";
+import { CLI, canCreateIn, cleanEnv, commandLine, runAs, runCli, unwritableDir } from "./run-cli.ts";
 import { type ClientTestBroker, startClientTestBroker } from "./support.ts";
 
 let broker: ClientTestBroker;
@@ -86,8 +86,38 @@ describe("credbroker credential-process", () => {
     expect(printed["Version"]).toBe(1);
     const grant = await lastIssuedGrant();
     expect(grant).toMatchObject({ workload: "web-ci", task: "deploy-web", status: "active" });
+    // Exactly what STS returned for this grant's session, every field, not just the key id.
+    const { RoleSessionName, ...issued } = broker.aws.issued.at(-1)!;
+    expect(RoleSessionName).toBe(`cb-${grant.grantId}`);
+    expect({ ...printed, Expiration: Date.parse(printed["Expiration"] as string) }).toEqual({
+      Version: 1,
+      ...issued,
+      Expiration: Date.parse(issued.Expiration),
+    });
     expect(printed["AccessKeyId"]).toBe(grant.accessKeyId);
-    expect(Date.parse(printed["Expiration"] as string)).toBe(Date.parse(grant.expiresAt));
+  });
+
+  it("runs in a container whose temp dir is not writable (read-only root, no /tmp volume)", async () => {
+    // Readable by the pod's user, as the projected token volume is.
+    const podDir = await mkdtemp(join(tmpdir(), "cb-pod-"));
+    await chmod(podDir, 0o755);
+    const podToken = join(podDir, "token");
+    await writeFile(podToken, await broker.mint(), { mode: 0o644 });
+    const readOnlyTmp = await unwritableDir(podDir);
+    const env = cleanEnv({ TMPDIR: readOnlyTmp });
+    // The setup is real: the CLI's user cannot create anything in that temp dir.
+    expect(await canCreateIn(readOnlyTmp, runAs())).toBe(false);
+    const run = await runCli(
+      ["credential-process", "--url", broker.dev.url, "--task", "deploy-web", "--token-file", podToken],
+      env,
+      runAs(),
+    );
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      Version: 1,
+      AccessKeyId: broker.aws.issued.at(-1)!.AccessKeyId,
+    });
   });
 
   it("gives the AWS SDK's fromProcess credentials that sign a real S3 request", async () => {
