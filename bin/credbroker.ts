@@ -16,8 +16,8 @@ const USAGE = `usage: credbroker <command>
   policy validate [--config FILE]
   policy test CASES_FILE... [--config FILE] [--json]
   report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown]
-  exchange --url URL --task TASK (--token-file F | --token-env VAR | --github) [--duration N] [--purpose TEXT] [--format json|env]
-  credential-process --url URL --task TASK (--token-file F | --token-env VAR | --github) [--audience A]
+  exchange --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS] [--format json|env]
+  credential-process --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS]
   audit [--since ISO] [--until ISO] [--workload W] [--task T] [--outcome allow|deny|revoke|expire|...] [--json] [--limit N] [--follow]
   schema                      print the config's JSON Schema
 

@@ -7,7 +7,7 @@ import { CliError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 
 export const CREDENTIAL_PROCESS_USAGE =
-  "usage: credbroker credential-process --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT]";
+  "usage: credbroker credential-process --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS]";
 
 export async function credentialProcessCommand(args: string[], io: CliIo): Promise<void> {
   let values: ReturnType<typeof parse>["values"];

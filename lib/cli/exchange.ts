@@ -6,7 +6,7 @@ import { CliError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 
 export const EXCHANGE_USAGE =
-  "usage: credbroker exchange --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--format json|env]";
+  "usage: credbroker exchange --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS] [--format json|env]";
 
 export async function exchangeCommand(args: string[], io: CliIo): Promise<void> {
   let values: ReturnType<typeof parse>["values"];
