@@ -41,6 +41,7 @@ import { loadConfigFileSync, toConfigBundle } from "../config/load-sync.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
 import type { AwsStsTaskConfig } from "../config/schema.ts";
 import { CONFIG_BUNDLE_FILE, LAMBDA_ENV } from "../runtime/lambda-env.ts";
+import { sweepLagWindow } from "./sweep-lag-window.ts";
 
 /** The package root: the lambdas/ entries live there, and in a checkout the lock file too. */
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -100,7 +101,11 @@ export interface CredentialBrokerProps {
 export interface BrokerAlarms {
   /** The sweep function failed (an invocation error, including a failed cold start). */
   readonly sweepErrors: Alarm;
-  /** An active grant is overdue for expiry, or the sweep stopped reporting (missing data breaches). */
+  /**
+   * An active grant is overdue for expiry, or the sweep stopped reporting (missing data breaches). Its period
+   * spans two runs of a `rate` schedule (at least 5 minutes); with a cron schedule, or a rate slower than 12
+   * hours, missing data does not breach, so only a reported lag alarms.
+   */
   readonly sweepLag: Alarm;
   /** POST /token answered 5xx (503 means a dependency failed and nothing was issued). */
   readonly token5xx: Alarm;
@@ -375,9 +380,10 @@ export class CredentialBroker extends Construct {
       maxEventAge: Duration.minutes(5),
       onFailure: new SqsDestination(this.deadLetterQueue),
     });
+    const sweepSchedule = props.sweepSchedule ?? Schedule.rate(Duration.minutes(1));
     this.sweepRule = new Rule(this, "SweepSchedule", {
       description: "credbroker: runs the grant sweep",
-      schedule: props.sweepSchedule ?? Schedule.rate(Duration.minutes(1)),
+      schedule: sweepSchedule,
       targets: [
         new LambdaFunction(sweep, {
           deadLetterQueue: this.deadLetterQueue,
@@ -389,6 +395,7 @@ export class CredentialBroker extends Construct {
 
     // 7. Alarms. Users attach actions (SNS, chat) through `alarms.*.addAlarmAction`.
     const period = Duration.minutes(5);
+    const lagWindow = sweepLagWindow(sweepSchedule);
     const token5xxMetricName = "Token5xx";
     new MetricFilter(this, "Token5xxFilter", {
       logGroup: this.accessLogGroup,
@@ -432,12 +439,12 @@ export class CredentialBroker extends Construct {
           metricName: "SweepLagSeconds",
           dimensionsMap: { FunctionName: sweep.functionName },
           statistic: "Maximum",
-          period,
+          period: lagWindow.period,
         }),
         threshold: (props.sweepLagThreshold ?? Duration.minutes(5)).toSeconds(),
         evaluationPeriods: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: TreatMissingData.BREACHING,
+        treatMissingData: lagWindow.treatMissingData,
       }),
       token5xx: new Alarm(this, "Token5xxAlarm", {
         alarmDescription:

@@ -359,6 +359,8 @@ describe("CredentialBroker: sweep schedule and alarms", () => {
       Namespace: "credbroker",
       MetricName: "SweepLagSeconds",
       Statistic: "Maximum",
+      Period: 300,
+      EvaluationPeriods: 1,
       Threshold: 300,
       ComparisonOperator: "GreaterThanThreshold",
       TreatMissingData: "breaching",
@@ -404,6 +406,33 @@ describe("CredentialBroker: props", () => {
       DefaultRouteSettings: { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
     });
     t.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "SweepLagSeconds", Threshold: 900 });
+  });
+
+  it("with a 15-minute sweep schedule, looks at the lag over 30 minutes, so every period holds a run", () => {
+    const other = new App({ context: { "aws:cdk:bundling-stacks": [] } });
+    const s = new CredbrokerStack(other, "SlowSweep", {
+      broker: { configPath: writeConfig(deployConfig()), sweepSchedule: Schedule.rate(Duration.minutes(15)) },
+    });
+    const t = Template.fromStack(s);
+    t.hasResourceProperties("AWS::Events::Rule", { ScheduleExpression: "rate(15 minutes)" });
+    t.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "SweepLagSeconds",
+      Period: 1800,
+      EvaluationPeriods: 1,
+      TreatMissingData: "breaching",
+    });
+  });
+
+  it("with a cron sweep schedule, alarms on a reported lag only: its gaps are unknown", () => {
+    const other = new App({ context: { "aws:cdk:bundling-stacks": [] } });
+    const s = new CredbrokerStack(other, "CronSweep", {
+      broker: { configPath: writeConfig(deployConfig()), sweepSchedule: Schedule.cron({ minute: "0/10" }) },
+    });
+    Template.fromStack(s).hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "SweepLagSeconds",
+      Period: 300,
+      TreatMissingData: "notBreaching",
+    });
   });
 
   it("grants no STS or IAM rights when no task uses aws-sts", () => {
