@@ -23,7 +23,7 @@ import type { Grant } from "./grant.ts";
 import { claimsToTags } from "./identity/claims.ts";
 import type { VerifiedSubject } from "./identity/verifier.ts";
 import { newId, sha256Hex } from "./ids.ts";
-import type { Params } from "./params.ts";
+import { parseParams } from "./params.ts";
 import type { DecisionResult } from "./policy/authorizer.ts";
 import { ISSUED_TOKEN_TYPES, type IssuedCredential } from "./providers/provider.ts";
 import { TransitionConflict } from "./store.ts";
@@ -43,9 +43,15 @@ export interface TokenResponse {
   credentials?: IssuedCredential["credentials"];
 }
 
+/** A request body as received: parsed inside the token path, so a body refused as malformed is audited too. */
+export interface RequestBody {
+  contentType: string | undefined;
+  bytes: Buffer;
+}
+
 export async function exchangeToken(
   deps: BrokerDeps,
-  params: Params,
+  body: RequestBody,
   sourceIp: string,
 ): Promise<TokenResponse> {
   const started = deps.clock.now();
@@ -57,7 +63,7 @@ export async function exchangeToken(
     sourceIp,
   };
   try {
-    const request = parseTokenRequest(params);
+    const request = parseTokenRequest(parseParams(body.contentType, body.bytes));
     event.subjectTokenSha256 = sha256Hex(request.subjectToken);
     if (request.purpose) event.purpose = request.purpose;
     const task = findTask(deps, request);

@@ -14,10 +14,44 @@ export function parseParams(contentType: string | undefined, body: Buffer): Para
     ?.slice(8)
     .replace(/"/g, "");
   if (charset && charset !== "utf-8" && charset !== "utf8") throw new UnsupportedMediaType();
-  const text = body.toString("utf8");
-  if (mediaType === "application/x-www-form-urlencoded") return parseForm(text);
-  if (mediaType === "application/json") return parseJson(text);
+  if (mediaType === "application/x-www-form-urlencoded") return parseForm(decodeUtf8(body, formPart));
+  if (mediaType === "application/json") return parseJson(decodeUtf8(body, () => "body"));
   throw new UnsupportedMediaType();
+}
+
+// Bytes that are not UTF-8 are refused, not replaced with U+FFFD: a replaced value would be decided on and
+// stored as something the caller never sent. A BOM is kept as a character (ignoreBOM), so it is not
+// silently dropped either: it is part of what the caller sent, and JSON.parse refuses it.
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+function decodeUtf8(body: Buffer, culprit: (body: Buffer) => string): string {
+  try {
+    return STRICT_UTF8.decode(body);
+  } catch {
+    throw new MalformedParameter(culprit(body), "is not valid UTF-8");
+  }
+}
+
+/**
+ * The name of the first form parameter whose raw bytes are not UTF-8. '&' and '=' are ASCII and never occur
+ * inside a multi-byte sequence, so the body splits on them safely before decoding.
+ */
+function formPart(body: Buffer): string {
+  for (const pair of body.toString("latin1").split("&")) {
+    const bytes = Buffer.from(pair, "latin1");
+    try {
+      STRICT_UTF8.decode(bytes);
+    } catch {
+      const eq = pair.indexOf("=");
+      const rawName = Buffer.from(eq < 0 ? pair : pair.slice(0, eq), "latin1");
+      try {
+        return safeName(decodeURIComponent(STRICT_UTF8.decode(rawName).replace(/\+/g, " ")));
+      } catch {
+        return "a";
+      }
+    }
+  }
+  return "body";
 }
 
 function parseForm(text: string): Params {

@@ -62,7 +62,13 @@ const params = (event: HttpEvent) => parseParams(header(event, "content-type"), 
 
 export function createHandlers(deps: BrokerDeps) {
   return {
-    token: post(deps, (event) => exchangeToken(deps, params(event), event.requestContext.http.sourceIp)),
+    token: post(deps, (event) =>
+      exchangeToken(
+        deps,
+        { contentType: header(event, "content-type"), bytes: bodyBytes(event) },
+        event.requestContext.http.sourceIp,
+      ),
+    ),
     introspect: post(deps, (event) => introspectToken(deps, params(event))),
     revoke: post(deps, (event) => releaseGrant(deps, params(event))),
     jwks: get(deps, () => publicJwks(deps.signer)),

@@ -17,6 +17,12 @@ beforeAll(async () => {
 });
 afterAll(() => h?.dev.close());
 
+const auditLines = () =>
+  h.logs
+    .map((l) => JSON.parse(l) as { message: string; audit?: Record<string, unknown> })
+    .filter((l) => l.message === "audit" && l.audit)
+    .map((l) => l.audit as Record<string, unknown>);
+
 const noCredential = (body: string) => {
   expect(body).not.toContain("access_token");
   expect(body).not.toContain(token.slice(-20));
@@ -106,14 +112,27 @@ describe("dev server HTTP surface", () => {
     noCredential(res.body);
   });
 
-  it("refuses invalid UTF-8 bytes inside a parameter", async () => {
+  it("refuses invalid UTF-8 bytes inside a parameter with 400, grants nothing and audits the refusal", async () => {
+    const grantsBefore = (await allGrants(h.dev.deps.store)).length;
+    const auditsBefore = auditLines().length;
     const body = Buffer.concat([
       Buffer.from(`${TOKEN_EXCHANGE_FORM(token)}&purpose=`),
       Buffer.from([0xc0, 0xaf, 0xff]),
     ]);
     const res = await rawRequest(h.dev.url, { path: "/token", headers: FORM, body });
-    // The replacement character is printable: the request may pass, but it is never a 5xx.
-    expect([200, 400]).toContain(res.status);
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toEqual({
+      error: "invalid_request",
+      error_description: "the purpose parameter is not valid UTF-8",
+    });
+    noCredential(res.body);
+    expect((await allGrants(h.dev.deps.store)).length).toBe(grantsBefore);
+    const audits = auditLines().slice(auditsBefore);
+    expect(audits).toEqual([
+      expect.objectContaining({ kind: "token", outcome: "error", errorCode: "malformed_parameter" }),
+    ]);
+    expect(audits[0]).not.toHaveProperty("grantId");
+    expect(audits[0]).not.toHaveProperty("purpose");
   });
 
   it("records the socket address as the source IP whatever forwarding headers say", async () => {
@@ -136,8 +155,8 @@ describe("dev server HTTP surface", () => {
 
   it("leaves every refused request without a live grant", async () => {
     const grants = await allGrants(h.dev.deps.store);
-    // Only the three requests above that were meant to succeed (and perhaps the invalid-UTF-8 one) issued.
-    expect(grants.length).toBeLessThanOrEqual(4);
+    // Only the two requests above that were meant to succeed issued.
+    expect(grants.length).toBe(2);
     expect(grants.every((g) => g.status === "active" && g.sourceIp === "127.0.0.1")).toBe(true);
   });
 });

@@ -2,6 +2,7 @@
 // empty, oversized and type-confused parameters, content-type and charset tricks, other methods and
 // spoofed source addresses. Each is refused with the contract's status and error and issues nothing.
 import { beforeAll, describe, expect, it } from "vitest";
+import { createHandlers } from "../../lib/http/handlers.ts";
 import { createTestBroker, NOW, type TestBroker } from "../support/broker.ts";
 import { allGrants, expectNoCredential } from "./helpers.ts";
 
@@ -14,6 +15,12 @@ beforeAll(async () => {
   broker = await createTestBroker();
   token = await broker.issuer.mint({ repository: "acme/web" }, { nowMs: NOW });
 });
+
+const audits = () =>
+  broker.logs
+    .map((l) => JSON.parse(l) as { message: string; audit?: Record<string, unknown> })
+    .filter((l) => l.message === "audit" && l.audit)
+    .map((l) => l.audit as Record<string, unknown>);
 
 const valid = () => ({
   grant_type: GRANT,
@@ -382,6 +389,7 @@ describe("hostile token requests", () => {
     "refuses %s with the contract status and error, issuing nothing",
     async (_name, body, contentType, status, error) => {
       const before = (await allGrants(broker.store)).length;
+      const auditsBefore = audits().length;
       const res = await send(body(), contentType);
       expect(res.status).toBe(status);
       expect(res.body["error"]).toBe(error);
@@ -389,6 +397,70 @@ describe("hostile token requests", () => {
       expect(res.result.headers["cache-control"]).toBe("no-store");
       expectNoCredential(res.body);
       expect((await allGrants(broker.store)).length).toBe(before);
+      // One audit event per request, a body refused before it was read included.
+      expect(audits().slice(auditsBefore)).toEqual([
+        expect.objectContaining({ kind: "token", outcome: "error", errorCode: expect.any(String) }),
+      ]);
+    },
+  );
+
+  // Raw bytes that are not UTF-8 cannot travel in a string body: API Gateway hands them over base64-encoded.
+  it.each<[string, Buffer, string, string]>([
+    [
+      "a form value",
+      Buffer.concat([Buffer.from(`${form(Object.entries(valid()))}&purpose=ok`), Buffer.from([0xc0, 0xaf])]),
+      FORM,
+      "the purpose parameter is not valid UTF-8",
+    ],
+    [
+      "a form value that ends mid-sequence",
+      Buffer.concat([
+        Buffer.from(`purpose=`),
+        Buffer.from([0xe2, 0x82]),
+        Buffer.from(`&${form(Object.entries(valid()))}`),
+      ]),
+      FORM,
+      "the purpose parameter is not valid UTF-8",
+    ],
+    [
+      "a form parameter name",
+      Buffer.concat([
+        Buffer.from(`${form(Object.entries(valid()))}&x`),
+        Buffer.from([0xff]),
+        Buffer.from("=1"),
+      ]),
+      FORM,
+      "the a parameter is not valid UTF-8",
+    ],
+    [
+      "a JSON string",
+      Buffer.concat([
+        Buffer.from(JSON.stringify(valid()).slice(0, -1)),
+        Buffer.from(',"purpose":"'),
+        Buffer.from([0xed, 0xa0, 0x80]),
+        Buffer.from('"}'),
+      ]),
+      JSON_CT,
+      "the body parameter is not valid UTF-8",
+    ],
+  ])(
+    "refuses invalid UTF-8 in %s with invalid_request, never a replaced value",
+    async (_name, bytes, contentType, description) => {
+      const before = (await allGrants(broker.store)).length;
+      const auditsBefore = audits().length;
+      const result = await createHandlers(broker.deps).token({
+        rawPath: "/token",
+        headers: { "content-type": contentType },
+        body: bytes.toString("base64"),
+        isBase64Encoded: true,
+        requestContext: { requestId: "r", http: { method: "POST", path: "/token", sourceIp: "127.0.0.1" } },
+      });
+      expect(result.statusCode).toBe(400);
+      expect(JSON.parse(result.body)).toEqual({ error: "invalid_request", error_description: description });
+      expect((await allGrants(broker.store)).length).toBe(before);
+      expect(audits().slice(auditsBefore)).toEqual([
+        expect.objectContaining({ kind: "token", outcome: "error", errorCode: "malformed_parameter" }),
+      ]);
     },
   );
 
