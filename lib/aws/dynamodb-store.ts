@@ -4,7 +4,8 @@
 //             gsi1 (by workload, history)   gsi1pk=WG#<workload>  gsi1sk=<issuedAt>#<id>
 //             gsi2 (due, sparse, sharded)   duePk=DUE#<n>         dueSk=<dueAt ms, 13 digits>#<id>
 //             gsi3 (live by workload, sparse) livePk=LIVE#<workload> liveSk=<id>
-//   audit     pk=AUDIT#<yyyy-mm-dd>    sk=<time>#<eventId>   gsi1pk=WA#<workload> gsi1sk=<time>#<eventId>
+//   audit     pk=AUDIT#<yyyy-mm-dd>#<n> sk=<time>#<eventId>  gsi1pk=WA#<workload> gsi1sk=<time>#<eventId>
+//             (n = hash(eventId) mod auditShards: a day's writes spread over several keys; audit-partitions.ts)
 //             gsi3 (by task; a second key space on the sparse index) livePk=TA#<task> liveSk=<time>#<eventId>
 //   signals   pk=SIGNALS#<workload>    sk=SIGNALS            signals = map
 // Finished grants and audit events carry `ttl` (epoch seconds) for retention.
@@ -32,6 +33,8 @@ import {
   TransitionConflict,
   type TransitionPatch,
 } from "../core/store.ts";
+import { AUDIT_SHARDS, auditKey } from "./audit-partitions.ts";
+import { type PartitionQuery, readAuditPeriod } from "./audit-period-reader.ts";
 import { marshall, unmarshall } from "./marshall.ts";
 import { sweepStateItemSchema } from "./sweep-state-item.ts";
 
@@ -40,6 +43,8 @@ export interface DynamoGrantStoreOptions {
   tableName: string;
   /** Number of due-index partitions; more shards spread writes at high issue rates. */
   dueShards?: number;
+  /** Partition keys per day of audit events; every reader must use at least the writers' count. */
+  auditShards?: number;
   /** Retention of finished grants and audit events, in days. */
   grantRetentionDays?: number;
   auditRetentionDays?: number;
@@ -103,6 +108,7 @@ function decodeCursor(cursor: string | undefined): Record<string, AttributeValue
 
 export class DynamoGrantStore implements GrantStore {
   readonly dueShards: number;
+  readonly auditShards: number;
   private readonly client: DynamoDBClient;
   private readonly table: string;
   private readonly grantTtlS: number;
@@ -113,6 +119,9 @@ export class DynamoGrantStore implements GrantStore {
     this.client = options.client;
     this.table = options.tableName;
     this.dueShards = options.dueShards ?? 8;
+    this.auditShards = options.auditShards ?? AUDIT_SHARDS;
+    if (!Number.isInteger(this.auditShards) || this.auditShards < 1 || this.auditShards > 64)
+      throw new TypeError("auditShards must be an integer 1..64");
     this.grantTtlS = (options.grantRetentionDays ?? 400) * DAY_S;
     this.auditTtlS = (options.auditRetentionDays ?? 400) * DAY_S;
     this.onRead = options.onRead ?? (() => {});
@@ -344,8 +353,7 @@ export class DynamoGrantStore implements GrantStore {
 
   async putAudit(event: AuditEvent): Promise<void> {
     const item = {
-      pk: `AUDIT#${event.time.slice(0, 10)}`,
-      sk: `${event.time}#${event.eventId}`,
+      ...auditKey(event, this.auditShards),
       type: "audit",
       ...event,
       ...(event.workload ? { gsi1pk: `WA#${event.workload}`, gsi1sk: `${event.time}#${event.eventId}` } : {}),
@@ -407,36 +415,37 @@ export class DynamoGrantStore implements GrantStore {
       );
       return { ...page, items: page.items.map(toEvent) };
     }
-    // One partition per UTC day; the cursor carries the day being read.
-    const state = options.cursor
-      ? (JSON.parse(Buffer.from(options.cursor, "base64url").toString()) as { day: string; key?: string })
-      : undefined;
-    let day = state?.day ?? since.slice(0, 10);
-    let key = state?.key;
-    const lastDay = new Date(options.untilMs).toISOString().slice(0, 10);
-    const items: AuditEvent[] = [];
-    while (day <= lastDay) {
-      const page = await this.query(
-        {
-          KeyConditionExpression: "pk = :pk AND sk BETWEEN :since AND :until",
-          ExpressionAttributeValues: marshall({ ":pk": `AUDIT#${day}`, ":since": since, ":until": until }),
-        },
-        key,
-        options.limit ? options.limit - items.length : undefined,
-      );
-      items.push(...page.items.map(toEvent));
-      if (page.cursor) {
-        key = page.cursor;
-        if (options.limit && items.length >= options.limit)
-          return { items, cursor: Buffer.from(JSON.stringify({ day, key })).toString("base64url") };
-        continue;
-      }
-      key = undefined;
-      day = new Date(Date.parse(`${day}T00:00:00Z`) + DAY_S * 1000).toISOString().slice(0, 10);
-      if (options.limit && items.length >= options.limit && day <= lastDay)
-        return { items, cursor: Buffer.from(JSON.stringify({ day })).toString("base64url") };
-    }
-    return { items };
+    const page = await readAuditPeriod((input) => this.queryAuditPartition(input), {
+      sinceMs: options.sinceMs,
+      untilMs: options.untilMs,
+      shards: this.auditShards,
+      ...(options.cursor ? { cursor: options.cursor } : {}),
+      ...(options.limit ? { limit: options.limit } : {}),
+    });
+    return { ...page, items: page.items.map(toEvent) };
+  }
+
+  private async queryAuditPartition({
+    pk,
+    since,
+    until,
+    afterSk,
+    limit,
+  }: Parameters<PartitionQuery>[0]): ReturnType<PartitionQuery> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :since AND :until",
+        ExpressionAttributeValues: marshall({ ":pk": pk, ":since": since, ":until": until }),
+        ...(afterSk !== undefined ? { ExclusiveStartKey: marshall({ pk, sk: afterSk }) } : {}),
+        ...(limit ? { Limit: limit } : {}),
+      }),
+    );
+    this.onRead(out.ScannedCount ?? out.Count ?? 0);
+    const items = (out.Items ?? []).map((i) => unmarshall(i));
+    return out.LastEvaluatedKey
+      ? { items, lastSk: String(unmarshall(out.LastEvaluatedKey)["sk"]) }
+      : { items };
   }
 
   // Sweep state and re-evaluation marks (docs/lifecycle.md):

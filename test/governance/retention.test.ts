@@ -2,8 +2,9 @@
 // line each, with the field names the documented CloudWatch Logs Insights queries use.
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
+import { AUDIT_SHARDS, auditKey } from "../../lib/aws/audit-partitions.ts";
 import { DynamoGrantStore } from "../../lib/aws/dynamodb-store.ts";
-import { unmarshall } from "../../lib/aws/marshall.ts";
+import { marshall, unmarshall } from "../../lib/aws/marshall.ts";
 import { ensureTable } from "../../lib/aws/table-definition.ts";
 import { configSchema } from "../../lib/config/schema.ts";
 import { recordAudit } from "../../lib/core/audit-recorder.ts";
@@ -28,7 +29,7 @@ async function storeWith(auditRetentionDays?: number) {
     const out = await client.send(
       new GetItemCommand({
         TableName: tableName,
-        Key: { pk: { S: `AUDIT#${time.slice(0, 10)}` }, sk: { S: `${time}#${eventId}` } },
+        Key: marshall(auditKey({ time, eventId }, AUDIT_SHARDS)),
       }),
     );
     return unmarshall(out.Item ?? {})["ttl"];
