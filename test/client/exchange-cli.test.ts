@@ -7,9 +7,13 @@ import { envLines, exchangeCommand } from "../../lib/cli/exchange.ts";
 import type { CliIo } from "../../lib/cli/io.ts";
 import { type ClientTestBroker, startClientTestBroker } from "./support.ts";
 
+// Not the contract's fallback "credbroker": a client that skipped the broker's metadata would ask for the
+// wrong audience and have its token refused.
+const AUDIENCE = "https://credbroker.acme.example";
+
 let broker: ClientTestBroker;
 beforeAll(async () => {
-  broker = await startClientTestBroker();
+  broker = await startClientTestBroker({ audience: AUDIENCE });
 });
 afterAll(() => broker?.close());
 
@@ -96,12 +100,17 @@ describe("credbroker exchange", () => {
     expect(lines).toContain(`export CREDBROKER_TOKEN='a'\\''$(touch /tmp/pwned)'\\''b'\n`);
   });
 
-  it("gets the identity token from the GitHub Actions runtime with the broker's audience", async () => {
+  it("gets the identity token from the GitHub Actions runtime for the audience the broker publishes", async () => {
     const requests: { url: string; auth: string | undefined }[] = [];
-    const token = await broker.mint();
+    // Like GitHub: the token's `aud` is whatever audience the job asked for.
     const oidc = createServer((req, res) => {
       requests.push({ url: req.url!, auth: req.headers.authorization });
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ value: token }));
+      const audience = new URL(req.url!, "http://oidc").searchParams.get("audience") ?? "";
+      void broker
+        .mint(undefined, undefined, { audience })
+        .then((value) =>
+          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ value })),
+        );
     });
     await new Promise<void>((res) => oidc.listen(0, "127.0.0.1", () => res()));
     try {
@@ -112,7 +121,10 @@ describe("credbroker exchange", () => {
       });
       expect(JSON.parse(out)).toMatchObject({ scope: "read-reports" });
       expect(requests).toEqual([
-        { url: "/_apis/idtoken?api-version=2.0&audience=credbroker", auth: "bearer runtime-request-token" },
+        {
+          url: `/_apis/idtoken?api-version=2.0&audience=${encodeURIComponent(AUDIENCE)}`,
+          auth: "bearer runtime-request-token",
+        },
       ]);
     } finally {
       oidc.close();

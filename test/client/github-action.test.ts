@@ -15,6 +15,10 @@ import { parse as parseYaml } from "yaml";
 import { cleanEnv } from "./run-cli.ts";
 import { type ClientTestBroker, startClientTestBroker } from "./support.ts";
 
+// Not the contract's fallback "credbroker": a step that skipped the broker's metadata would ask for the wrong
+// audience and have its token refused.
+const AUDIENCE = "https://credbroker.acme.example";
+
 let broker: ClientTestBroker;
 let oidc: Server;
 let oidcRequests: { url: string; authorization: string | undefined }[] = [];
@@ -24,12 +28,14 @@ let oidcSubject = {
 };
 
 beforeAll(async () => {
-  broker = await startClientTestBroker();
+  broker = await startClientTestBroker({ audience: AUDIENCE });
   oidc = createServer((req, res) => {
     oidcRequests.push({ url: req.url!, authorization: req.headers.authorization });
     if (req.headers.authorization !== "bearer runtime-request-token") return void res.writeHead(401).end();
+    // Like GitHub: the token's `aud` is whatever audience the step asked for.
+    const audience = new URL(req.url!, "http://oidc").searchParams.get("audience") ?? "";
     broker
-      .mint(oidcSubject.sub, oidcSubject.claims)
+      .mint(oidcSubject.sub, oidcSubject.claims, { audience })
       .then((value) =>
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ value })),
       );
@@ -137,14 +143,14 @@ describe.each(runners)("the GitHub Action (%s)", (_name, runner) => {
       INPUT_TASK: "deploy-web",
       INPUT_DURATION: "900",
       INPUT_PURPOSE: "deploy abc123 to production",
-      INPUT_AUDIENCE: "credbroker",
       "INPUT_AWS-REGION": "eu-west-1",
     });
     expect(main.stderr).toBe("");
     expect(main.code).toBe(0);
+    // No audience input: the step asked for the audience the broker publishes in its metadata.
     expect(oidcRequests).toEqual([
       {
-        url: "/_apis/idtoken?api-version=2.0&audience=credbroker",
+        url: `/_apis/idtoken?api-version=2.0&audience=${encodeURIComponent(AUDIENCE)}`,
         authorization: "bearer runtime-request-token",
       },
     ]);
@@ -187,7 +193,7 @@ describe.each(runners)("the GitHub Action (%s)", (_name, runner) => {
       `credbroker: grant ${grant.grantId} for task deploy-web, expires ${grant.expiresAt}`,
     ]);
     // The state handed to the post step holds no secret.
-    expect(state).toEqual({ grant_id: grant.grantId, broker_url: broker.dev.url, audience: "credbroker" });
+    expect(state).toEqual({ grant_id: grant.grantId, broker_url: broker.dev.url, audience: AUDIENCE });
 
     oidcRequests = [];
     const post = await step(
@@ -242,6 +248,23 @@ describe.each(runners)("the GitHub Action (%s)", (_name, runner) => {
         claims: { repository: "acme/web", ref: "refs/heads/main" },
       };
     }
+  });
+
+  it("asks for the audience input instead of the published one when it is given", async () => {
+    const job = await newJob();
+    oidcRequests = [];
+    const main = await step(runner, action.runs.main, job, {
+      "INPUT_BROKER-URL": broker.dev.url,
+      INPUT_TASK: "read-reports",
+      INPUT_AUDIENCE: "credbroker",
+    });
+    expect(oidcRequests.map((r) => new URL(r.url, "http://oidc").searchParams.get("audience"))).toEqual([
+      "credbroker",
+    ]);
+    // That is not this broker's audience: it refuses the token and the step exports nothing.
+    expect(main.code).toBe(1);
+    expect(main.stdout).toMatch(/^::error::credbroker: the broker refused the request: invalid_request/m);
+    expect(await readFile(job.files.GITHUB_ENV, "utf8")).toBe("");
   });
 
   it("fails the step with a hint when the job lacks id-token permission", async () => {

@@ -1,7 +1,7 @@
 // `credbroker dev` for client tests: the demo config on a free loopback port, aws-sts tasks issued by the
 // real STS/IAM adapters against the Query-protocol fixture, and a helper that mints dev identity tokens.
 
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ResolvedConfig } from "../../lib/config/resolve.ts";
@@ -18,12 +18,14 @@ export const WEB_CLAIMS = { repository: "acme/web", ref: "refs/heads/main" };
 
 export interface ClientTestBroker {
   dev: DevBroker;
+  /** The config's `audience`: what the broker publishes in its metadata and requires in `aud`. */
+  audience: string;
   aws: AwsQueryServer;
   dataDir: string;
   mint(
     sub?: string,
     claims?: Record<string, unknown>,
-    options?: { nowMs?: number; lifetimeSeconds?: number },
+    options?: { nowMs?: number; lifetimeSeconds?: number; audience?: string },
   ): Promise<string>;
   close(): Promise<void>;
 }
@@ -38,10 +40,26 @@ function stsProviders(
   return { "aws-sts": real };
 }
 
-export async function startClientTestBroker(options: { clock?: Clock } = {}): Promise<ClientTestBroker> {
+/** Rewrites the demo config's `audience`, refusing to guess if the demo no longer has the line. */
+async function setAudience(configPath: string, audience: string): Promise<void> {
+  const config = await readFile(configPath, "utf8");
+  const line = /^audience: credbroker$/m;
+  if (!line.test(config)) throw new Error(`${configPath} has no top-level "audience: credbroker" line`);
+  await writeFile(configPath, config.replace(line, `audience: ${JSON.stringify(audience)}`));
+}
+
+/**
+ * `audience` other than the demo's (and the contract's fallback) "credbroker" makes a client that fails to
+ * read the broker's metadata ask for the wrong audience, and the broker refuse the token.
+ */
+export async function startClientTestBroker(
+  options: { clock?: Clock; audience?: string } = {},
+): Promise<ClientTestBroker> {
   const dataDir = await mkdtemp(join(tmpdir(), "cb-client-"));
   const port = await freePort();
   const configPath = await demoConfigFor(dataDir, port);
+  const audience = options.audience ?? "credbroker";
+  if (options.audience !== undefined) await setAudience(configPath, options.audience);
   const now = options.clock ? () => options.clock!.now() : Date.now;
   const aws = await startAwsQueryServer({ now });
   for (const [k, v] of Object.entries(aws.env())) process.env[k] = v;
@@ -58,13 +76,14 @@ export async function startClientTestBroker(options: { clock?: Clock } = {}): Pr
   });
   return {
     dev,
+    audience,
     aws,
     dataDir,
     mint: (sub = WEB_MAIN, claims = WEB_CLAIMS, o = {}) =>
       dev.devIssuer.mint({
         sub,
         claims,
-        audience: "credbroker",
+        audience: o.audience ?? audience,
         nowMs: o.nowMs ?? now(),
         ...(o.lifetimeSeconds ? { lifetimeSeconds: o.lifetimeSeconds } : {}),
       }),
