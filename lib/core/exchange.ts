@@ -1,4 +1,4 @@
-// The token path, top to bottom: parse request → verify subject token → find workload → decide →
+// The token path, top to bottom: parse request → verify subject token → find task and workload → decide →
 // render → record → issue → respond. Every step is a named call; every exit records one audit event.
 
 import type { TaskConfig } from "../config/schema.ts";
@@ -66,13 +66,14 @@ export async function exchangeToken(
     const request = parseTokenRequest(parseParams(body.contentType, body.bytes));
     event.subjectTokenSha256 = sha256Hex(request.subjectToken);
     if (request.purpose) event.purpose = request.purpose;
-    const task = findTask(deps, request);
-    event.task = task.name;
 
+    // Verified before the task is looked up: an unauthenticated caller must not learn which task names exist.
     const subject = await deps.verifier.verify(request.subjectToken);
     const claimTags = claimsToTags(subject.claims);
     event.issuer = subject.issuer.name;
     event.subject = subject.subject;
+    const task = findTask(deps, request);
+    event.task = task.name;
 
     event.decisionId = newId(deps.clock.now());
     const workload = findWorkload(deps, subject, event);

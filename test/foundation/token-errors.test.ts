@@ -98,6 +98,31 @@ describe("POST /token refuses bad subject tokens with invalid_request", () => {
     expect(res.body["access_token"]).toBeUndefined();
     expect((await activeGrants()).length).toBe(before);
   });
+
+  // The token is verified before the task is looked up (STYLE §2): without a valid token, a real task name,
+  // an unknown one and a token type that does not fit the task all get the same answer.
+  it.each(cases)("does not disclose whether a task exists to %s", async (_name, make) => {
+    const token = await make();
+    const auditsBefore = broker.logs.length;
+    const answers = [];
+    for (const extra of [
+      { scope: "read-reports" },
+      { scope: "drop-database" },
+      { scope: "read-reports", requested_token_type: "urn:credbroker:token-type:aws-credentials" },
+    ]) {
+      const res = await broker.call("token", exchangeBody(token, extra));
+      answers.push({ status: res.status, body: res.body });
+    }
+    expect(answers[0]?.status).toBe(400);
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+    const audits = broker.logs
+      .slice(auditsBefore)
+      .map((l) => JSON.parse(l) as { message: string; audit?: Record<string, unknown> })
+      .filter((l) => l.message === "audit");
+    expect(audits).toHaveLength(3);
+    for (const { audit } of audits) expect(audit).not.toHaveProperty("task");
+  });
 });
 
 describe("POST /token refuses malformed requests", () => {
