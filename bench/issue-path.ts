@@ -3,6 +3,7 @@
 // dynalite and the same STS fixture in the same process: the grant's PutItem and UpdateItem and one
 // AssumeRole. A second baseline adds the broker's other I/O (the signals read and the audit write).
 // The three are interleaved in blocks so that machine noise falls on all of them alike.
+
 import {
   type AttributeValue,
   GetItemCommand,
@@ -11,6 +12,7 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { AUDIT_SHARDS, auditKey } from "../lib/aws/audit-partitions.ts";
 import { localDynamoClient } from "../lib/local/dynalite.ts";
 import type { BenchBroker } from "./harness.ts";
 import { ROLE_ARN } from "./harness.ts";
@@ -117,12 +119,13 @@ export async function benchIssuePath(
     );
     if (all) {
       const now = new Date().toISOString();
+      const key = auditKey({ time: now, eventId: id }, AUDIT_SHARDS);
       await ddb.send(
         new PutItemCommand({
           TableName: table,
           Item: {
-            pk: { S: `AUDIT#${now.slice(0, 10)}` },
-            sk: { S: `${now}#${id}` },
+            pk: { S: key.pk },
+            sk: { S: key.sk },
             type: { S: "audit" },
             kind: { S: "token" },
             outcome: { S: "issue" },

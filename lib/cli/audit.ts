@@ -1,5 +1,6 @@
 // `credbroker audit`: audit events by time range, workload, task and outcome, read by key (no scan):
-// the day partitions (pk=AUDIT#<day>), the workload index (WA#<workload>) or the task key (TA#<task>).
+// the day partitions (each UTC day spread over AUDIT#<day>#<n>), the workload index (WA#<workload>) or the
+// task key (TA#<task>).
 // `--follow` keeps polling for new events until Ctrl-C.
 import { parseArgs } from "node:util";
 import type { AuditEvent, AuditOutcome } from "../core/audit.ts";

@@ -1,5 +1,6 @@
 // Reads what the report needs from the grant store by key, never by scan: the audit events of the period
-// (one query per UTC day partition) and each configured workload's newest grant (one item per workload).
+// (queries on each UTC day's partition keys) and each configured workload's newest grant (one item per
+// workload).
 import type { WorkloadConfig } from "../../config/schema.ts";
 import type { AuditEvent } from "../audit.ts";
 import type { GrantStore } from "../store.ts";
