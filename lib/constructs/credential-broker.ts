@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import {
   HttpApi,
@@ -96,6 +96,16 @@ export interface CredentialBrokerProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Task roles (in the broker's account) no longer named by any aws-sts task whose sessions may still be
+   * live. The sweep revokes the grants of a removed task, or of a task whose `roleArn` changed, by writing
+   * the old role's `credbroker-revocations` policy; without this the IAM write is denied and those sessions
+   * stay valid until they expire. Keep a removed task's role here until its grants have expired: at most the
+   * task's maxDurationSeconds after the config change is deployed. Only revocation rights are kept; no
+   * function may assume these roles.
+   * @default - none
+   */
+  readonly retiredTaskRoleArns?: readonly string[];
 }
 
 export interface BrokerAlarms {
@@ -129,6 +139,8 @@ export class CredentialBroker extends Construct {
   public readonly alarms: BrokerAlarms;
   /** The aws-sts task roles of the config: what /token may assume and the sweep may revoke on. */
   public readonly taskRoleArns: readonly string[];
+  /** Roles of removed tasks the sweep and revoke functions may still write revocations on (and nothing else). */
+  public readonly retiredTaskRoleArns: readonly string[];
   /** The cross-account revocation writer roles (tasks' `revocationRoleArn`) the sweep and revoke assume. */
   public readonly revocationWriterArns: readonly string[];
 
@@ -149,6 +161,11 @@ export class CredentialBroker extends Construct {
           .map((t) => t.roleArn),
       ),
     ];
+    this.retiredTaskRoleArns = retiredRoles(
+      props.retiredTaskRoleArns ?? [],
+      this.taskRoleArns,
+      Stack.of(scope).account,
+    );
     this.revocationWriterArns = [
       ...new Set(
         this.resolvedConfig.config.tasks
@@ -287,27 +304,29 @@ export class CredentialBroker extends Construct {
     allow(token, "SignTokens", ["kms:Sign"], [this.signingKey.keyArn]);
     for (const fn of [token, introspect, revoke, metadata])
       allow(fn, "ReadPublicKey", ["kms:GetPublicKey"], [this.signingKey.keyArn]);
-    if (this.taskRoleArns.length > 0) {
+    if (this.taskRoleArns.length > 0)
       allow(
         token,
         "AssumeTaskRoles",
         ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
         [...this.taskRoleArns],
       );
-      // IAM has no condition key for an inline policy's name, so this is scoped by role ARN only; the
-      // provider writes nothing but credbroker-revocations (see docs/deploy.md).
+    // IAM has no condition key for an inline policy's name, so this is scoped by role ARN only; the
+    // provider writes nothing but credbroker-revocations (see docs/deploy.md). Retired roles keep this right
+    // (and only this) so that the sweep can still cut off their live sessions.
+    const revocable = [...this.taskRoleArns, ...this.retiredTaskRoleArns];
+    if (revocable.length > 0)
       for (const fn of [sweep, revoke])
         allow(
           fn,
           "WriteRevocations",
           ["iam:GetRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy"],
-          [...this.taskRoleArns],
+          revocable,
         );
-      // Task roles in other accounts are written through the writer role BrokerTargetRole creates there.
-      if (this.revocationWriterArns.length > 0)
-        for (const fn of [sweep, revoke])
-          allow(fn, "AssumeRevocationWriters", ["sts:AssumeRole"], [...this.revocationWriterArns]);
-    }
+    // Task roles in other accounts are written through the writer role BrokerTargetRole creates there.
+    if (this.revocationWriterArns.length > 0)
+      for (const fn of [sweep, revoke])
+        allow(fn, "AssumeRevocationWriters", ["sts:AssumeRole"], [...this.revocationWriterArns]);
 
     // 5. The HTTP API (CONTRACT §4). ANY routes, so that a wrong method reaches the handler and gets the
     // contract's 405 rather than API Gateway's 404.
@@ -492,4 +511,19 @@ export class CredentialBroker extends Construct {
       description: "Writes credbroker-revocations on self-release (BrokerTargetRole revokerRoleArns)",
     });
   }
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+
+/** The retired roles still to write revocations on: IAM role ARNs, minus those the config names again. */
+function retiredRoles(arns: readonly string[], current: readonly string[], account: string): string[] {
+  for (const arn of arns) {
+    if (Token.isUnresolved(arn)) continue;
+    if (!ROLE_ARN.test(arn)) throw new TypeError(`retiredTaskRoleArns: ${arn} is not an IAM role ARN`);
+    // The broker writes a role of another account only through the writer role its task named, and a
+    // removed task names none: the right granted here could never be used.
+    if (!Token.isUnresolved(account) && arn.split(":")[4] !== account)
+      throw new TypeError(`retiredTaskRoleArns: ${arn} is not in the broker's account ${account}`);
+  }
+  return [...new Set(arns)].filter((arn) => !current.includes(arn));
 }

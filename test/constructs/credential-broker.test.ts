@@ -250,6 +250,113 @@ describe("CredentialBroker: least privilege", () => {
   });
 });
 
+describe("CredentialBroker: retired task roles", () => {
+  const RETIRED_ROLE = "arn:aws:iam::111122223333:role/old-deployer";
+  const TABLE = "AWS::DynamoDB::Table";
+  const KEY = "AWS::KMS::Key";
+  const logs = { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: ["AWS::Logs::LogGroup"] };
+  const iamActions = ["iam:DeleteRolePolicy", "iam:GetRolePolicy", "iam:PutRolePolicy"];
+  let retired: CredbrokerStack;
+  let retiredResources: Resources;
+
+  beforeAll(() => {
+    const other = new App({ context: { "aws:cdk:bundling-stacks": [] } });
+    // DEPLOY_ROLE is still a task's role: listing it as retired as well changes nothing.
+    retired = new CredbrokerStack(other, "Retired", {
+      broker: { configPath: writeConfig(deployConfig()), retiredTaskRoleArns: [RETIRED_ROLE, DEPLOY_ROLE] },
+    });
+    retiredResources = Template.fromStack(retired).toJSON()["Resources"] as Resources;
+  }, 120_000);
+
+  it.each<[BrokerFunctionName, { actions: string[]; resources: string[] }[]]>([
+    [
+      "token",
+      [
+        logs,
+        { actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [TABLE] },
+        { actions: ["kms:Sign"], resources: [KEY] },
+        { actions: ["kms:GetPublicKey"], resources: [KEY] },
+        {
+          actions: ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
+          resources: [DEPLOY_ROLE, REPORTS_ROLE].sort(),
+        },
+      ],
+    ],
+    [
+      "revoke",
+      [
+        logs,
+        { actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [TABLE] },
+        { actions: ["kms:GetPublicKey"], resources: [KEY] },
+        { actions: iamActions, resources: [DEPLOY_ROLE, REPORTS_ROLE, RETIRED_ROLE].sort() },
+      ],
+    ],
+    [
+      "sweep",
+      [
+        logs,
+        {
+          actions: [
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+          ],
+          resources: [TABLE],
+        },
+        { actions: ["dynamodb:Query"], resources: [`${TABLE}/index/gsi2`, `${TABLE}/index/gsi3`] },
+        { actions: iamActions, resources: [DEPLOY_ROLE, REPORTS_ROLE, RETIRED_ROLE].sort() },
+        {
+          actions: ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"],
+          resources: ["AWS::SQS::Queue"],
+        },
+      ],
+    ],
+  ])(
+    "the %s role keeps exactly its rights, revocation writes on the retired role included",
+    (name, expected) => {
+      expect(roleStatements(retired, retiredResources, name)).toEqual(expected);
+    },
+  );
+
+  it("lists the retired roles the config no longer names", () => {
+    expect(retired.broker.retiredTaskRoleArns).toEqual([RETIRED_ROLE]);
+  });
+
+  it("keeps revocation rights on retired roles after the last aws-sts task is removed, and no STS right", () => {
+    const other = new App({ context: { "aws:cdk:bundling-stacks": [] } });
+    const config = deployConfig();
+    config["tasks"] = (config["tasks"] as { provider: string }[]).filter((t) => t.provider === "jwt");
+    const s = new CredbrokerStack(other, "AllRetired", {
+      broker: { configPath: writeConfig(config), retiredTaskRoleArns: [DEPLOY_ROLE] },
+    });
+    const r = Template.fromStack(s).toJSON()["Resources"] as Resources;
+    for (const name of ["sweep", "revoke"] as const)
+      expect(roleStatements(s, r, name)).toContainEqual({ actions: iamActions, resources: [DEPLOY_ROLE] });
+    expect(JSON.stringify(Template.fromStack(s).findResources("AWS::IAM::Policy"))).not.toMatch(/"sts:/);
+  });
+
+  it.each([
+    ["not an IAM role ARN", "arn:aws:iam::111122223333:user/old-deployer", undefined, /not an IAM role ARN/],
+    [
+      "in another account than the broker's",
+      "arn:aws:iam::444455556666:role/old-partner",
+      "111122223333",
+      /not in the broker's account 111122223333/,
+    ],
+  ])("rejects a retired role %s at synth", (_label, arn, account, message) => {
+    const other = new App({ context: { "aws:cdk:bundling-stacks": [] } });
+    expect(
+      () =>
+        new CredbrokerStack(other, "BadRetired", {
+          ...(account ? { env: { account, region: "us-east-1" } } : {}),
+          broker: { configPath: writeConfig(deployConfig()), retiredTaskRoleArns: [arn] },
+        }),
+    ).toThrow(message);
+  });
+});
+
 describe("CredentialBroker: HTTP API", () => {
   it.each([
     ["ANY /token", "NONE", "token"],
@@ -352,6 +459,11 @@ describe("CredentialBroker: sweep schedule and alarms", () => {
     const metrics = JSON.stringify(alarm!.Properties.Metrics);
     expect(metrics).toContain('"MetricName":"Errors","Namespace":"AWS/Lambda"');
     expect(metrics).toContain('"MetricName":"SweepErrors","Namespace":"credbroker"');
+    // And the deploy guide says so, so that an operator reading a firing alarm looks at both.
+    const doc = readFileSync(join(import.meta.dirname, "../../docs/deploy.md"), "utf8");
+    const bullet = doc.split("\n").find((l) => l.trim().startsWith("- `sweepErrors`:"));
+    expect(bullet).toMatch(/Lambda `Errors`/);
+    expect(bullet).toMatch(/`SweepErrors`/);
   });
 
   it("alarms on sweep lag over 5 minutes, and when the sweep stops reporting", () => {
