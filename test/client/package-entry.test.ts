@@ -1,10 +1,11 @@
-// The package's public client entry: what `import … from "credbroker"` gives a workload, and that the
-// provider fits the AWS SDK's credentials slot (checked by tsc through this file).
+// The client entry's source, lib/client/index.ts: what the package builds into `credbroker` (package-install
+// checks the built copy exports the same), and that the provider fits the AWS SDK's credentials slot (checked
+// by tsc through this file).
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
-import * as client from "credbroker";
 import { describe, expect, it } from "vitest";
+import * as client from "../../lib/client/index.ts";
 
-describe("the credbroker package entry", () => {
+describe("the client entry", () => {
   it("exports the client API and nothing of the broker's internals", () => {
     expect(Object.keys(client).sort()).toEqual([
       "AWS_CREDENTIALS_TOKEN_TYPE",
