@@ -30,7 +30,7 @@ export interface JoseVerifierOptions {
   clock: Clock;
   /** How long a fetched key set is trusted before it is fetched again (jose cacheMaxAge). */
   jwksCacheMaxAgeMs?: number;
-  /** Minimum time between two fetches triggered by an unknown kid. */
+  /** Minimum time between two fetches triggered by an unknown kid, and between two failed discoveries. */
   jwksCooldownMs?: number;
   /** Timeout of one JWKS or discovery fetch. */
   fetchTimeoutMs?: number;
@@ -48,12 +48,15 @@ const UNSAFE_SUBJECT = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2
 export function createJoseVerifier(options: JoseVerifierOptions): SubjectTokenVerifier {
   const byIssuer = new Map(options.issuers.map((i) => [i.issuer, i]));
   const keySets = new Map<string, Promise<JWTVerifyGetKey>>();
+  /** When each issuer whose discovery failed may be tried again (by the injected clock). */
+  const discoveryRetryAt = new Map<string, number>();
   const timeoutDuration = options.fetchTimeoutMs ?? 3000;
+  const cooldownMs = options.jwksCooldownMs ?? 30_000;
 
   const remote = (url: string) =>
     createRemoteJWKSet(new URL(url), {
       cacheMaxAge: options.jwksCacheMaxAgeMs ?? 10 * 60_000,
-      cooldownDuration: options.jwksCooldownMs ?? 30_000,
+      cooldownDuration: cooldownMs,
       timeoutDuration,
     });
 
@@ -81,9 +84,23 @@ export function createJoseVerifier(options: JoseVerifierOptions): SubjectTokenVe
       if (issuer.jwks)
         keySet = Promise.resolve(createLocalJWKSet(issuer.jwks as Parameters<typeof createLocalJWKSet>[0]));
       else if (issuer.jwksUri) keySet = Promise.resolve(remote(issuer.jwksUri));
-      else keySet = discover(issuer).then(remote);
-      // A failed discovery must not be cached: the next request tries again.
-      keySet.catch(() => keySets.delete(issuer.name));
+      else {
+        // During an issuer outage every request would otherwise wait out its own discovery timeout: after a
+        // failure, answer 503 at once until the cool-down has passed, then try again.
+        const retryAt = discoveryRetryAt.get(issuer.name);
+        if (retryAt !== undefined && options.clock.now() < retryAt)
+          return Promise.reject(
+            new DependencyUnavailable("issuer discovery", `${issuer.name}: cooling down after a failure`),
+          );
+        keySet = discover(issuer).then(remote);
+        keySet.then(
+          () => discoveryRetryAt.delete(issuer.name),
+          () => {
+            keySets.delete(issuer.name);
+            discoveryRetryAt.set(issuer.name, options.clock.now() + cooldownMs);
+          },
+        );
+      }
       keySets.set(issuer.name, keySet);
     }
     return keySet;

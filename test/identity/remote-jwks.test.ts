@@ -116,6 +116,46 @@ describe("remote JWKS", () => {
     expect(hits).toEqual([]);
   });
 
+  it("after a failed discovery answers dependency_unavailable without refetching until the cool-down ends", async () => {
+    const clock = fixedClock(Date.now());
+    const verifier = createJoseVerifier({
+      issuers: [
+        {
+          name: "remote",
+          issuer: base,
+          algorithms: ["ES256"],
+          maxTokenAgeSeconds: 900,
+          clockToleranceSeconds: 30,
+        },
+      ],
+      audience: "credbroker",
+      clock,
+      jwksCooldownMs: 30_000,
+    });
+    keys = [issuer.publicJwk];
+    const token = await issuer.mint({}, { nowMs: clock.now() });
+    down = true;
+    hits.length = 0;
+    try {
+      for (let i = 0; i < 5; i++) {
+        await expect(verifier.verify(token)).rejects.toMatchObject({ code: "dependency_unavailable" });
+        clock.advance(5_000); // 20 s in all: still inside the cool-down
+      }
+      // The issuer was asked once during the outage, not once per request.
+      expect(hits).toEqual(["/.well-known/openid-configuration"]);
+    } finally {
+      down = false;
+    }
+    // Back up, but the cool-down (30 s from the failure) has not passed: still refused, still no request.
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: "dependency_unavailable" });
+    expect(hits).toEqual(["/.well-known/openid-configuration"]);
+    // Once it has passed, discovery is tried again and the token verifies.
+    clock.advance(10_001);
+    hits.length = 0;
+    await expect(verifier.verify(token)).resolves.toMatchObject({ subject: expect.any(String) });
+    expect(hits).toEqual(["/.well-known/openid-configuration", "/keys"]);
+  });
+
   it("fails closed with dependency_unavailable when the key set cannot be fetched", async () => {
     const verifier = createJoseVerifier({
       issuers: [
