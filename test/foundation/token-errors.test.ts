@@ -104,12 +104,13 @@ describe("POST /token refuses bad subject tokens with invalid_request", () => {
   it.each(cases)("does not disclose whether a task exists to %s", async (_name, make) => {
     const token = await make();
     const auditsBefore = broker.logs.length;
-    const answers = [];
-    for (const extra of [
+    const requests: Record<string, string>[] = [
       { scope: "read-reports" },
       { scope: "drop-database" },
       { scope: "read-reports", requested_token_type: "urn:credbroker:token-type:aws-credentials" },
-    ]) {
+    ];
+    const answers = [];
+    for (const extra of requests) {
       const res = await broker.call("token", exchangeBody(token, extra));
       answers.push({ status: res.status, body: res.body });
     }
