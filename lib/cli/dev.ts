@@ -77,6 +77,7 @@ export async function devCommand(
       `  export CREDBROKER_CONFIG=${configPath}`,
       `  export CREDBROKER_TABLE=${dev.tableName}`,
       `  export AWS_ENDPOINT_URL_DYNAMODB=${dev.dynamo.endpoint}`,
+      `  export CREDBROKER_URL=${dev.url}`,
       "",
       "Ctrl-C stops.",
       "",
@@ -100,10 +101,12 @@ async function devToken(args: string[], io: CliIo): Promise<void> {
     options: {
       sub: { type: "string" },
       claim: { type: "string", multiple: true, default: [] },
-      url: { type: "string", default: "http://127.0.0.1:8787" },
+      url: { type: "string" },
       lifetime: { type: "string" },
     },
   });
+  // The broker `dev` printed (export CREDBROKER_URL=…), so a dev server on another port needs no --url.
+  const url = values.url ?? io.env["CREDBROKER_URL"] ?? "http://127.0.0.1:8787";
   if (!values.sub)
     throw new CliError("usage: credbroker dev token --sub SUBJECT [--claim k=v]... [--url URL]");
   const claims: Record<string, string> = {};
@@ -114,7 +117,7 @@ async function devToken(args: string[], io: CliIo): Promise<void> {
   }
   let res: Response;
   try {
-    res = await fetch(`${values.url.replace(/\/$/, "")}/dev/issuer/token`, {
+    res = await fetch(`${url.replace(/\/$/, "")}/dev/issuer/token`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
@@ -124,7 +127,7 @@ async function devToken(args: string[], io: CliIo): Promise<void> {
       }),
     });
   } catch {
-    throw new CliError(`cannot reach credbroker dev at ${values.url}: is it running (npm start)?`);
+    throw new CliError(`cannot reach credbroker dev at ${url}: is it running (npm start)?`);
   }
   const body = (await res.json().catch(() => ({}))) as { token?: string; error_description?: string };
   if (!res.ok || !body.token)

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, cleanEnv } from "../client/run-cli.ts";
+import { CLI, cleanEnv, runCli } from "../client/run-cli.ts";
 import { freePort } from "../support/dev.ts";
 
 let child: ChildProcess;
@@ -86,5 +86,18 @@ describe("credbroker dev on a port other than 8787", () => {
       })
     ).json()) as Record<string, unknown>;
     expect(introspected).toMatchObject({ active: true, sub: "reports-job", iss: url });
+  });
+
+  it("dev token mints from the broker named by the CREDBROKER_URL line dev printed, without --url", async () => {
+    expect(stdout).toContain(`export CREDBROKER_URL=${url}`);
+    const minted = await runCli(
+      ["dev", "token", "--sub", "repo:acme/reports:ref:refs/heads/main"],
+      cleanEnv({ CREDBROKER_URL: url }),
+    );
+    expect(minted.code, minted.stderr).toBe(0);
+    const [, payload] = minted.stdout.trim().split(".");
+    expect(JSON.parse(Buffer.from(payload!, "base64url").toString())).toMatchObject({
+      iss: `${url}/dev/issuer`,
+    });
   });
 });
