@@ -2,6 +2,7 @@
 // dist/), the tarball unpacked into an app's node_modules/credbroker with nothing else installed, then plain
 // `node` — no tsx, no vite — imports `credbroker` and runs its `credbroker` command against `credbroker dev`.
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { chmod, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -27,6 +28,10 @@ function plainEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   delete env["NODE_OPTIONS"];
   return env;
 }
+
+const node24 = process.env["CREDBROKER_NODE24"];
+const nodes: [string, string][] = [[`node ${process.version}`, process.execPath]];
+if (node24 && existsSync(node24)) nodes.push(["node 24", node24]);
 
 let broker: ClientTestBroker;
 let work: string;
@@ -79,8 +84,12 @@ describe("the packed credbroker package", () => {
     expect(paths.filter((p) => /^(test|scripts|bench|bin)\//.test(p))).toEqual([]);
   });
 
-  it("imports under plain node with nothing else installed, and its provider gets the broker's credentials", async () => {
-    const script = `
+  // Node 24 refuses TypeScript under node_modules outright (ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING), so
+  // it is run too when .ci/run provides it.
+  it.each(nodes)(
+    "imports under plain %s with nothing else installed, and its provider gets the broker's credentials",
+    async (_name, node) => {
+      const script = `
       import * as client from "credbroker";
       import { fromCredentialBroker } from "credbroker/client";
       const credentials = await fromCredentialBroker({
@@ -93,20 +102,21 @@ describe("the packed credbroker package", () => {
         secretAccessKey: credentials.secretAccessKey,
         sessionToken: credentials.sessionToken,
       }));`;
-    const env = plainEnv({ BROKER_URL: broker.dev.url, ID_TOKEN: await broker.mint() });
-    const out = await run(process.execPath, ["--input-type=module", "-e", script], app, env);
-    expect(out.stderr).toBe("");
-    expect(out.code).toBe(0);
-    const source = await import("../../lib/client/index.ts");
-    const issued = broker.aws.issued.at(-1)!;
-    expect(JSON.parse(out.stdout)).toEqual({
-      exports: Object.keys(source).sort(),
-      sameModule: true,
-      accessKeyId: issued.AccessKeyId,
-      secretAccessKey: issued.SecretAccessKey,
-      sessionToken: issued.SessionToken,
-    });
-  });
+      const env = plainEnv({ BROKER_URL: broker.dev.url, ID_TOKEN: await broker.mint() });
+      const out = await run(node, ["--input-type=module", "-e", script], app, env);
+      expect(out.stderr).toBe("");
+      expect(out.code).toBe(0);
+      const source = await import("../../lib/client/index.ts");
+      const issued = broker.aws.issued.at(-1)!;
+      expect(JSON.parse(out.stdout)).toEqual({
+        exports: Object.keys(source).sort(),
+        sameModule: true,
+        accessKeyId: issued.AccessKeyId,
+        secretAccessKey: issued.SecretAccessKey,
+        sessionToken: issued.SessionToken,
+      });
+    },
+  );
 
   it("runs its credbroker command: the usage, and credential-process as the pod runs it", async () => {
     const bin = join(installed, manifest.bin["credbroker"]!);
