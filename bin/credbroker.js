@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI through tsx, so `npx credbroker` and `npm start` need no build step.
-import { accessSync, constants } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { register } from "tsx/esm/api";
 
@@ -14,9 +15,10 @@ if (Number(process.versions.node.split(".")[0]) <= 20) setFlagsFromString("--no-
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 // tsx caches compiled files under the temp dir. In a container with a read-only root and no writable /tmp
-// that cache cannot be created and every command would crash: compile in memory instead.
+// that cache cannot be created and every command would crash: compile in memory instead. Probed by creating
+// a directory, since a permission check says nothing about a read-only mount and nothing at all for root.
 try {
-  accessSync(tmpdir(), constants.W_OK);
+  rmSync(mkdtempSync(join(tmpdir(), "credbroker-")), { recursive: true, force: true });
 } catch {
   process.env.TSX_DISABLE_CACHE = "1";
 }

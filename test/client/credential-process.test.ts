@@ -3,7 +3,7 @@
 
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { fromIni, fromProcess } from "@aws-sdk/credential-providers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, canCreateIn, cleanEnv, commandLine, runAs, runCli, unwritableDir } from "./run-cli.ts";
+import { CLI, canCreateIn, cleanEnv, commandLine, runCli, uncreatableTmp } from "./run-cli.ts";
 import { type ClientTestBroker, startClientTestBroker } from "./support.ts";
 
 let broker: ClientTestBroker;
@@ -98,19 +98,16 @@ describe("credbroker credential-process", () => {
   });
 
   it("runs in a container whose temp dir is not writable (read-only root, no /tmp volume)", async () => {
-    // Readable by the pod's user, as the projected token volume is.
     const podDir = await mkdtemp(join(tmpdir(), "cb-pod-"));
-    await chmod(podDir, 0o755);
     const podToken = join(podDir, "token");
-    await writeFile(podToken, await broker.mint(), { mode: 0o644 });
-    const readOnlyTmp = await unwritableDir(podDir);
+    await writeFile(podToken, await broker.mint());
+    const readOnlyTmp = await uncreatableTmp(podDir);
     const env = cleanEnv({ TMPDIR: readOnlyTmp });
     // The setup is real: the CLI's user cannot create anything in that temp dir.
-    expect(await canCreateIn(readOnlyTmp, runAs())).toBe(false);
+    expect(await canCreateIn(readOnlyTmp)).toBe(false);
     const run = await runCli(
       ["credential-process", "--url", broker.dev.url, "--task", "deploy-web", "--token-file", podToken],
       env,
-      runAs(),
     );
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);

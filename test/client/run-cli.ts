@@ -1,7 +1,7 @@
 // Runs the real `credbroker` entry (bin/credbroker.js through tsx) as a child process, the way the AWS SDKs
 // and the AWS CLI run a credential_process, with no AWS credentials in its environment.
 import { execFile } from "node:child_process";
-import { chmod, mkdir } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 
 export const CLI = resolve("bin/credbroker.js");
@@ -37,35 +37,28 @@ export function runCli(
   });
 }
 
-/** The pod's non-root user in examples/kubernetes/deployment.yaml. */
-export const POD_USER = { uid: 10001, gid: 10001 };
-
 /**
- * A temp dir the CLI cannot write, as in a container with a read-only root and no /tmp volume. Permissions
- * do not bind root, so when the tests run as root the CLI must run as POD_USER (see `runAs`).
+ * A temp dir in which nothing can be created, as in a container with a read-only root and no /tmp volume.
+ * It is a regular file: creating anything below it fails for every user, root included, so the tests need
+ * neither a read-only mount nor a second user (whose access to the checkout CI does not promise).
  */
-export async function unwritableDir(parent: string): Promise<string> {
-  const dir = join(parent, "read-only-tmp");
-  await mkdir(dir, { recursive: true });
-  await chmod(dir, 0o555);
-  return dir;
+export async function uncreatableTmp(parent: string): Promise<string> {
+  const path = join(parent, "read-only-tmp");
+  await writeFile(path, "");
+  return path;
 }
-
-/** Run as POD_USER when the tests run as root, so that permissions apply; otherwise as ourselves. */
-export const runAs = (): { user?: { uid: number; gid: number } } =>
-  process.getuid?.() === 0 ? { user: POD_USER } : {};
 
 /** A shell-safe rendering of argv for a `credential_process =` line (paths here never hold quotes). */
 export const commandLine = (argv: string[]) =>
   argv.map((a) => (/^[\w./:=@-]+$/.test(a) ? a : `"${a}"`)).join(" ");
 
-/** Whether that user can create a directory in `dir` (so a test can show its read-only setup is real). */
-export function canCreateIn(dir: string, as: { user?: { uid: number; gid: number } }): Promise<boolean> {
+/** Whether a directory can be created in `dir` (so a test can show its read-only setup is real). */
+export function canCreateIn(dir: string): Promise<boolean> {
   return new Promise((res) => {
     execFile(
       process.execPath,
       ["-e", 'require("node:fs").mkdirSync(require("node:path").join(process.argv[1], "probe"))', dir],
-      { timeout: 60_000, ...as.user },
+      { timeout: 60_000 },
       (err) => res(!err),
     );
   });
