@@ -277,9 +277,15 @@ async function sweepDueIndex(run: Run, cursor: string | undefined): Promise<bool
         ...(key ? { cursor: key } : {}),
         limit: run.pageSize,
       });
-      for (const grant of page.items) {
+      for (const [i, grant] of page.items.entries()) {
         summary.scanned++;
         await sweepOne(run, grant);
+        if (outOfTime(run) && i < page.items.length - 1) {
+          // Stopped mid-page: the next run reads this page again. What this run did has left the index or
+          // moved past now, and anything still there is safe to do again (every move is conditional).
+          summary.cursor = encodeCursor({ shard, ...(key ? { key } : {}) });
+          return false;
+        }
       }
       key = page.cursor;
     } while (key);
