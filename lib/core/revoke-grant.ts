@@ -39,6 +39,8 @@ export async function revokeGrant(
     revoked = await deps.store.transition(grant.grantId, "active", "revoked", {
       revokedAt: isoSeconds(now),
       reason: options.reason,
+      // The grant names the policies that decided its end, when any did; otherwise those that allowed it.
+      ...(options.policyIds?.length ? { policyIds: options.policyIds } : {}),
       ...(needsProvider ? { revocationPending: true, dueAtMs: now } : { dueAtMs: null }),
     });
   } catch (err) {

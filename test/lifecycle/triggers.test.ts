@@ -41,10 +41,11 @@ function config(issuer: TestIssuer): Config {
     audience: "credbroker",
     issuerUrl: "https://broker.test",
     issuers: [{ name: "test", issuer: issuer.issuer, jwks: issuer.jwks, algorithms: [issuer.alg] }],
+    // web-ci last: removing it moves no other entry, so only its own grants are re-decided.
     workloads: [
-      { name: "web-ci", issuer: "test", subject: "repo:acme/web:**", owner: "team-web@acme.test" },
       { name: "reports-job", issuer: "test", subject: "repo:acme/reports:**", owner: "team-data@acme.test" },
       { name: "legacy-cron", issuer: "test", subject: "repo:acme/legacy:*" },
+      { name: "web-ci", issuer: "test", subject: "repo:acme/web:**", owner: "team-web@acme.test" },
     ],
     tasks: [
       {
@@ -65,6 +66,8 @@ function config(issuer: TestIssuer): Config {
     policies: ["policies/*.cedar"],
   };
 }
+
+const webCi = (c: Config) => c.workloads.find((w) => w["name"] === "web-ci")!;
 
 let issuer: TestIssuer;
 let store: DynamoGrantStore;
@@ -163,6 +166,9 @@ describe("signals", () => {
       [w2]: { status: "revoked", reason: "denied by policy: no-quarantined" },
       [r1]: { status: "active" },
     });
+    // The grant names the policy that ended it, as its audit event does, not the permit that allowed it.
+    expect((await store.getGrant(w1))!.policyIds).toEqual(["no-quarantined"]);
+    expect((await store.getGrant(r1))!.policyIds).toEqual(["reads-reports"]);
     expect(await auditFor(w1)).toEqual([
       expect.objectContaining({
         kind: "signal",
@@ -216,26 +222,30 @@ describe("config changes, on the next sweep", () => {
     {
       change: "disabling a workload",
       apply: (c: Config) => {
-        c.workloads[0]!["disabled"] = true;
+        webCi(c)["disabled"] = true;
       },
       revoked: ["web-read", "web-publish"],
       reason: "workload disabled",
+      // A workload change reads that workload's live grants only, not reports-job's.
+      scanned: 2,
     },
     {
       change: "removing a workload",
       apply: (c: Config) => {
-        c.workloads.splice(0, 1);
+        c.workloads.splice(c.workloads.indexOf(webCi(c)), 1);
       },
       revoked: ["web-read", "web-publish"],
       reason: "workload removed",
+      scanned: 2,
     },
     {
       change: "removing the owner a policy requires",
       apply: (c: Config) => {
-        delete c.workloads[0]!["owner"];
+        delete webCi(c)["owner"];
       },
       revoked: ["web-publish"],
       reason: "denied by policy: owner-required",
+      scanned: 2,
     },
     {
       change: "removing a task",
@@ -244,8 +254,10 @@ describe("config changes, on the next sweep", () => {
       },
       revoked: ["web-publish"],
       reason: "task removed",
+      // Not a workload change: a new task list re-decides every live grant once.
+      scanned: 3,
     },
-  ])("$change revokes exactly the affected grants", async ({ apply, revoked, reason }) => {
+  ])("$change revokes exactly the affected grants", async ({ apply, revoked, reason, scanned }) => {
     const ids: Record<string, string> = {
       "web-read": await web(),
       "web-publish": await web(broker, "publish"),
@@ -254,7 +266,7 @@ describe("config changes, on the next sweep", () => {
     expect(await sweepDue(broker.deps)).toMatchObject({ revoked: 0, complete: true });
     const next = await redeploy(apply);
     const summary = await sweepDue(next.deps);
-    expect(summary).toMatchObject({ revoked: revoked.length, complete: true });
+    expect(summary).toMatchObject({ revoked: revoked.length, scanned, complete: true });
     for (const [name, id] of Object.entries(ids)) {
       const grant = (await store.getGrant(id))!;
       if (revoked.includes(name)) expect(grant, name).toMatchObject({ status: "revoked", reason });
@@ -279,6 +291,7 @@ describe("config changes, on the next sweep", () => {
       [w]: { status: "active" },
       [r]: { status: "revoked", reason: "denied by policy: no-reports-job" },
     });
+    expect((await store.getGrant(r))!.policyIds).toEqual(["no-reports-job"]);
     expect(await auditFor(r)).toEqual([
       expect.objectContaining({ kind: "sweep", outcome: "revoke", policyIds: ["no-reports-job"] }),
     ]);
