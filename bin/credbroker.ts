@@ -10,9 +10,9 @@ const USAGE = `usage: credbroker <command>
   grants list [--status S] [--workload W] [--json] [--limit N]
   grants show ID [--json]
   grants revoke ID --reason TEXT
-  sweep [--config FILE] [--budget SECONDS] [--json]
-  signals set WORKLOAD NAME=VALUE... [--config FILE] [--json]
-  signals clear WORKLOAD NAME... [--config FILE] [--json]
+  sweep [--config FILE] [--budget SECONDS] [--force] [--json]
+  signals set WORKLOAD NAME=VALUE... [--config FILE] [--force] [--json]
+  signals clear WORKLOAD NAME... [--config FILE] [--force] [--json]
   policy validate [--config FILE]
   policy test CASES_FILE... [--config FILE] [--json]
   report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown]
