@@ -2,7 +2,8 @@
 // IAM has no conditional write for inline policies, so every change is read-modify-write followed by a read
 // that verifies it landed, retried if a rival writer overwrote it. Within one process, changes to one role
 // go through a queue that batches whatever arrived meanwhile into the next write, so many revocations at
-// once on one role all land (and cost a few IAM calls, not one write each).
+// once on one role all land (and cost a few IAM calls, not one write each). Across processes the check can
+// still pass before a rival's stale write lands, so the sweep re-checks each revocation later (`recheck`).
 import {
   DeleteRolePolicyCommand,
   GetRolePolicyCommand,
@@ -11,7 +12,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { DependencyUnavailable } from "../core/errors.ts";
 import type { RevocationMode } from "../core/grant.ts";
-import type { RevocationWriter } from "../core/providers/aws-sts/ports.ts";
+import type { RevocationRecheck, RevocationWriter } from "../core/providers/aws-sts/ports.ts";
 import {
   applyRevocationChanges,
   coverage,
@@ -36,10 +37,11 @@ export interface IamRevocationOptions {
 }
 
 interface Change {
-  kind: "add" | "remove";
+  /** `recheck`: an add only if the grant's deny is missing from the policy as first read. */
+  kind: "add" | "remove" | "recheck";
   grantId: string;
   nowMs: number;
-  resolve(mode: RevocationMode): void;
+  resolve(result: RevocationRecheck): void;
   reject(err: unknown): void;
 }
 
@@ -59,8 +61,12 @@ export class IamRevocationWriter implements RevocationWriter {
     this.backoffMs = options.backoffMs ?? ((attempt) => 50 * attempt * (0.5 + Math.random()));
   }
 
-  revoke(roleArn: string, grantId: string, nowMs: number): Promise<RevocationMode> {
-    return this.enqueue(roleArn, "add", grantId, nowMs);
+  async revoke(roleArn: string, grantId: string, nowMs: number): Promise<RevocationMode> {
+    return (await this.enqueue(roleArn, "add", grantId, nowMs)).mode;
+  }
+
+  recheck(roleArn: string, grantId: string, revokedAtMs: number): Promise<RevocationRecheck> {
+    return this.enqueue(roleArn, "recheck", grantId, revokedAtMs);
   }
 
   async prune(roleArn: string, grantId: string, nowMs: number): Promise<void> {
@@ -72,8 +78,8 @@ export class IamRevocationWriter implements RevocationWriter {
     kind: Change["kind"],
     grantId: string,
     nowMs: number,
-  ): Promise<RevocationMode> {
-    return new Promise<RevocationMode>((resolve, reject) => {
+  ): Promise<RevocationRecheck> {
+    return new Promise<RevocationRecheck>((resolve, reject) => {
       const queue = this.queues.get(roleArn);
       const change: Change = { kind, grantId, nowMs, resolve, reject };
       if (queue) {
@@ -91,8 +97,8 @@ export class IamRevocationWriter implements RevocationWriter {
     while (queue.length > 0) {
       const batch = queue.splice(0);
       try {
-        const modes = await this.applyBatch(roleArn, batch);
-        for (const [i, change] of batch.entries()) change.resolve(modes[i]!);
+        const results = await this.applyBatch(roleArn, batch);
+        for (const [i, change] of batch.entries()) change.resolve(results[i]!);
       } catch (err) {
         for (const change of batch) change.reject(err);
       }
@@ -100,40 +106,63 @@ export class IamRevocationWriter implements RevocationWriter {
     this.queues.delete(roleArn);
   }
 
-  private async applyBatch(roleArn: string, batch: Change[]): Promise<RevocationMode[]> {
+  private async applyBatch(roleArn: string, batch: Change[]): Promise<RevocationRecheck[]> {
     const role = roleName(roleArn);
     const client = this.clientFor(roleArn);
-    const add = batch.filter((c) => c.kind === "add").map((c) => c.grantId);
-    const remove = batch.filter((c) => c.kind === "remove" && !add.includes(c.grantId)).map((c) => c.grantId);
-    const nowMs = Math.max(...batch.map((c) => c.nowMs));
+    let current = await this.read(client, role);
+    // A re-check whose grant is still denied needs nothing written; one whose deny went missing is an add.
+    const held = new Map<Change, RevocationMode>();
+    for (const c of batch) {
+      const covered = c.kind === "recheck" ? coverage(current.state, c.grantId, c.nowMs) : undefined;
+      if (covered) held.set(c, covered);
+    }
+    const changes = batch.filter((c) => !held.has(c));
+    const add = changes.filter((c) => c.kind !== "remove").map((c) => c.grantId);
+    const remove = changes
+      .filter((c) => c.kind === "remove" && !add.includes(c.grantId))
+      .map((c) => c.grantId);
+    const result = (modes: Map<Change, RevocationMode>): RevocationRecheck[] =>
+      batch.map((c) =>
+        held.has(c)
+          ? { mode: held.get(c)!, reapplied: false }
+          : { mode: modes.get(c)!, reapplied: c.kind === "recheck" },
+      );
+    if (changes.length === 0) return result(new Map());
+    const nowMs = Math.max(...changes.map((c) => c.nowMs));
     let forceFallback = false;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      const { text, state } = await this.read(client, role);
-      const applied = applyRevocationChanges(state, {
+      if (attempt > 1) current = await this.read(client, role);
+      const applied = applyRevocationChanges(current.state, {
         add,
         remove,
         nowMs,
         forceFallback,
         ...(this.maxChars !== undefined ? { maxChars: this.maxChars } : {}),
       });
-      if (applied.document !== text) {
+      let after = current.state;
+      if (applied.document !== current.text) {
         if (applied.document === undefined) await this.delete(client, role);
         else if (!(await this.put(client, role, applied.document))) {
           // IAM counts every inline policy of the role against its limit: fall back to the issue-time deny.
           forceFallback = true;
           continue;
         }
+        // Verify: a rival writer (another Lambda) may have read before our write and written after it.
+        after = (await this.read(client, role)).state;
       }
-      // Verify: a rival writer (another Lambda) may have read before our write and written after it.
-      const after = (await this.read(client, role)).state;
-      const modes = batch.map((c) => {
-        if (c.kind === "remove") return "grant-listed";
+      const modes = new Map<Change, RevocationMode | undefined>();
+      for (const c of changes) {
+        if (c.kind === "remove") {
+          modes.set(c, "grant-listed");
+          continue;
+        }
         const covered = coverage(after, c.grantId, c.nowMs);
         // A revocation that made the role fall back is recorded as such, even if its id is listed too.
-        return covered && applied.mode === "token-issue-time" ? "token-issue-time" : covered;
-      });
+        modes.set(c, covered && applied.mode === "token-issue-time" ? "token-issue-time" : covered);
+      }
       const removedGone = remove.every((id) => !after.grantIds.includes(id));
-      if (modes.every((m) => m !== undefined) && removedGone) return modes as RevocationMode[];
+      if ([...modes.values()].every((m) => m !== undefined) && removedGone)
+        return result(modes as Map<Change, RevocationMode>);
       await new Promise((r) => setTimeout(r, this.backoffMs(attempt)));
     }
     throw new DependencyUnavailable(

@@ -1,13 +1,18 @@
 // Ends one grant: the status change first (one conditional write, so concurrent revokers agree on a single
 // winner), then whatever the provider must do outside the broker. A provider failure leaves the grant
-// marked revocationPending on the due index, so the sweep retries it: never dropped.
+// marked revocationPending on the due index, so the sweep retries it: never dropped. An applied revocation
+// is read back by the sweep a while later (IAM has no conditional write: another process may have
+// overwritten it after our own check), then the grant waits on the index until its id can be pruned.
 
 import type { AuditEvent } from "./audit.ts";
 import { grantEvent } from "./audit.ts";
 import { recordAudit } from "./audit-recorder.ts";
 import { isoSeconds } from "./clock.ts";
-import type { Grant } from "./grant.ts";
+import type { Grant, RevocationMode } from "./grant.ts";
 import type { Logger } from "./logger.ts";
+import type { RevocationRecheck } from "./providers/aws-sts/ports.ts";
+import { STALE_SLACK_MS } from "./providers/aws-sts/revocation-policy.ts";
+import { RevocationRoleOutOfReach } from "./providers/aws-sts/role-reach.ts";
 import type { CredentialProvider } from "./providers/provider.ts";
 import { type GrantStore, TransitionConflict } from "./store.ts";
 
@@ -25,6 +30,25 @@ export interface RevokeOptions {
   actor?: string;
   outcome?: AuditEvent["outcome"];
 }
+
+/**
+ * How long after a revocation is applied the sweep reads it back: longer than any broker process runs a
+ * write (the sweep function's 60 s timeout), so a rival that read the policy before our write has written.
+ */
+export const REVOCATION_RECHECK_MS = 90_000;
+
+/**
+ * When an ended grant's id may leave the revocation list: its expiry plus a margin, since a grant failed
+ * while issuing had its expiry set before AssumeRole was called, and the session may outlive it a little.
+ */
+export const pruneAtMs = (grant: Grant): number => Date.parse(grant.expiresAt) + STALE_SLACK_MS;
+
+/** A provider whose revocations can be read back (aws-sts); others are not re-checked. */
+type Rechecking = CredentialProvider & {
+  recheckRevocation(grant: Grant, nowMs: number): Promise<RevocationRecheck>;
+};
+const rechecking = (p: CredentialProvider | undefined): Rechecking | undefined =>
+  p && typeof (p as Partial<Rechecking>).recheckRevocation === "function" ? (p as Rechecking) : undefined;
 
 /** Returns the revoked grant, or undefined when it was not active (someone else ended it first). */
 export async function revokeGrant(
@@ -73,39 +97,91 @@ export async function applyProviderRevocation(deps: RevokeDeps, grant: Grant): P
     return undefined;
   }
   try {
-    const mode = await provider.revoke(grant, deps.clock.now());
+    const now = deps.clock.now();
+    const mode = await provider.revoke(grant, now);
     const updated = await deps.store.update(grant.grantId, grant.status, {
       revocationPending: false,
       ...(mode ? { revocation: mode } : {}),
-      // Come back when the grant's credential has expired, to prune its id from the revocation list.
-      dueAtMs: Date.parse(grant.expiresAt),
+      // Come back to read it back (if the provider can), then once the credential has surely expired, to
+      // prune its id from the revocation list.
+      dueAtMs: rechecking(provider)
+        ? Math.min(now + REVOCATION_RECHECK_MS, pruneAtMs(grant))
+        : pruneAtMs(grant),
     });
     // The size fallback also ends other sessions of the role: an operator must be able to see why.
-    if (mode === "token-issue-time") await auditFallback(deps, grant);
+    if (mode === "token-issue-time")
+      await auditTookEffect(deps, grant, { kind: "revoke", mode, reasons: [FALLBACK_REASON] });
     return updated;
   } catch (err) {
-    deps.log.warn("revocation not yet applied; the sweep will retry", {
+    const fields = {
       grantId: grant.grantId,
       error: (err as Error).name,
       detail: (err as { detail?: string }).detail,
-    });
+    };
+    // Retrying cannot help until an operator names a writer role for the task: say so loudly.
+    if (err instanceof RevocationRoleOutOfReach)
+      deps.log.error(
+        "revocation refused: the role is in another account and its task names no revocationRoleArn",
+        {
+          ...fields,
+          roleArn: err.roleArn,
+        },
+      );
+    else deps.log.warn("revocation not yet applied; the sweep will retry", fields);
     return undefined;
   }
+}
+
+export const REAPPLIED_REASON =
+  "revocation missing from the role's credbroker-revocations policy (overwritten by another writer): applied again";
+
+/**
+ * Reads an applied revocation back. Still in place: the grant waits for pruning. Gone: it is written again
+ * (and audited), and read back once more later. Throws when the provider cannot be reached; the grant
+ * then stays due and the next sweep tries again.
+ */
+export async function recheckProviderRevocation(
+  deps: RevokeDeps,
+  grant: Grant,
+): Promise<"held" | "reapplied"> {
+  const provider = rechecking(deps.providers[grant.provider]);
+  const now = deps.clock.now();
+  const result = provider ? await provider.recheckRevocation(grant, now) : undefined;
+  if (!result?.reapplied) {
+    await deps.store.update(grant.grantId, grant.status, { dueAtMs: pruneAtMs(grant) });
+    return "held";
+  }
+  await deps.store.update(grant.grantId, grant.status, {
+    revocation: result.mode,
+    dueAtMs: Math.min(now + REVOCATION_RECHECK_MS, pruneAtMs(grant)),
+  });
+  deps.log.warn("revocation had gone from IAM; applied again", { grantId: grant.grantId });
+  await auditTookEffect(deps, grant, {
+    kind: "sweep",
+    mode: result.mode,
+    reasons: [REAPPLIED_REASON, ...(result.mode === "token-issue-time" ? [FALLBACK_REASON] : [])],
+  });
+  return "reapplied";
 }
 
 export const FALLBACK_REASON =
   "revocation list full: every session of the task's role issued before now is denied (aws:TokenIssueTime)";
 
-async function auditFallback(deps: RevokeDeps, grant: Grant): Promise<void> {
+/** An event on how an earlier revocation took effect in IAM: never counted as another revocation. */
+async function auditTookEffect(
+  deps: RevokeDeps,
+  grant: Grant,
+  fields: { kind: AuditEvent["kind"]; mode: RevocationMode; reasons: string[] },
+): Promise<void> {
   const now = deps.clock.now();
   await recordAudit(
     deps.store,
     deps.log,
     grantEvent(grant, now, {
-      kind: "revoke",
+      kind: fields.kind,
       outcome: "revoke",
-      reasons: [FALLBACK_REASON],
-      revocationMode: "token-issue-time",
+      reasons: fields.reasons,
+      revocationMode: fields.mode,
     }),
   );
 }

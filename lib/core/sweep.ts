@@ -4,8 +4,8 @@
 //      every live grant once;
 //   2. re-evaluation marks (signals, workload changes): that workload's live grants are re-decided;
 //   3. the due index, shard by shard: expire what ran out, fail-and-revoke what was abandoned in `issuing`,
-//      retry pending revocations, prune revocation lists, and re-decide grants that time alone can end
-//      (an exception's expiry, a time window) — they were put on the index at that moment.
+//      retry pending revocations, read applied ones back, prune revocation lists, and re-decide grants that
+//      time alone can end (an exception's expiry, a time window) — they were put on the index at that moment.
 // Every move is a conditional write, so concurrent sweeps agree on one winner.
 
 import type { AuditEvent } from "./audit.ts";
@@ -16,7 +16,7 @@ import { ISSUING_TIMEOUT_MS } from "./exchange.ts";
 import type { Grant } from "./grant.ts";
 import { sha256Hex } from "./ids.ts";
 import { type Outcome, type ReevaluateDeps, reevaluateGrant, reevaluateWorkload } from "./reevaluate.ts";
-import { applyProviderRevocation } from "./revoke-grant.ts";
+import { applyProviderRevocation, pruneAtMs, recheckProviderRevocation } from "./revoke-grant.ts";
 import { type SweepState, TransitionConflict } from "./store.ts";
 
 /** What the sweep needs: the broker's deps without anything that signs or verifies tokens. */
@@ -40,7 +40,10 @@ export interface SweepSummary {
   reevaluated: number;
   /** Transitions another sweep (or request) made first. */
   skipped: number;
-  /** Grants the sweep could not move this time; they stay due and the next sweep retries them. */
+  /**
+   * Grants the sweep could not move this time (they stay due and the next sweep retries them), revocations
+   * it could not write to the provider, and revocations it gave up on because the credential expired first.
+   */
   errors: number;
   /** Set when the budget ran out before every shard was read. */
   cursor?: string;
@@ -241,6 +244,7 @@ async function processMarks(run: Run): Promise<boolean> {
       summary.scanned += result.evaluated;
       summary.reevaluated += result.evaluated - result.skipped;
       summary.revoked += result.revoked.length;
+      summary.errors += result.revoked.filter((g) => g.revocationPending).length;
       summary.skipped += result.skipped;
       // Keep the mark until a request decided before the change can no longer be on its way to a grant.
       if (result.settled && deps.clock.now() >= mark.markedAtMs + ISSUING_TIMEOUT_MS)
@@ -337,9 +341,16 @@ async function saveDueCursor(run: Run, resumedFrom: string | undefined): Promise
   }
 }
 
+export const GAVE_UP_REASON =
+  "revocation never applied; the credential has expired by itself, so the sweep stops retrying it";
+export const PRUNED_REASON = "the credential has expired: its revocation left the role's revocation list";
+
 async function sweepOne(run: Run, grant: Grant): Promise<void> {
   const { deps, summary } = run;
   const now = run.started;
+  const ended = grant.status === "revoked" || grant.status === "failed";
+  // Past the margin a session can outlive its grant's recorded expiry by: nothing of it is left to deny.
+  const credentialGone = now >= pruneAtMs(grant);
   try {
     if (grant.status === "active" && Date.parse(grant.expiresAt) <= now) {
       await deps.store.transition(grant.grantId, "active", "expired", { dueAtMs: null });
@@ -359,35 +370,37 @@ async function sweepOne(run: Run, grant: Grant): Promise<void> {
       await audit(deps, grant, "fail", ["abandoned while issuing"]);
       if (grant.provider === "aws-sts") {
         if (await applyProviderRevocation(deps, failed)) summary.revoked++;
+        else summary.errors++;
       }
-    } else if (
-      (grant.status === "revoked" || grant.status === "failed") &&
-      grant.revocationPending &&
-      Date.parse(grant.expiresAt) <= now
-    ) {
+    } else if (ended && grant.revocationPending && credentialGone) {
       // Its credential expired while the revocation could not be written (e.g. a role the broker may no
-      // longer touch): nothing is left to deny, so stop retrying instead of retrying forever.
+      // longer touch): nothing is left to deny, so stop retrying instead of retrying forever — but a
+      // revocation that never took effect is a failure the alarm and the audit trail must show.
       await deps.store.update(grant.grantId, grant.status, { revocationPending: false, dueAtMs: null });
-      deps.log.warn("revocation never applied; the credential has expired by itself", {
+      summary.errors++;
+      deps.log.error("revocation never applied; the credential has expired by itself", {
         grantId: grant.grantId,
       });
-    } else if ((grant.status === "revoked" || grant.status === "failed") && grant.revocationPending) {
+      await audit(deps, grant, "error", [GAVE_UP_REASON]);
+    } else if (ended && grant.revocationPending) {
       summary.retried++;
       if (await applyProviderRevocation(deps, grant)) summary.revoked++;
-    } else if (
-      (grant.status === "revoked" || grant.status === "failed") &&
-      Date.parse(grant.expiresAt) <= now
-    ) {
+      else summary.errors++;
+    } else if (ended && credentialGone) {
       // The credential has expired by itself: its id can leave the role's revocation list.
       const provider = deps.providers[grant.provider];
       if (provider?.prune) await provider.prune(grant, now);
       await deps.store.update(grant.grantId, grant.status, { dueAtMs: null });
       summary.pruned++;
+      if (grant.revocation) await audit(deps, grant, "change", [PRUNED_REASON]);
+    } else if (ended && grant.revocation) {
+      // Applied a while ago: read it back, since another process may have overwritten it after our check.
+      if ((await recheckProviderRevocation(deps, grant)) === "reapplied") summary.retried++;
     } else if (grant.status === "expired") {
       await deps.store.update(grant.grantId, grant.status, { dueAtMs: null });
     } else {
       // Finished but its credential not yet expired: nothing to do until it is, so come back then.
-      await deps.store.update(grant.grantId, grant.status, { dueAtMs: Date.parse(grant.expiresAt) });
+      await deps.store.update(grant.grantId, grant.status, { dueAtMs: pruneAtMs(grant) });
     }
   } catch (err) {
     if (err instanceof TransitionConflict) {
@@ -406,10 +419,13 @@ async function reevaluate(run: Run, grant: Grant, reschedule: "always" | "if-soo
   const { deps, summary } = run;
   try {
     const signals = await signalsOf(run, grant.workload);
-    const { outcome } = await reevaluateGrant(deps, grant, signals, { kind: "sweep", reschedule });
+    const result = await reevaluateGrant(deps, grant, signals, { kind: "sweep", reschedule });
+    const { outcome } = result;
     if (outcome === "skipped") summary.skipped++;
     else summary.reevaluated++;
     if (outcome === "revoked") summary.revoked++;
+    // Revoked in the store, but the provider refused the write: the next sweep retries it.
+    if (result.grant?.revocationPending) summary.errors++;
     return outcome;
   } catch (err) {
     summary.errors++;

@@ -2,12 +2,13 @@
 // SDK's own environment (AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL_IAM), so `credbroker dev` and tests can
 // point them at the loopback fixture; a loopback endpoint without AWS credentials gets dummy ones.
 import { IAMClient } from "@aws-sdk/client-iam";
-import { STSClient } from "@aws-sdk/client-sts";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { assumedRoleCredentials } from "../aws/assumed-role-credentials.ts";
 import { IamRevocationWriter } from "../aws/iam-revocations.ts";
 import { createStsRoleAssumer } from "../aws/sts-role-assumer.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
 import type { AwsStsTaskConfig } from "../config/schema.ts";
+import { DependencyUnavailable } from "../core/errors.ts";
 import type { Provider } from "../core/grant.ts";
 import { createAwsStsProvider } from "../core/providers/aws-sts/aws-sts-provider.ts";
 import type { CredentialProvider } from "../core/providers/provider.ts";
@@ -94,7 +95,8 @@ export function awsProviders(
       ...localCredentials(env["AWS_ENDPOINT_URL_IAM"] ?? env["AWS_ENDPOINT_URL"], env),
     });
 
-  // Task roles in another account are written through the role the task names for that (BrokerTargetRole).
+  // Task roles in another account are written through the role the task names for that (BrokerTargetRole);
+  // without one the provider refuses them (ownAccount below) rather than write by name in this account.
   const writerRoles = new Map<string, string>();
   for (const t of tasks)
     if (t.revocationRoleArn && !writerRoles.has(t.roleArn)) writerRoles.set(t.roleArn, t.revocationRoleArn);
@@ -121,6 +123,30 @@ export function awsProviders(
       assumer: createStsRoleAssumer(stsFor),
       revocations: new IamRevocationWriter({ client: iam, clientFor }),
       tasks: new Map(tasks.map((t) => [t.name, t])),
+      ownAccount: callerAccount(() => stsFor(undefined)),
     }),
+  };
+}
+
+/**
+ * The account of the broker's own credentials, asked of STS once per process (GetCallerIdentity needs no
+ * IAM permission) and only when a revocation needs it; a failed lookup is asked again next time.
+ */
+function callerAccount(sts: () => STSClient): () => Promise<string> {
+  let account: Promise<string> | undefined;
+  const lookup = async (): Promise<string> => {
+    let detail = "no Account in the answer";
+    try {
+      const out = await sts().send(new GetCallerIdentityCommand({}));
+      if (out.Account) return out.Account;
+    } catch (err) {
+      detail = (err as Error).name;
+    }
+    account = undefined;
+    throw new DependencyUnavailable("AWS STS GetCallerIdentity (the broker's own account)", detail);
+  };
+  return () => {
+    account ??= lookup();
+    return account;
   };
 }

@@ -1,5 +1,6 @@
 // The credbroker-revocations role policy as IAM receives it: exact documents, many revocations at once on
-// one role, the size fallback, pruning, and a rival writer's lost update caught by the verifying read.
+// one role, the size fallback, pruning, a rival writer's lost update caught by the verifying read, and one
+// that slipped past it caught by the later re-check.
 import { IAMClient } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { IamRevocationWriter } from "../../lib/aws/iam-revocations.ts";
@@ -96,6 +97,68 @@ describe("IAM revocation list", () => {
     expect(await writer().revoke(ROLE_ARN, mine, NOW)).toBe("grant-listed");
     expect(aws.callsTo("PutRolePolicy")).toHaveLength(2);
     expect(aws.policyDocument(ROLE_NAME)).toEqual(listed([theirs, mine]));
+  });
+
+  it("loses an id to a rival process's stale write after both checked, and a later re-check restores it", async () => {
+    // The reviewer's race: writer 2 reads the empty policy and its write is slow to land; writer 1 reads,
+    // writes and verifies in between; writer 2's stale document then lands and verifies too.
+    const [first, second] = [newId(NOW), newId(NOW)];
+    const [w1, w2] = [writer(), writer()];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let writing!: () => void;
+    const secondWriting = new Promise<void>((r) => {
+      writing = r;
+    });
+    aws.intercept("PutRolePolicy", async (params) => {
+      const doc = params["PolicyDocument"] ?? "";
+      if (doc.includes(second) && !doc.includes(first)) {
+        writing();
+        await gate;
+      }
+    });
+    const late = w2.revoke(ROLE_ARN, second, NOW);
+    await secondWriting;
+    expect(await w1.revoke(ROLE_ARN, first, NOW)).toBe("grant-listed");
+    release();
+    expect(await late).toBe("grant-listed");
+    // Both verified, yet the first id is gone: no check inside one revocation can see this.
+    expect(aws.policyDocument(ROLE_NAME)).toEqual(listed([second]));
+
+    const puts = aws.callsTo("PutRolePolicy").length;
+    expect(await w2.recheck(ROLE_ARN, second, NOW)).toEqual({ mode: "grant-listed", reapplied: false });
+    expect(aws.callsTo("PutRolePolicy")).toHaveLength(puts);
+    expect(await w1.recheck(ROLE_ARN, first, NOW)).toEqual({ mode: "grant-listed", reapplied: true });
+    expect(aws.policyDocument(ROLE_NAME)).toEqual(listed([second, first]));
+  });
+
+  it("re-checks a grant covered by an issue-time deny without writing", async () => {
+    const id = newId(NOW - 60_000);
+    aws.rolePolicies.set(
+      ROLE_NAME,
+      new Map([
+        [
+          "credbroker-revocations",
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Sid: "CredbrokerRevokedBefore",
+                Effect: "Deny",
+                Action: "*",
+                Resource: "*",
+                Condition: { DateLessThan: { "aws:TokenIssueTime": "2026-11-30T10:00:01Z" } },
+              },
+            ],
+          }),
+        ],
+      ]),
+    );
+    expect(await writer().recheck(ROLE_ARN, id, NOW)).toEqual({ mode: "token-issue-time", reapplied: false });
+    expect(aws.callsTo("PutRolePolicy")).toHaveLength(0);
+    expect(aws.callsTo("GetRolePolicy")).toHaveLength(1);
   });
 
   it("falls back to an aws:TokenIssueTime deny when the list would exceed IAM's 10,240 characters", async () => {

@@ -1,11 +1,12 @@
 // An aws-sts grant's life after issuance, end to end through dynalite and the IAM fixture: admin revoke,
 // self-release, a crash between AssumeRole and the record update, the size fallback on the grant and in
-// the audit trail, and pruning once the credential has expired.
+// the audit trail, a revocation another process overwrote restored by the sweep's re-check, and pruning
+// once the credential has surely expired.
 import { describe, expect, it } from "vitest";
 import type { DynamoGrantStore } from "../../lib/aws/dynamodb-store.ts";
 import { newId } from "../../lib/core/ids.ts";
-import { FALLBACK_REASON, revokeGrant } from "../../lib/core/revoke-grant.ts";
-import { sweepDue } from "../../lib/core/sweep.ts";
+import { FALLBACK_REASON, REAPPLIED_REASON, revokeGrant } from "../../lib/core/revoke-grant.ts";
+import { PRUNED_REASON, sweepDue } from "../../lib/core/sweep.ts";
 import { NOW, type TestBroker } from "../support/broker.ts";
 import { createStsBroker, deployRequest, ROLE_NAME, useStsRig } from "./support.ts";
 
@@ -118,20 +119,89 @@ describe("aws-sts revocation", () => {
     expect(JSON.stringify(rig.aws.policyDocument(ROLE_NAME))).toContain("aws:TokenIssueTime");
   });
 
-  it("prunes the id once the revoked grant's credential has expired, deleting the emptied policy", async () => {
-    const grantId = await issue();
-    await revokeGrant(rig.broker.deps, (await rig.broker.store.getGrant(grantId))!, {
-      reason: "test",
-      kind: "admin",
-    });
+  it("prunes the id five minutes after the credential's expiry, deleting the emptied policy", async () => {
+    const b = await isolatedBroker();
+    const grantId = await issueOn(b);
+    await revokeGrant(b.deps, (await b.store.getGrant(grantId))!, { reason: "test", kind: "admin" });
     expect(listedIds()).toEqual([grantId]);
-    rig.broker.clock.advance(3_600_000 + 1_000);
-    const summary = await sweepDue(rig.broker.deps);
-    expect(summary.pruned).toBeGreaterThanOrEqual(1);
+    const expiresAt = Date.parse((await b.store.getGrant(grantId))!.expiresAt);
+    // Just past the recorded expiry a session may still be alive (the expiry was set before AssumeRole).
+    b.clock.set(expiresAt + 1_000);
+    expect(await sweepDue(b.deps)).toMatchObject({ pruned: 0, errors: 0 });
+    expect(listedIds()).toEqual([grantId]);
+    b.clock.set(expiresAt + 5 * 60_000);
+    expect(await sweepDue(b.deps)).toMatchObject({ pruned: 1, errors: 0 });
     expect(rig.aws.policyDocument(ROLE_NAME)).toBeUndefined();
     expect(rig.aws.callsTo("DeleteRolePolicy")).toHaveLength(1);
+    const audit = await b.store.listAudit({ sinceMs: NOW, untilMs: expiresAt + 3_600_000 });
+    expect(audit.items.filter((e) => e.grantId === grantId && e.kind === "sweep")).toEqual([
+      expect.objectContaining({ outcome: "change", reasons: [PRUNED_REASON] }),
+    ]);
+  });
+
+  it("restores, on the sweep's re-check, a revocation another process's stale write removed", async () => {
+    // Two processes (say the revoke function and an admin) with their own IAM writers, one table.
+    const b = await isolatedBroker();
+    const other = await createStsBroker(rig.aws, { store: b.store, issuer: b.issuer });
+    const [first, second] = [await issueOn(b), await issueOn(b)];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let writing!: () => void;
+    const secondWriting = new Promise<void>((r) => {
+      writing = r;
+    });
+    // The other process read the empty policy; its write lands only after this one wrote and verified.
+    rig.aws.intercept("PutRolePolicy", async (params) => {
+      const doc = params["PolicyDocument"] ?? "";
+      if (doc.includes(second) && !doc.includes(first)) {
+        writing();
+        await gate;
+      }
+    });
+    const late = revokeGrant(other.deps, (await b.store.getGrant(second))!, { reason: "x", kind: "admin" });
+    await secondWriting;
+    const revokedFirst = await revokeGrant(b.deps, (await b.store.getGrant(first))!, {
+      reason: "x",
+      kind: "admin",
+    });
+    release();
+    const revokedSecond = await late;
+    rig.aws.intercept("PutRolePolicy", undefined);
+    // Both were verified and recorded as in IAM, but the first id is gone from the role's policy.
+    expect([revokedFirst?.revocation, revokedSecond?.revocation]).toEqual(["grant-listed", "grant-listed"]);
+    expect(listedIds()).toEqual([second]);
+
+    b.clock.advance(90_000);
+    expect(await sweepDue(b.deps)).toMatchObject({ scanned: 2, retried: 1, errors: 0 });
+    expect([...listedIds()].sort()).toEqual([first, second].sort());
+    const audit = await b.store.listAudit({ sinceMs: NOW, untilMs: NOW + 3_600_000 });
+    expect(audit.items.filter((e) => e.grantId === first && e.kind === "sweep")).toEqual([
+      expect.objectContaining({
+        outcome: "revoke",
+        reasons: [REAPPLIED_REASON],
+        revocationMode: "grant-listed",
+      }),
+    ]);
+    // Read back once more later: now it holds, so nothing is written and the grants wait for pruning.
+    const puts = rig.aws.callsTo("PutRolePolicy").length;
+    b.clock.advance(90_000);
+    expect(await sweepDue(b.deps)).toMatchObject({ scanned: 1, retried: 0, errors: 0 });
+    expect(rig.aws.callsTo("PutRolePolicy")).toHaveLength(puts);
+    b.clock.advance(90_000);
+    expect(await sweepDue(b.deps)).toMatchObject({ scanned: 0 });
   });
 });
+
+/** A broker on a table of its own, so other tests' grants do not come due in its sweeps. */
+const isolatedBroker = () => createStsBroker(rig.aws, { issuer: rig.broker.issuer });
+async function issueOn(b: TestBroker): Promise<string> {
+  const token = await b.issuer.mint({ repository: "acme/web" }, { nowMs: b.clock.now() });
+  const res = await b.call("token", deployRequest(token));
+  expect(res.status).toBe(200);
+  return res.body["grant_id"] as string;
+}
 
 describe("a crash between AssumeRole and the grant update", () => {
   it("leaves the grant issuing, and the sweep fails it and revokes it by tag", async () => {

@@ -5,7 +5,7 @@ import type { Grant } from "../../lib/core/grant.ts";
 import type { CredentialProvider } from "../../lib/core/providers/provider.ts";
 import { changeSignals } from "../../lib/core/signals.ts";
 import type { GrantStore } from "../../lib/core/store.ts";
-import { type SweepSummary, sweepDue } from "../../lib/core/sweep.ts";
+import { PRUNED_REASON, type SweepSummary, sweepDue } from "../../lib/core/sweep.ts";
 import { baseConfig, closeSharedDynamo, createTestBroker, NOW } from "../support/broker.ts";
 import { activeGrant, seedableStore } from "./support.ts";
 
@@ -172,14 +172,18 @@ forbid (principal, action, resource) when { principal.hasTag("signal:quarantined
     expect((await store.getGrant(grant.grantId))!.revocationPending).toBeFalsy();
     expect(await sweepDue(broker.deps)).toMatchObject({ retried: 0, revoked: 0 });
 
-    // Once the credential has expired by itself, its id leaves the role's revocation list.
+    // Once the credential has surely expired (five minutes past its expiry), its id leaves the role's list.
     broker.clock.set(Date.parse(grant.expiresAt) + 1_000);
+    expect(await sweepDue(broker.deps)).toMatchObject({ pruned: 0 });
+    broker.clock.set(Date.parse(grant.expiresAt) + 5 * 60_000);
     expect(await sweepDue(broker.deps)).toMatchObject({ pruned: 1 });
     expect(calls).toEqual([`revoke ${grant.grantId}`, `revoke ${grant.grantId}`, `prune ${grant.grantId}`]);
-    const revokes = (await allAudit(store)).filter(
-      (e) => e.grantId === grant.grantId && e.outcome === "revoke",
-    );
-    expect(revokes).toHaveLength(1);
+    const events = (await allAudit(store)).filter((e) => e.grantId === grant.grantId);
+    expect(events.filter((e) => e.outcome === "revoke")).toHaveLength(1);
+    // Every sweep action is an audit event, the prune too.
+    expect(events.filter((e) => e.kind === "sweep")).toEqual([
+      expect.objectContaining({ outcome: "change", reasons: [PRUNED_REASON] }),
+    ]);
   });
 });
 

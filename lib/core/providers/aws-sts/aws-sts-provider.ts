@@ -1,6 +1,6 @@
 // The aws-sts provider (CONTRACT §2, §4, §6): prepare renders the session policy and checks every STS
 // limit before the grant is recorded; issue calls AssumeRole with the grant's session name, source
-// identity and tags; revoke and prune keep the role's credbroker-revocations policy.
+// identity and tags; revoke, recheck and prune keep the role's credbroker-revocations policy.
 import type { AwsStsTaskConfig } from "../../../config/schema.ts";
 import { isoSeconds } from "../../clock.ts";
 import { DependencyUnavailable } from "../../errors.ts";
@@ -15,7 +15,8 @@ import {
   roleSessionName,
   type SessionTag,
 } from "./limits.ts";
-import type { AssumeRoleRequest, RevocationWriter, RoleAssumer } from "./ports.ts";
+import type { AssumeRoleRequest, RevocationRecheck, RevocationWriter, RoleAssumer } from "./ports.ts";
+import { checkRevocationReach, RevocationRoleOutOfReach } from "./role-reach.ts";
 import { renderSessionPolicy } from "./session-policy.ts";
 
 export const GRANT_TAG = "credbroker-grant";
@@ -27,15 +28,30 @@ export interface AwsStsProviderDeps {
   revocations: RevocationWriter;
   /** The configured aws-sts tasks, to find a role for a grant recorded without one. */
   tasks: ReadonlyMap<string, AwsStsTaskConfig>;
+  /**
+   * The account the broker's own IAM client writes in (learned once per process). A role elsewhere without
+   * a writer role is refused rather than written by name in the wrong account. No check when absent.
+   */
+  ownAccount?: () => Promise<string>;
 }
 
-export type AwsStsProvider = CredentialProvider & { prune(grant: Grant, nowMs: number): Promise<void> };
+export type AwsStsProvider = CredentialProvider & {
+  prune(grant: Grant, nowMs: number): Promise<void>;
+  recheckRevocation(grant: Grant, nowMs: number): Promise<RevocationRecheck>;
+};
 
 export function createAwsStsProvider(deps: AwsStsProviderDeps): AwsStsProvider {
   const roleOf = (grant: Grant): string => {
     const roleArn = grant.roleArn ?? deps.tasks.get(grant.task)?.roleArn;
     if (!roleArn)
       throw new DependencyUnavailable("the role of the grant's task", `grant ${grant.grantId} has no role`);
+    return roleArn;
+  };
+  /** The grant's role, once it is known the broker writes that role's revocations in the right account. */
+  const reachableRoleOf = async (grant: Grant): Promise<string> => {
+    const roleArn = roleOf(grant);
+    const hasWriter = [...deps.tasks.values()].some((t) => t.roleArn === roleArn && t.revocationRoleArn);
+    await checkRevocationReach(roleArn, hasWriter, deps.ownAccount);
     return roleArn;
   };
 
@@ -91,11 +107,25 @@ export function createAwsStsProvider(deps: AwsStsProviderDeps): AwsStsProvider {
     },
 
     async revoke(grant, nowMs) {
-      return deps.revocations.revoke(roleOf(grant), grant.grantId, nowMs);
+      return deps.revocations.revoke(await reachableRoleOf(grant), grant.grantId, nowMs);
+    },
+
+    async recheckRevocation(grant, nowMs) {
+      // As of the revocation, so a list that has to fall back denies no session issued since.
+      const revokedAtMs = grant.revokedAt ? Date.parse(grant.revokedAt) : nowMs;
+      return deps.revocations.recheck(await reachableRoleOf(grant), grant.grantId, revokedAtMs);
     },
 
     async prune(grant, nowMs) {
-      return deps.revocations.prune(roleOf(grant), grant.grantId, nowMs);
+      let roleArn: string;
+      try {
+        roleArn = await reachableRoleOf(grant);
+      } catch (err) {
+        // Never written there by this broker, so nothing of the grant's is listed to take off.
+        if (err instanceof RevocationRoleOutOfReach) return;
+        throw err;
+      }
+      return deps.revocations.prune(roleArn, grant.grantId, nowMs);
     },
   };
 }

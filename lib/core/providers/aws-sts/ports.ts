@@ -33,9 +33,21 @@ export interface RoleAssumer {
   assumeRole(request: AssumeRoleRequest): Promise<AssumedCredentials>;
 }
 
+/** What a re-check found: how the grant is denied now, and whether its deny had gone and was written again. */
+export interface RevocationRecheck {
+  mode: RevocationMode;
+  reapplied: boolean;
+}
+
 export interface RevocationWriter {
   /** Denies the grant's sessions on the role (credbroker-revocations); resolves once IAM holds it. */
   revoke(roleArn: string, grantId: string, nowMs: number): Promise<RevocationMode>;
+  /**
+   * Reads the role's policy again a while after a revocation was applied: another process's
+   * read-modify-write may have dropped it after our own check (IAM has no conditional write). Writes it
+   * again, as of `revokedAtMs`, only when neither the grant's id nor an issue-time deny covers it.
+   */
+  recheck(roleArn: string, grantId: string, revokedAtMs: number): Promise<RevocationRecheck>;
   /** Takes an expired grant's id off the role's list (and stale issue-time denies); deletes an empty policy. */
   prune(roleArn: string, grantId: string, nowMs: number): Promise<void>;
 }

@@ -11,8 +11,11 @@ export const IAM_INLINE_POLICY_MAX_CHARS = 10_240;
 const LISTED_SID = "CredbrokerRevokedGrants";
 const BEFORE_SID = "CredbrokerRevokedBefore";
 const GRANT_TAG_KEY = "aws:PrincipalTag/credbroker-grant";
-/** Slack for clock skew between the broker and AWS before an id or an issue-time deny counts as stale. */
-const STALE_SLACK_MS = 5 * 60_000;
+/**
+ * Slack for clock skew between the broker and AWS, and for a session that outlives its grant's recorded
+ * expiry (set before AssumeRole was called), before an id or an issue-time deny counts as stale.
+ */
+export const STALE_SLACK_MS = 5 * 60_000;
 const ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 
 export interface RevocationState {
