@@ -10,7 +10,6 @@ import { recordAudit } from "./audit-recorder.ts";
 import { isoSeconds } from "./clock.ts";
 import type { Grant, RevocationMode } from "./grant.ts";
 import type { Logger } from "./logger.ts";
-import type { RevocationRecheck } from "./providers/aws-sts/ports.ts";
 import { STALE_SLACK_MS } from "./providers/aws-sts/revocation-policy.ts";
 import { RevocationRoleOutOfReach } from "./providers/aws-sts/role-reach.ts";
 import type { CredentialProvider } from "./providers/provider.ts";
@@ -42,13 +41,6 @@ export const REVOCATION_RECHECK_MS = 90_000;
  * while issuing had its expiry set before AssumeRole was called, and the session may outlive it a little.
  */
 export const pruneAtMs = (grant: Grant): number => Date.parse(grant.expiresAt) + STALE_SLACK_MS;
-
-/** A provider whose revocations can be read back (aws-sts); others are not re-checked. */
-type Rechecking = CredentialProvider & {
-  recheckRevocation(grant: Grant, nowMs: number): Promise<RevocationRecheck>;
-};
-const rechecking = (p: CredentialProvider | undefined): Rechecking | undefined =>
-  p && typeof (p as Partial<Rechecking>).recheckRevocation === "function" ? (p as Rechecking) : undefined;
 
 /** Returns the revoked grant, or undefined when it was not active (someone else ended it first). */
 export async function revokeGrant(
@@ -104,7 +96,7 @@ export async function applyProviderRevocation(deps: RevokeDeps, grant: Grant): P
       ...(mode ? { revocation: mode } : {}),
       // Come back to read it back (if the provider can), then once the credential has surely expired, to
       // prune its id from the revocation list.
-      dueAtMs: rechecking(provider)
+      dueAtMs: provider.recheckRevocation
         ? Math.min(now + REVOCATION_RECHECK_MS, pruneAtMs(grant))
         : pruneAtMs(grant),
     });
@@ -144,9 +136,9 @@ export async function recheckProviderRevocation(
   deps: RevokeDeps,
   grant: Grant,
 ): Promise<"held" | "reapplied"> {
-  const provider = rechecking(deps.providers[grant.provider]);
+  const provider = deps.providers[grant.provider];
   const now = deps.clock.now();
-  const result = provider ? await provider.recheckRevocation(grant, now) : undefined;
+  const result = provider?.recheckRevocation ? await provider.recheckRevocation(grant, now) : undefined;
   if (!result?.reapplied) {
     await deps.store.update(grant.grantId, grant.status, { dueAtMs: pruneAtMs(grant) });
     return "held";

@@ -37,6 +37,17 @@ export interface CredentialProvider {
   revoke(grant: Grant, nowMs: number): Promise<RevocationMode | undefined>;
   /** Forgets an ended grant whose credential has expired by itself (e.g. takes its id off a revocation list). */
   prune?(grant: Grant, nowMs: number): Promise<void>;
+  /**
+   * Reads back a revocation applied a while ago and writes it again if it has gone (a store without
+   * conditional writes, such as IAM, can lose it to a rival writer). Providers without it are not re-checked.
+   */
+  recheckRevocation?(grant: Grant, nowMs: number): Promise<RevocationRecheck>;
+}
+
+/** What a re-check found: how the grant is denied now, and whether its deny had gone and was written again. */
+export interface RevocationRecheck {
+  mode: RevocationMode;
+  reapplied: boolean;
 }
 
 export const ISSUED_TOKEN_TYPES = {

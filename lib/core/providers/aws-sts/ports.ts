@@ -1,6 +1,7 @@
 // What the aws-sts provider needs from AWS, as interfaces the core owns; lib/aws implements them with the
 // SDK and translates SDK errors into BrokerErrors there.
 import type { RevocationMode } from "../../grant.ts";
+import type { RevocationRecheck } from "../provider.ts";
 import type { SessionTag } from "./limits.ts";
 
 /** One AssumeRole call, fully rendered and checked against STS limits. Holds no secret. */
@@ -33,11 +34,7 @@ export interface RoleAssumer {
   assumeRole(request: AssumeRoleRequest): Promise<AssumedCredentials>;
 }
 
-/** What a re-check found: how the grant is denied now, and whether its deny had gone and was written again. */
-export interface RevocationRecheck {
-  mode: RevocationMode;
-  reapplied: boolean;
-}
+export type { RevocationRecheck };
 
 export interface RevocationWriter {
   /** Denies the grant's sessions on the role (credbroker-revocations); resolves once IAM holds it. */
