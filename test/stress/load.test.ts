@@ -224,8 +224,12 @@ describe("load against credbroker dev (the CLI, in its own process)", () => {
     const waitS = (Date.now() - waitFrom) / 1000;
     const secondS = await burst(half, TOTAL);
     const elapsedS = firstS + secondS;
+    const loadEndedMs = Date.now();
     await sleepUntil(firstDueMs);
 
+    // Ctrl-C with the sweep still at work: a clean exit. Restarted without a sweep, the table holds still
+    // while it is read.
+    const firstStop = await d.stop();
     // The dev server's own sweeps: it logs a run that changed something, and warns when one fails.
     const sweeps = jsonLines(d.lines).filter((l) => l["message"] === "sweep");
     latencies.sort((a, b) => a - b);
@@ -244,10 +248,7 @@ describe("load against credbroker dev (the CLI, in its own process)", () => {
       statuses: Object.fromEntries([...statuses].sort()),
     };
     console.log(`load figures: ${JSON.stringify(figures)}`);
-
-    // Ctrl-C with the sweep still at work: a clean exit. Restarted without a sweep, the table holds still
-    // while it is read.
-    expect(await d.stop()).toEqual({ code: 0, signal: null });
+    expect(firstStop).toEqual({ code: 0, signal: null });
     expect(d.lines).toContain("credbroker dev: stopping");
     restarted = await startDevProcess({ sweepIntervalSeconds: 0, env: aws.env(), restart: d });
     const r = restarted;
@@ -274,7 +275,6 @@ describe("load against credbroker dev (the CLI, in its own process)", () => {
     const readAt = Date.now();
     const byStatus: Record<string, number> = {};
     for (const g of grants) byStatus[g.status] = (byStatus[g.status] ?? 0) + 1;
-    console.log(`grants by final status: ${JSON.stringify(byStatus)}`);
     expect(grants.length).toBe(delivered.size);
     for (const g of grants) expect(delivered.has(g.grantId)).toBe(true);
     expect(grants.filter((g) => g.status === "issuing" || g.status === "failed")).toEqual([]);
@@ -291,6 +291,12 @@ describe("load against credbroker dev (the CLI, in its own process)", () => {
       audit.push(...page.items);
       cursor = page.cursor;
     } while (cursor);
+    const expiredUnderLoad = audit.filter(
+      (e) => e.outcome === "expire" && Date.parse(e.time) <= loadEndedMs,
+    ).length;
+    console.log(
+      `grants by final status: ${JSON.stringify(byStatus)}; expired by dev's sweep before the load ended: ${expiredUnderLoad}`,
+    );
     const tokenEvents = audit.filter((e) => e.kind === "token");
     expect(tokenEvents.length).toBe(TOTAL);
     expect(tokenEvents.filter((e) => e.outcome === "issue").length).toBe(delivered.size);
