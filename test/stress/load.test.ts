@@ -373,8 +373,10 @@ describe("load against credbroker dev (the CLI, in its own process)", () => {
   });
 
   it("every dev process stops on Ctrl-C (SIGINT) with exit code 0", async () => {
-    expect(restarted).toBeDefined();
+    // Whatever the load test got to: the first dev if it failed early, the restarted one otherwise.
+    const started = [dev, restarted].filter((p) => p !== undefined);
+    expect(started.length).toBeGreaterThan(0);
     await stopAll();
-    expect(restarted!.lines).toContain("credbroker dev: stopping");
+    for (const p of started) expect(p.lines).toContain("credbroker dev: stopping");
   });
 });
