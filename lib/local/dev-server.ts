@@ -182,6 +182,8 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
   const timer =
     interval > 0
       ? setInterval(() => {
+          // A run longer than the interval is still going: the tick would only join it and report it twice.
+          if (sweeping) return;
           sweep()
             .then((s) => {
               options.onSweep?.(s);
