@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { AUDIT_SHARDS, auditKey } from "../lib/aws/audit-partitions.ts";
+import { createHandlers } from "../lib/http/handlers.ts";
 import { localDynamoClient } from "../lib/local/dynalite.ts";
 import type { BenchBroker } from "./harness.ts";
 import { ROLE_ARN } from "./harness.ts";
@@ -29,6 +30,12 @@ export interface IssuePathFigures {
   issueRequests: number;
   /** Which task the broker path issued: aws-sts, or jwt while the aws-sts provider is not wired. */
   issueTask: "aws-sts" | "jwt";
+  /**
+   * The same request handed straight to the token handler (the Lambda's path, no HTTP server or client):
+   * what the broker's own work plus its I/O costs without the local HTTP hop the broker path includes.
+   */
+  issueHandlerP50Ms: number;
+  issueHandlerOverheadRatioAllIo: number;
 }
 
 export async function benchIssuePath(
@@ -38,7 +45,8 @@ export async function benchIssuePath(
   const requests = options.requests ?? 2_000;
   const warmup = options.warmup ?? 200;
   const task = broker.hasAwsSts ? "deploy-web" : "read-reports";
-  const tokens = await broker.mintTokens(requests + warmup);
+  const tokens = await broker.mintTokens(2 * requests + warmup);
+  const handlers = createHandlers(broker.dev.deps);
 
   const ddb = localDynamoClient(broker.dev.dynamo.endpoint);
   const sts = new STSClient({ ...broker.aws.clientConfig, maxAttempts: 1 });
@@ -49,6 +57,22 @@ export async function benchIssuePath(
     const status = await broker.exchange(tokens[i]!, task);
     if (status !== 200) throw new Error(`POST /token answered ${status}`);
     issued++;
+  };
+  const handlerOnce = async (i: number) => {
+    const body = new URLSearchParams({
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token: tokens[i]!,
+      subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+      scope: task,
+    }).toString();
+    const res = await handlers.token({
+      rawPath: "/token",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body,
+      isBase64Encoded: false,
+      requestContext: { http: { method: "POST", path: "/token", sourceIp: "127.0.0.1" } },
+    });
+    if (res.statusCode !== 200) throw new Error(`token handler answered ${res.statusCode}`);
   };
   // Warm up the broker first: it also leaves a real grant item to copy for the baseline.
   for (let i = 0; i < warmup; i++) await brokerOnce(i);
@@ -147,6 +171,7 @@ export async function benchIssuePath(
   const brokerMs: number[] = [];
   const rawMs: number[] = [];
   const rawAllMs: number[] = [];
+  const handlerMs: number[] = [];
   const block = 100;
   for (let done = 0; done < requests; done += block) {
     for (let i = done; i < Math.min(requests, done + block); i++)
@@ -155,6 +180,8 @@ export async function benchIssuePath(
       rawMs.push(await timeMs(() => rawOnce(false)));
     for (let i = done; i < Math.min(requests, done + block); i++)
       rawAllMs.push(await timeMs(() => rawOnce(true)));
+    for (let i = done; i < Math.min(requests, done + block); i++)
+      handlerMs.push(await timeMs(() => handlerOnce(warmup + requests + i)));
     // The fixture keeps every call for assertions; a benchmark has no use for them.
     broker.aws.calls.length = 0;
   }
@@ -171,6 +198,8 @@ export async function benchIssuePath(
     issueOverheadRatioAllIo: round(issueP50 / median(rawAllMs), 3),
     issueRequests: issued - warmup,
     issueTask: broker.hasAwsSts ? "aws-sts" : "jwt",
+    issueHandlerP50Ms: round(median(handlerMs), 3),
+    issueHandlerOverheadRatioAllIo: round(median(handlerMs) / median(rawAllMs), 3),
   };
 }
 
