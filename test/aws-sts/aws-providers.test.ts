@@ -19,7 +19,8 @@ import { createStsBroker, DEPLOY_TASK, ROLE_ARN, ROLE_NAME } from "./support.ts"
 
 let aws: AwsQueryServer;
 beforeAll(async () => {
-  aws = await startAwsQueryServer({ now: () => NOW });
+  // Real time: the writer role's assumed credentials are refreshed by the SDK against the real clock.
+  aws = await startAwsQueryServer();
 });
 afterAll(async () => {
   await aws.close();
