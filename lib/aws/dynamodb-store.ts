@@ -35,6 +35,7 @@ import {
 } from "../core/store.ts";
 import { AUDIT_SHARDS, auditKey } from "./audit-partitions.ts";
 import { type PartitionQuery, readAuditPeriod } from "./audit-period-reader.ts";
+import { grantFromItem } from "./grant-item.ts";
 import { marshall, unmarshall } from "./marshall.ts";
 import { sweepStateItemSchema } from "./sweep-state-item.ts";
 
@@ -59,39 +60,6 @@ const pad = (n: number) => String(Math.max(0, Math.floor(n))).padStart(13, "0");
 
 export function shardOf(grantId: string, shards: number): number {
   return createHash("sha256").update(grantId).digest().readUInt16BE(0) % shards;
-}
-
-const GRANT_FIELDS = [
-  "grantId",
-  "workload",
-  "subject",
-  "issuer",
-  "task",
-  "provider",
-  "status",
-  "issuedAt",
-  "expiresAt",
-  "revokedAt",
-  "reason",
-  "policyIds",
-  "sourceIp",
-  "purpose",
-  "decisionId",
-  "durationSeconds",
-  "configVersion",
-  "subjectTokenSha256",
-  "claimTags",
-  "roleArn",
-  "accessKeyId",
-  "revocation",
-  "revocationPending",
-] as const;
-
-function toGrant(item: Record<string, unknown>): Grant {
-  const grant: Record<string, unknown> = {};
-  for (const f of GRANT_FIELDS) if (item[f] !== undefined) grant[f] = item[f];
-  if (!Array.isArray(grant["policyIds"])) grant["policyIds"] = [];
-  return grant as unknown as Grant;
 }
 
 function encodeCursor(key: Record<string, AttributeValue> | undefined): string | undefined {
@@ -220,7 +188,7 @@ export class DynamoGrantStore implements GrantStore {
           ReturnValues: "ALL_NEW",
         }),
       );
-      return toGrant(unmarshall(out.Attributes ?? {}));
+      return grantFromItem(unmarshall(out.Attributes ?? {}));
     } catch (err) {
       if (
         err instanceof ConditionalCheckFailedException ||
@@ -235,7 +203,7 @@ export class DynamoGrantStore implements GrantStore {
             }),
           );
           const item = current.Item ? unmarshall(current.Item) : undefined;
-          if (item && item["writeId"] === writeId) return toGrant(item);
+          if (item && item["writeId"] === writeId) return grantFromItem(item);
         }
         throw new TransitionConflict(grantId, expected);
       }
@@ -252,7 +220,7 @@ export class DynamoGrantStore implements GrantStore {
       }),
     );
     this.onRead(out.Item ? 1 : 0);
-    return out.Item ? toGrant(unmarshall(out.Item)) : undefined;
+    return out.Item ? grantFromItem(unmarshall(out.Item)) : undefined;
   }
 
   private async query(
@@ -289,7 +257,7 @@ export class DynamoGrantStore implements GrantStore {
       options.cursor,
       options.limit,
     );
-    return { ...page, items: page.items.map(toGrant) };
+    return { ...page, items: page.items.map(grantFromItem) };
   }
 
   async listLiveGrantsByWorkload(
@@ -305,7 +273,7 @@ export class DynamoGrantStore implements GrantStore {
       options.cursor,
       options.limit,
     );
-    return { ...page, items: page.items.map(toGrant) };
+    return { ...page, items: page.items.map(grantFromItem) };
   }
 
   async listGrants(
@@ -328,7 +296,7 @@ export class DynamoGrantStore implements GrantStore {
       }),
     );
     this.onRead(out.ScannedCount ?? 0);
-    const page: Page<Grant> = { items: (out.Items ?? []).map((i) => toGrant(unmarshall(i))) };
+    const page: Page<Grant> = { items: (out.Items ?? []).map((i) => grantFromItem(unmarshall(i))) };
     const next = encodeCursor(out.LastEvaluatedKey);
     if (next) page.cursor = next;
     return page;
@@ -348,7 +316,7 @@ export class DynamoGrantStore implements GrantStore {
       options.cursor,
       options.limit,
     );
-    return { ...page, items: page.items.map(toGrant) };
+    return { ...page, items: page.items.map(grantFromItem) };
   }
 
   async putAudit(event: AuditEvent): Promise<void> {

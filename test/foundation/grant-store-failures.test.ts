@@ -1,9 +1,10 @@
 // Nothing is issued without a durable grant: a store that cannot write means 503 and no credential.
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
 import { DynamoGrantStore } from "../../lib/aws/dynamodb-store.ts";
 import type { Grant } from "../../lib/core/grant.ts";
 import { localDynamoClient } from "../../lib/local/dynalite.ts";
-import { closeSharedDynamo, createTestBroker, NOW, newStore } from "../support/broker.ts";
+import { closeSharedDynamo, createTestBroker, NOW, newStore, sharedDynamo } from "../support/broker.ts";
 
 afterAll(closeSharedDynamo);
 
@@ -47,5 +48,33 @@ describe("when DynamoDB fails", () => {
     expect(res.status).toBe(503);
     expect(res.body["error"]).toBe("temporarily_unavailable");
     expect(JSON.stringify(res.body)).not.toMatch(/ECONNREFUSED|at .*\.ts/);
+  });
+
+  it("treats a grant record that does not parse as a store fault: introspection and release fail closed", async () => {
+    const store = await newStore();
+    const broker = await createTestBroker({ store });
+    const subject = await broker.issuer.mint({ repository: "acme/web" }, { nowMs: NOW });
+    const issued = await broker.exchange(subject);
+    expect(issued.status).toBe(200);
+    const grantId = issued.body["grant_id"] as string;
+    // Someone (or something) wrote a status the broker does not know into the record.
+    const d = await sharedDynamo();
+    await d.client.send(
+      new UpdateItemCommand({
+        TableName: (store as unknown as { table: string }).table,
+        Key: { pk: { S: `GRANT#${grantId}` }, sk: { S: "GRANT" } },
+        UpdateExpression: "SET #s = :s",
+        ExpressionAttributeNames: { "#s": "status" },
+        ExpressionAttributeValues: { ":s": { S: "enabled" } },
+      }),
+    );
+    await expect(store.getGrant(grantId)).rejects.toThrow(/status/);
+
+    const introspected = await broker.call("introspect", { token: issued.body["access_token"] as string });
+    expect(introspected.status).toBe(503);
+    expect(introspected.body).toMatchObject({ error: "temporarily_unavailable" });
+    expect(introspected.body["active"]).toBeUndefined();
+    const released = await broker.call("revoke", { token: grantId, subject_token: subject });
+    expect(released.status).toBe(503);
   });
 });
