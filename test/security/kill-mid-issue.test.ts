@@ -2,11 +2,8 @@
 // credentials against the STS/IAM fixture and is SIGKILLed while STS is making a session. Restarted on
 // the same data dir, one sweep later every session STS made has a grant that is active (and was handed
 // out) or failed and denied by tag; no grant is left issuing; every 200 the client saw is active.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +11,8 @@ import type { DevBroker } from "../../lib/local/dev-server.ts";
 import { startDev } from "../../lib/local/dev-server.ts";
 import { awsProviders } from "../../lib/runtime/aws-providers.ts";
 import { type AwsQueryServer, startAwsQueryServer } from "../fixtures/aws-query-server.ts";
-import { captureLogger, demoConfigFor, freePort } from "../support/dev.ts";
+import { captureLogger } from "../support/dev.ts";
+import { startDevProcess } from "../support/dev-process.ts";
 import { TOKEN_EXCHANGE_FORM } from "./dev-harness.ts";
 import { allGrants } from "./helpers.ts";
 
@@ -31,53 +29,10 @@ afterAll(async () => {
   await aws?.close();
 });
 
-async function spawnDev(
-  configPath: string,
-  port: number,
-  dataDir: string,
-): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(
-    process.execPath,
-    [
-      "bin/credbroker.js",
-      "dev",
-      "--config",
-      configPath,
-      "--port",
-      String(port),
-      "--data-dir",
-      dataDir,
-      "--sweep-interval",
-      "0",
-    ],
-    {
-      env: { ...process.env, ...aws.env(), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let out = "";
-  proc.stdout!.on("data", (c: Buffer) => {
-    out += c.toString();
-  });
-  let err = "";
-  proc.stderr!.on("data", (c: Buffer) => {
-    err += c.toString();
-  });
-  const started = Date.now();
-  while (!out.includes("listening on")) {
-    if (proc.exitCode !== null) throw new Error(`dev exited: ${err}`);
-    if (Date.now() - started > 30_000) throw new Error(`dev did not start: ${out}${err}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { proc, url: `http://127.0.0.1:${port}` };
-}
-
 describe("killed mid-issue", () => {
   it("after a restart and a sweep, every session STS may have made has a grant that is active or denied by tag", async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), "cb-kill-"));
-    const port = await freePort();
-    const configPath = await demoConfigFor(dataDir, port);
-    const { proc, url } = await spawnDev(configPath, port, dataDir);
+    const dev = await startDevProcess({ sweepIntervalSeconds: 0, env: aws.env() });
+    const { proc, url, dataDir, port, configPath } = dev;
     child = proc;
 
     const mint = async (sub: string, claims: Record<string, unknown>) =>

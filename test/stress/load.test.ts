@@ -14,8 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dynamoClientFromEnv, storeFromEnv } from "../../lib/cli/env.ts";
 import type { AuditEvent } from "../../lib/core/audit.ts";
 import { type AwsQueryServer, startAwsQueryServer } from "../fixtures/aws-query-server.ts";
+import { TOKEN_EXCHANGE_FORM } from "../security/dev-harness.ts";
 import { allGrants } from "../security/helpers.ts";
-import { type DevProcess, runCli, startDevProcess } from "./dev-process.ts";
+import { type DevProcess, runCli, startDevProcess } from "../support/dev-process.ts";
 
 const TOTAL = Number(process.env["CREDBROKER_LOAD_REQUESTS"] ?? 2000);
 const CONCURRENCY = Number(process.env["CREDBROKER_LOAD_CONCURRENCY"] ?? 50);
@@ -88,15 +89,6 @@ const SUBJECTS: Record<
   },
 };
 
-const tokenForm = (subjectToken: string, scope: string, extra: Record<string, string>) =>
-  new URLSearchParams({
-    grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
-    subject_token: subjectToken,
-    subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
-    scope,
-    ...extra,
-  }).toString();
-
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
@@ -155,7 +147,7 @@ describe("load against credbroker dev (the CLI, in its own process)", () => {
       }
       secrets.add(token);
       const t0 = performance.now();
-      const res = await post("/token", tokenForm(token, s.scope, s.extra));
+      const res = await post("/token", TOKEN_EXCHANGE_FORM(token, s.scope, s.extra));
       latencies.push(performance.now() - t0);
       const key = `${kind}:${res.status}`;
       statuses.set(key, (statuses.get(key) ?? 0) + 1);

@@ -6,7 +6,7 @@ import { mkdtemp } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { demoConfigFor } from "../support/dev.ts";
+import { demoConfigFor } from "./dev.ts";
 
 export interface DevProcess {
   url: string;
