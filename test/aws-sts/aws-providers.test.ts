@@ -15,7 +15,7 @@ import { type AwsQueryServer, startAwsQueryServer } from "../fixtures/aws-query-
 import { activeGrant } from "../lifecycle/support.ts";
 import { baseConfig, closeSharedDynamo, NOW } from "../support/broker.ts";
 import { createTestIssuer } from "../support/issuer.ts";
-import { createStsBroker, DEPLOY_TASK, ROLE_ARN, ROLE_NAME } from "./support.ts";
+import { createStsBroker, DEPLOY_TASK, ROLE_ARN, ROLE_NAME, revocationList } from "./support.ts";
 
 let aws: AwsQueryServer;
 beforeAll(async () => {
@@ -159,19 +159,7 @@ describe("awsProviders", () => {
   it("re-applies a lost revocation as of the revocation, so a full list's fallback spares later sessions", async () => {
     const provider = awsProviders(await resolve([DEPLOY_TASK]), clients())["aws-sts"] as AwsStsProvider;
     // A list at IAM's limit that no longer holds the grant revoked at NOW; the sweep reads it back later.
-    const listed = (ids: string[]) =>
-      JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "CredbrokerRevokedGrants",
-            Effect: "Deny",
-            Action: "*",
-            Resource: "*",
-            Condition: { StringEquals: { "aws:PrincipalTag/credbroker-grant": ids } },
-          },
-        ],
-      });
+    const listed = (ids: string[]) => JSON.stringify(revocationList(ids));
     const full: string[] = [];
     while (listed([...full, "x".repeat(26)]).length <= 10_240) full.push(newId(NOW - 60_000));
     aws.rolePolicies.set(ROLE_NAME, new Map([["credbroker-revocations", listed(full)]]));

@@ -7,7 +7,7 @@ import { IamRevocationWriter } from "../../lib/aws/iam-revocations.ts";
 import { newId } from "../../lib/core/ids.ts";
 import { type AwsQueryServer, startAwsQueryServer } from "../fixtures/aws-query-server.ts";
 import { NOW } from "../support/broker.ts";
-import { ROLE_ARN, ROLE_NAME } from "./support.ts";
+import { ROLE_ARN, ROLE_NAME, revocationList } from "./support.ts";
 
 let aws: AwsQueryServer;
 let iam: IAMClient;
@@ -25,18 +25,7 @@ beforeEach(() => aws.reset());
 const writer = (options: Partial<ConstructorParameters<typeof IamRevocationWriter>[0]> = {}) =>
   new IamRevocationWriter({ client: iam, backoffMs: () => 1, ...options });
 
-const listed = (ids: string[]) => ({
-  Version: "2012-10-17",
-  Statement: [
-    {
-      Sid: "CredbrokerRevokedGrants",
-      Effect: "Deny",
-      Action: "*",
-      Resource: "*",
-      Condition: { StringEquals: { "aws:PrincipalTag/credbroker-grant": ids } },
-    },
-  ],
-});
+const listed = revocationList;
 
 describe("IAM revocation list", () => {
   it("writes one Deny of every action for the listed grant ids on the task's role", async () => {

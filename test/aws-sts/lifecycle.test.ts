@@ -8,7 +8,7 @@ import { newId } from "../../lib/core/ids.ts";
 import { FALLBACK_REASON, REAPPLIED_REASON, revokeGrant } from "../../lib/core/revoke-grant.ts";
 import { PRUNED_REASON, sweepDue } from "../../lib/core/sweep.ts";
 import { NOW, type TestBroker } from "../support/broker.ts";
-import { createStsBroker, deployRequest, ROLE_NAME, useStsRig } from "./support.ts";
+import { createStsBroker, deployRequest, ROLE_NAME, revocationList, useStsRig } from "./support.ts";
 
 const rig = useStsRig();
 
@@ -94,19 +94,7 @@ describe("aws-sts revocation", () => {
     const grantId = await issue();
     // A revocation list already at IAM's limit, of grants issued a minute ago.
     const full: string[] = [];
-    const doc = (ids: string[]) =>
-      JSON.stringify({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "CredbrokerRevokedGrants",
-            Effect: "Deny",
-            Action: "*",
-            Resource: "*",
-            Condition: { StringEquals: { "aws:PrincipalTag/credbroker-grant": ids } },
-          },
-        ],
-      });
+    const doc = (ids: string[]) => JSON.stringify(revocationList(ids));
     while (doc([...full, grantId]).length <= 10_240) full.push(newId(NOW - 60_000));
     rig.aws.rolePolicies.set(ROLE_NAME, new Map([["credbroker-revocations", doc(full)]]));
     const revoked = await revokeGrant(rig.broker.deps, (await rig.broker.store.getGrant(grantId))!, {

@@ -105,3 +105,20 @@ export function useStsRig(): StsRig {
   });
   return rig;
 }
+
+/**
+ * The credbroker-revocations document listing `ids`, spelled out here rather than taken from the product, so
+ * tests hold the product to the exact document the docs promise.
+ */
+export const revocationList = (ids: string[]) => ({
+  Version: "2012-10-17",
+  Statement: [
+    {
+      Sid: "CredbrokerRevokedGrants",
+      Effect: "Deny",
+      Action: "*",
+      Resource: "*",
+      Condition: { StringEquals: { "aws:PrincipalTag/credbroker-grant": ids } },
+    },
+  ],
+});
