@@ -1,7 +1,7 @@
 // Where an audit event is stored. A UTC day is split over several partition keys, because DynamoDB cannot
 // split one key for heat when its sort keys only grow: on a single day key every audit write of the
 // broker would share one partition's write ceiling, and a throttled audit write is only logged.
-import { createHash } from "node:crypto";
+import { shardOf } from "./shard.ts";
 
 /**
  * Partition keys per UTC day. A layout constant rather than a tuning knob: a reader must read at least as
@@ -10,10 +10,8 @@ import { createHash } from "node:crypto";
  */
 export const AUDIT_SHARDS = 8;
 
-export function auditShardOf(eventId: string, shards: number): number {
-  // Hashed on the event id, so a retried write of the same event lands on the same item.
-  return createHash("sha256").update(eventId).digest().readUInt16BE(0) % shards;
-}
+/** Hashed on the event id, so a retried write of the same event lands on the same item. */
+export const auditShardOf = (eventId: string, shards: number): number => shardOf(eventId, shards);
 
 export function auditKey(
   event: { time: string; eventId: string },

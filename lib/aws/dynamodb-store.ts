@@ -10,7 +10,7 @@
 //   signals   pk=SIGNALS#<workload>    sk=SIGNALS            signals = map
 // Finished grants and audit events carry `ttl` (epoch seconds) for retention.
 
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -37,6 +37,7 @@ import { AUDIT_SHARDS, auditKey } from "./audit-partitions.ts";
 import { type PartitionQuery, readAuditPeriod } from "./audit-period-reader.ts";
 import { grantFromItem } from "./grant-item.ts";
 import { marshall, unmarshall } from "./marshall.ts";
+import { shardOf } from "./shard.ts";
 import { sweepStateItemSchema } from "./sweep-state-item.ts";
 
 export interface DynamoGrantStoreOptions {
@@ -58,9 +59,7 @@ export const INDEX = { byWorkload: "gsi1", due: "gsi2", live: "gsi3" } as const;
 const DAY_S = 86_400;
 const pad = (n: number) => String(Math.max(0, Math.floor(n))).padStart(13, "0");
 
-export function shardOf(grantId: string, shards: number): number {
-  return createHash("sha256").update(grantId).digest().readUInt16BE(0) % shards;
-}
+export { shardOf };
 
 function encodeCursor(key: Record<string, AttributeValue> | undefined): string | undefined {
   return key ? Buffer.from(JSON.stringify(key)).toString("base64url") : undefined;
