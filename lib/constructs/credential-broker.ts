@@ -55,9 +55,6 @@ const BUNDLING_ROOT = existsSync(OWN_LOCK_FILE)
   ? { projectRoot: PROJECT_ROOT, depsLockFilePath: OWN_LOCK_FILE }
   : {};
 
-/** The inline policy on each task role that lists revoked grants (CONTRACT §6). */
-export const REVOCATION_POLICY_NAME = "credbroker-revocations";
-
 export const METRICS_NAMESPACE = "credbroker";
 
 export type BrokerFunctionName = "token" | "introspect" | "revoke" | "metadata" | "sweep";

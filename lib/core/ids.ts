@@ -17,6 +17,18 @@ export function newId(nowMs: number): string {
   return time + rand;
 }
 
+/** The issue time encoded in an id by `newId` (its first ten characters); undefined for anything else. */
+export function idTimeMs(id: string): number | undefined {
+  if (id.length < 10) return undefined;
+  let t = 0;
+  for (const ch of id.slice(0, 10)) {
+    const v = ALPHABET.indexOf(ch);
+    if (v < 0) return undefined;
+    t = t * 32 + v;
+  }
+  return t;
+}
+
 export const GRANT_ID_PATTERN = /^[0-9a-hjkmnp-tv-z]{26}$/;
 
 export function sha256Hex(value: string): string {

@@ -12,6 +12,7 @@ import {
   checkSessionName,
   checkSourceIdentity,
   checkTags,
+  GRANT_TAG,
   roleSessionName,
   type SessionTag,
 } from "./limits.ts";
@@ -19,7 +20,6 @@ import type { AssumeRoleRequest, RevocationRecheck, RevocationWriter, RoleAssume
 import { checkRevocationReach, RevocationRoleOutOfReach } from "./role-reach.ts";
 import { renderSessionPolicy } from "./session-policy.ts";
 
-export const GRANT_TAG = "credbroker-grant";
 export const WORKLOAD_TAG = "credbroker-workload";
 export const TASK_TAG = "credbroker-task";
 

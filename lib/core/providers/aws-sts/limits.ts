@@ -64,3 +64,6 @@ export function checkManagedPolicyArns(arns: readonly string[]): void {
   if (arns.length > MAX_MANAGED_POLICY_ARNS)
     throw new StsLimitExceeded(`at most ${MAX_MANAGED_POLICY_ARNS} managed policy ARNs`);
 }
+
+/** The session tag that carries the grant id: revocation lists and the target role's trust policy key on it. */
+export const GRANT_TAG = "credbroker-grant";

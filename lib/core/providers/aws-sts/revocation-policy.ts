@@ -1,8 +1,11 @@
 // The role's credbroker-revocations inline policy as data (CONTRACT §6): a Deny of everything for sessions
 // tagged with a listed grant id, and, once the list would outgrow IAM's inline limit, a Deny of every
 // session of the role issued before a time. Pure: the IAM adapter reads, applies and writes it.
+
+import { isoSeconds } from "../../clock.ts";
 import type { RevocationMode } from "../../grant.ts";
-import { STS_MAX_DURATION_SECONDS } from "./limits.ts";
+import { idTimeMs } from "../../ids.ts";
+import { GRANT_TAG, STS_MAX_DURATION_SECONDS } from "./limits.ts";
 
 export const REVOCATION_POLICY_NAME = "credbroker-revocations";
 /** IAM's limit for a role's inline policies, in characters without whitespace. */
@@ -10,13 +13,12 @@ export const IAM_INLINE_POLICY_MAX_CHARS = 10_240;
 
 const LISTED_SID = "CredbrokerRevokedGrants";
 const BEFORE_SID = "CredbrokerRevokedBefore";
-const GRANT_TAG_KEY = "aws:PrincipalTag/credbroker-grant";
+const GRANT_TAG_KEY = `aws:PrincipalTag/${GRANT_TAG}`;
 /**
  * Slack for clock skew between the broker and AWS, and for a session that outlives its grant's recorded
  * expiry (set before AssumeRole was called), before an id or an issue-time deny counts as stale.
  */
 export const STALE_SLACK_MS = 5 * 60_000;
-const ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 
 export interface RevocationState {
   grantIds: string[];
@@ -44,20 +46,9 @@ export interface AppliedChanges {
 
 export const emptyRevocationState = (): RevocationState => ({ grantIds: [], others: [] });
 
-/** The issue time encoded in a grant id (the first ten characters, ULID layout). */
-export function grantIdTimeMs(grantId: string): number | undefined {
-  let t = 0;
-  for (const ch of grantId.slice(0, 10)) {
-    const v = ID_ALPHABET.indexOf(ch);
-    if (v < 0) return undefined;
-    t = t * 32 + v;
-  }
-  return grantId.length >= 10 ? t : undefined;
-}
-
 /** A grant issued at its id's time has expired by now whatever its duration: STS caps sessions at 12 h. */
 const idIsStale = (grantId: string, nowMs: number): boolean => {
-  const t = grantIdTimeMs(grantId);
+  const t = idTimeMs(grantId);
   return t !== undefined && t + STS_MAX_DURATION_SECONDS * 1000 + STALE_SLACK_MS < nowMs;
 };
 
@@ -109,8 +100,7 @@ export function renderRevocationPolicy(state: RevocationState): string | undefin
 }
 
 /** The issue-time deny covers sessions issued before the next whole second after now. */
-const fallbackTime = (nowMs: number): string =>
-  new Date(Math.ceil((nowMs + 1) / 1000) * 1000).toISOString().replace(".000Z", "Z");
+const fallbackTime = (nowMs: number): string => isoSeconds(Math.ceil((nowMs + 1) / 1000) * 1000);
 
 /**
  * Adds and removes ids, drops ids and issue-time denies that can no longer match a live session, and falls
