@@ -5,6 +5,7 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { assumedRoleCredentials } from "../aws/assumed-role-credentials.ts";
 import { IamRevocationWriter } from "../aws/iam-revocations.ts";
+import { localCredentials } from "../aws/local-endpoint.ts";
 import { createStsRoleAssumer } from "../aws/sts-role-assumer.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
 import type { AwsStsTaskConfig } from "../config/schema.ts";
@@ -28,31 +29,6 @@ export interface AwsProviderOptions {
 // Without these an SDK call may wait forever on a dead connection; a Lambda must answer well within 29 s.
 // Without throwOnRequestTimeout the SDK (smithy node-http-handler 4.x) only warns when requestTimeout passes.
 const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 8_000, throwOnRequestTimeout: true };
-
-const isLoopback = (url: string | undefined): boolean => {
-  if (!url) return false;
-  try {
-    return ["127.0.0.1", "localhost", "[::1]", "::1"].includes(new URL(url).hostname);
-  } catch {
-    return false;
-  }
-};
-
-const hasAwsCredentials = (env: NodeJS.ProcessEnv): boolean =>
-  Boolean(
-    env["AWS_ACCESS_KEY_ID"] ||
-      env["AWS_PROFILE"] ||
-      env["AWS_WEB_IDENTITY_TOKEN_FILE"] ||
-      env["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] ||
-      env["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
-  );
-
-/** Dummy credentials for a loopback endpoint when the caller has none (credbroker dev with the fixture). */
-function localCredentials(endpoint: string | undefined, env: NodeJS.ProcessEnv) {
-  return isLoopback(endpoint) && !hasAwsCredentials(env)
-    ? { credentials: { accessKeyId: "credbroker-local", secretAccessKey: "credbroker-local" } }
-    : {};
-}
 
 /** IAM is global: sign for the partition's home region of the roles in the config. */
 function iamRegion(tasks: AwsStsTaskConfig[]): string {

@@ -18,15 +18,21 @@ export const LAMBDA_ENV = {
 
 export const CONFIG_BUNDLE_FILE = "credbroker.config.json";
 
+/** The due index's shard count; the Lambdas and a sweep by hand must agree on it to read every shard. */
+export function readDueShards(env: NodeJS.ProcessEnv): number {
+  const dueShards = Number(env[LAMBDA_ENV.dueShards] ?? "8");
+  if (!Number.isInteger(dueShards) || dueShards < 1 || dueShards > 64)
+    throw new Error(`${LAMBDA_ENV.dueShards} must be a whole number from 1 to 64`);
+  return dueShards;
+}
+
 export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
   const need = (name: string): string => {
     const v = env[name];
     if (!v) throw new Error(`environment variable ${name} is not set`);
     return v;
   };
-  const dueShards = Number(env[LAMBDA_ENV.dueShards] ?? "8");
-  if (!Number.isInteger(dueShards) || dueShards < 1 || dueShards > 64)
-    throw new Error(`environment variable ${LAMBDA_ENV.dueShards} must be an integer 1..64`);
+  const dueShards = readDueShards(env);
   const signingKeyId = env[LAMBDA_ENV.signingKey];
   return {
     tableName: need(LAMBDA_ENV.table),
