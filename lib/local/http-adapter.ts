@@ -3,9 +3,10 @@
 
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { BodyTooLarge, DependencyUnavailable } from "../core/errors.ts";
 import { MAX_BODY_BYTES } from "../core/params.ts";
 import type { HttpEvent, HttpResult } from "../http/apigw.ts";
-import { jsonResult } from "../http/apigw.ts";
+import { errorResult } from "../http/handlers.ts";
 
 export type Route = (event: HttpEvent) => Promise<HttpResult>;
 
@@ -55,24 +56,14 @@ export function serve(route: (event: HttpEvent) => Promise<HttpResult>) {
       const event = await readEvent(req);
       if (event === "too-large") {
         // The unread rest of the body makes the connection unusable for another request: close it.
-        const result = jsonResult(413, {
-          error: "request_too_large",
-          error_description: `the request body exceeds ${MAX_BODY_BYTES} bytes`,
-        });
+        const result = errorResult(new BodyTooLarge(MAX_BODY_BYTES));
         result.headers["connection"] = "close";
         writeResult(res, result);
         return;
       }
       writeResult(res, await route(event));
     } catch {
-      if (!res.headersSent)
-        writeResult(
-          res,
-          jsonResult(503, {
-            error: "temporarily_unavailable",
-            error_description: "the request could not be served",
-          }),
-        );
+      if (!res.headersSent) writeResult(res, errorResult(new DependencyUnavailable("dev server")));
       else res.destroy();
     }
   };
