@@ -23,6 +23,7 @@ import {
   ScanCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
+import { DEFAULT_RETENTION_DAYS } from "../config/schema.ts";
 import type { AuditEvent } from "../core/audit.ts";
 import { canTransition, type Grant, type GrantStatus, isFinal } from "../core/grant.ts";
 import {
@@ -89,8 +90,8 @@ export class DynamoGrantStore implements GrantStore {
     this.auditShards = options.auditShards ?? AUDIT_SHARDS;
     if (!Number.isInteger(this.auditShards) || this.auditShards < 1 || this.auditShards > 64)
       throw new TypeError("auditShards must be an integer 1..64");
-    this.grantTtlS = (options.grantRetentionDays ?? 400) * DAY_S;
-    this.auditTtlS = (options.auditRetentionDays ?? 400) * DAY_S;
+    this.grantTtlS = (options.grantRetentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_S;
+    this.auditTtlS = (options.auditRetentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_S;
     this.onRead = options.onRead ?? (() => {});
   }
 

@@ -2,14 +2,13 @@
 // the day partitions (each UTC day spread over AUDIT#<day>#<n>), the workload index (WA#<workload>) or the
 // task key (TA#<task>).
 // `--follow` keeps polling for new events until Ctrl-C.
+
 import { parseArgs } from "node:util";
+import { DEFAULT_RETENTION_DAYS } from "../config/schema.ts";
 import type { AuditEvent, AuditOutcome } from "../core/audit.ts";
 import type { GrantStore } from "../core/store.ts";
 import { CliError } from "./errors.ts";
 import { type CliIo, table } from "./io.ts";
-
-/** The config's default `auditRetentionDays`: how far back `audit` reads when it has no config. */
-const DEFAULT_AUDIT_RETENTION_DAYS = 400;
 
 /**
  * What `--outcome` accepts. The four words of the report map onto the stored outcomes: a granted request
@@ -121,7 +120,7 @@ export async function auditCommand(
   // of time; across all workloads one query per day, back as far as the retention can hold events.
   const lookbackDays = async () => {
     const config = values.config ?? io.env["CREDBROKER_CONFIG"];
-    if (!config) return DEFAULT_AUDIT_RETENTION_DAYS;
+    if (!config) return DEFAULT_RETENTION_DAYS;
     return (await (await import("../config/load.ts")).loadConfigFile(config)).config.auditRetentionDays;
   };
   const sinceMs = values.since

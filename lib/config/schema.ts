@@ -1,6 +1,10 @@
 // The broker.config.yaml format of CONTRACT §2, as one zod schema: the source of the types, the runtime
 // validation, and the JSON Schema shipped for editors (schema/broker.config.schema.json).
 import { z } from "zod";
+
+/** How long finished grants and audit events are kept when the config does not say: 400 days. */
+export const DEFAULT_RETENTION_DAYS = 400;
+
 import { inlineJwkProblem } from "./jwk.ts";
 
 const name = z
@@ -138,8 +142,8 @@ export const configSchema = z
     workloads: z.array(workloadSchema).default([]),
     tasks: z.array(taskSchema).min(1),
     policies: z.array(z.string().min(1)).min(1),
-    auditRetentionDays: z.number().int().min(1).max(3650).default(400),
-    grantRetentionDays: z.number().int().min(1).max(3650).default(400),
+    auditRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
+    grantRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
   })
   .strict()
   .superRefine((c, ctx) => {

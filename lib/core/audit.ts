@@ -63,7 +63,3 @@ export function grantEvent(
     ...fields,
   };
 }
-
-export interface AuditSink {
-  record(event: AuditEvent): Promise<void>;
-}
