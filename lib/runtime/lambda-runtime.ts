@@ -14,7 +14,6 @@ import type { BrokerDeps } from "../core/deps.ts";
 import { DependencyUnavailable } from "../core/errors.ts";
 import { jsonLogger } from "../core/logger.ts";
 import type { ReevaluateDeps } from "../core/reevaluate.ts";
-import type { GrantStore } from "../core/store.ts";
 import type { HttpEvent } from "../http/apigw.ts";
 import { type BrokerHandlers, createHandlers, errorResult, type Handler } from "../http/handlers.ts";
 import { awsProviders } from "./aws-providers.ts";
@@ -30,29 +29,7 @@ export function loadBundledConfig(path: string): ResolvedConfig {
   return resolvePrecompiled(bundle, path);
 }
 
-interface Common {
-  env: LambdaEnv;
-  resolved: ResolvedConfig;
-  store: GrantStore;
-}
-
 const log = jsonLogger((line) => process.stdout.write(line), { service: "credbroker" });
-
-function common(): Common {
-  const env = readLambdaEnv();
-  const resolved = loadBundledConfig(env.configBundlePath);
-  const store = new DynamoGrantStore({
-    // A stalled DynamoDB must become a 503 well inside API Gateway's 30 s, not a hung invocation.
-    client: new DynamoDBClient({
-      requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
-    }),
-    tableName: env.tableName,
-    dueShards: env.dueShards,
-    grantRetentionDays: resolved.config.grantRetentionDays,
-    auditRetentionDays: resolved.config.auditRetentionDays,
-  });
-  return { env, resolved, store };
-}
 
 interface Prepared {
   env: LambdaEnv;
@@ -65,7 +42,18 @@ let prepared: Prepared | undefined;
 /** Everything that needs no network: environment, bundled config, Cedar policies, clients. */
 function prepare(): Prepared {
   if (prepared) return prepared;
-  const { env, resolved, store } = common();
+  const env = readLambdaEnv();
+  const resolved = loadBundledConfig(env.configBundlePath);
+  const store = new DynamoGrantStore({
+    // A stalled DynamoDB must become a 503 well inside API Gateway's 30 s, not a hung invocation.
+    client: new DynamoDBClient({
+      requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
+    }),
+    tableName: env.tableName,
+    dueShards: env.dueShards,
+    grantRetentionDays: resolved.config.grantRetentionDays,
+    auditRetentionDays: resolved.config.auditRetentionDays,
+  });
   const deciding = buildDecidingDeps(resolved, { store, log, providers: awsProviders(resolved) });
   prepared = { env, resolved, deciding };
   return prepared;
@@ -118,16 +106,5 @@ export function lambdaHandler(route: (handlers: BrokerHandlers, event: HttpEvent
   };
 }
 
-let cachedSweep: SweepRuntimeDeps | undefined;
-
 /** For the scheduled sweep: no signer, so no KMS client and no KMS permission. */
-export function lambdaSweepDeps(): SweepRuntimeDeps {
-  if (cachedSweep) return cachedSweep;
-  const { resolved, store } = common();
-  cachedSweep = buildDecidingDeps(resolved, {
-    store,
-    log,
-    providers: awsProviders(resolved),
-  });
-  return cachedSweep;
-}
+export const lambdaSweepDeps = (): SweepRuntimeDeps => prepare().deciding;
