@@ -87,9 +87,10 @@ export const sessionPolicySchema = z
   })
   .strict();
 
-const roleArn = z
-  .string()
-  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "must be an IAM role ARN");
+/** An IAM role ARN, in any partition; shared with the construct's checks of role ARNs given as props. */
+export const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+const roleArn = z.string().regex(ROLE_ARN_PATTERN, "must be an IAM role ARN");
 
 export const awsStsTaskSchema = z
   .object({

@@ -17,6 +17,7 @@ import {
   Role,
 } from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
+import { accountOfArn } from "../core/providers/aws-sts/role-reach.ts";
 
 export interface BrokerTargetRoleProps {
   /** The broker's token function role (stack output TokenRoleArn): the only principal that may assume this role. */
@@ -110,7 +111,5 @@ export class BrokerTargetRole extends Construct {
   }
 }
 
-function accountOf(arn: string): string | undefined {
-  if (Token.isUnresolved(arn)) return undefined;
-  return /^arn:aws[a-z-]*:iam::(\d{12}):/.exec(arn)?.[1];
-}
+const accountOf = (arn: string): string | undefined =>
+  Token.isUnresolved(arn) ? undefined : accountOfArn(arn);

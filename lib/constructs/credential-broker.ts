@@ -39,7 +39,8 @@ import { Construct } from "constructs";
 import { TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from "../aws/table-definition.ts";
 import { loadConfigFileSync, toConfigBundle } from "../config/load-sync.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
-import type { AwsStsTaskConfig } from "../config/schema.ts";
+import { type AwsStsTaskConfig, ROLE_ARN_PATTERN } from "../config/schema.ts";
+import { accountOfArn } from "../core/providers/aws-sts/role-reach.ts";
 import { CONFIG_BUNDLE_FILE, LAMBDA_ENV } from "../runtime/lambda-env.ts";
 import { sweepLagWindow } from "./sweep-lag-window.ts";
 
@@ -510,16 +511,15 @@ export class CredentialBroker extends Construct {
   }
 }
 
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
-
 /** The retired roles still to write revocations on: IAM role ARNs, minus those the config names again. */
 function retiredRoles(arns: readonly string[], current: readonly string[], account: string): string[] {
   for (const arn of arns) {
     if (Token.isUnresolved(arn)) continue;
-    if (!ROLE_ARN.test(arn)) throw new TypeError(`retiredTaskRoleArns: ${arn} is not an IAM role ARN`);
+    if (!ROLE_ARN_PATTERN.test(arn))
+      throw new TypeError(`retiredTaskRoleArns: ${arn} is not an IAM role ARN`);
     // The broker writes a role of another account only through the writer role its task named, and a
     // removed task names none: the right granted here could never be used.
-    if (!Token.isUnresolved(account) && arn.split(":")[4] !== account)
+    if (!Token.isUnresolved(account) && accountOfArn(arn) !== account)
       throw new TypeError(`retiredTaskRoleArns: ${arn} is not in the broker's account ${account}`);
   }
   return [...new Set(arns)].filter((arn) => !current.includes(arn));
