@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureTable } from "../lib/aws/table-definition.ts";
-import { bundleConfig } from "../lib/config/load.ts";
+import { loadConfigFileSync, toConfigBundle } from "../lib/config/load-sync.ts";
 import { createDevIssuer } from "../lib/local/dev-issuer.ts";
 import { startLocalDynamo } from "../lib/local/dynalite.ts";
 import { generateSigningKey } from "../lib/local/local-signer.ts";
@@ -98,7 +98,7 @@ export async function benchColdStart(
   });
 
   // The demo config, as the construct ships it, trusting this run's dev issuer.
-  const bundle = await bundleConfig(join(root, "examples/broker.config.yaml"));
+  const bundle = toConfigBundle(loadConfigFileSync(join(root, "examples/broker.config.yaml")));
   const config = bundle.config as { issuers: { issuer: string }[] };
   config.issuers[0]!.issuer = issuerUrl;
   await writeFile(join(outdir, "cold", "credbroker.config.json"), JSON.stringify(bundle));

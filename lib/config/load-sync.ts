@@ -4,8 +4,13 @@ import { readFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { globSync } from "tinyglobby";
 import { parse as parseYaml } from "yaml";
-import type { ConfigBundle } from "./load.ts";
-import { ConfigError, type ResolvedConfig, resolveConfig, validateConfig } from "./resolve.ts";
+import {
+  type ConfigBundle,
+  ConfigError,
+  type ResolvedConfig,
+  resolveConfig,
+  validateConfig,
+} from "./resolve.ts";
 
 export function loadConfigFileSync(path: string): ResolvedConfig {
   const file = resolve(path);

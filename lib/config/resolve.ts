@@ -76,15 +76,21 @@ export function configVersion(config: BrokerConfig, policyFiles: PolicyFile[], s
   return hash.digest("hex").slice(0, 16);
 }
 
+/** The bundle form of a config, as the CDK construct ships it to Lambda: the config plus its policy texts. */
+export interface ConfigBundle {
+  config: unknown;
+  policyFiles: PolicyFile[];
+  /** The policies compiled (and strictly validated) at synth; absent in bundles made by hand. */
+  policies?: CompiledPolicies;
+  version?: string;
+}
+
 /**
  * A config whose policies were compiled and validated when it was bundled (`cdk synth`): the config is
  * checked again with zod (cheap), the policies are trusted as compiled. Any mismatch falls back to a full
  * resolve, so a hand-made or stale bundle is validated like any other config.
  */
-export function resolvePrecompiled(
-  bundle: { config: unknown; policyFiles: PolicyFile[]; policies?: CompiledPolicies; version?: string },
-  source: string,
-): ResolvedConfig {
+export function resolvePrecompiled(bundle: ConfigBundle, source: string): ResolvedConfig {
   if (!bundle.policies || !bundle.version) return resolveConfig(bundle.config, bundle.policyFiles, source);
   const config = validateConfig(bundle.config, source);
   // The version hashes the config and the policy texts: if either changed since synth, compile afresh.

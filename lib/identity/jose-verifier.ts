@@ -37,7 +37,7 @@ export interface JoseVerifierOptions {
 }
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-export const MAX_SUBJECT_TOKEN_LENGTH = 16 * 1024;
+const MAX_SUBJECT_TOKEN_LENGTH = 16 * 1024;
 /**
  * Characters a subject never needs and an attacker uses to forge log lines, rewrite terminals or disguise
  * text: C0/C1 controls, DEL, bidi overrides and isolates, zero-width and BOM characters.
