@@ -2,24 +2,14 @@
 // everything bundled, cedar-wasm's .wasm copied beside the bundle), with the metafile that says which
 // package the bytes come from.
 import { copyFile, stat } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { build, type Metafile } from "esbuild";
-
-// cedar-wasm's Node build is CommonJS that reads its .wasm via require('fs') and __dirname.
-const BANNER = [
-  "import{createRequire as __cbRequire}from'node:module';",
-  "import{fileURLToPath as __cbPath}from'node:url';",
-  "import{dirname as __cbDir}from'node:path';",
-  "const require=__cbRequire(import.meta.url);",
-  "const __filename=__cbPath(import.meta.url);",
-  "const __dirname=__cbDir(__filename);",
-].join("");
-
-export const CEDAR_WASM = join(
-  dirname(createRequire(import.meta.url).resolve("@cedar-policy/cedar-wasm/nodejs")),
-  "cedar_wasm_bg.wasm",
-);
+import {
+  CEDAR_WASM,
+  LAMBDA_BANNER,
+  LAMBDA_MAIN_FIELDS,
+  LAMBDA_TARGET,
+} from "../lib/constructs/lambda-bundling.ts";
 
 export interface BundleResult {
   file: string;
@@ -58,10 +48,10 @@ export async function bundleLambda(
     bundle: true,
     platform: "node",
     format: "esm",
-    target: "node24", // as the construct builds them: the Lambda runtime is Node 24
+    target: LAMBDA_TARGET,
     minify: true,
-    mainFields: ["module", "main"],
-    banner: { js: BANNER },
+    mainFields: LAMBDA_MAIN_FIELDS,
+    banner: { js: LAMBDA_BANNER },
     external: options.externalSdk ? ["@aws-sdk/*", "@smithy/*"] : [],
     metafile: true,
     logLevel: "silent",

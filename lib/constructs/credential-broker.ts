@@ -3,7 +3,6 @@
 // The config and Cedar policies are validated while the construct is built, so a bad policy fails
 // `cdk synth`, and they are bundled into every function, so what is deployed is exactly what was reviewed.
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,6 +41,7 @@ import type { ResolvedConfig } from "../config/resolve.ts";
 import { type AwsStsTaskConfig, ROLE_ARN_PATTERN } from "../config/schema.ts";
 import { accountOfArn } from "../core/providers/aws-sts/role-reach.ts";
 import { CONFIG_BUNDLE_FILE, LAMBDA_ENV } from "../runtime/lambda-env.ts";
+import { CEDAR_WASM, LAMBDA_BANNER, LAMBDA_MAIN_FIELDS, LAMBDA_TARGET } from "./lambda-bundling.ts";
 import { sweepLagWindow } from "./sweep-lag-window.ts";
 
 /** The package root: the lambdas/ entries live there, and in a checkout the lock file too. */
@@ -201,10 +201,6 @@ export class CredentialBroker extends Construct {
     // No rotation: KMS cannot rotate asymmetric keys automatically (cdk-nag KMS5 applies to symmetric keys only).
 
     // 3. One function per handler, each with its own role and log group.
-    const wasm = join(
-      dirname(createRequire(import.meta.url).resolve("@cedar-policy/cedar-wasm/nodejs")),
-      "cedar_wasm_bg.wasm",
-    );
     const makeFunction = (
       name: BrokerFunctionName,
       options: { timeout: Duration; signs: boolean },
@@ -235,27 +231,19 @@ export class CredentialBroker extends Construct {
         },
         bundling: {
           format: OutputFormat.ESM,
-          target: "node24",
+          target: LAMBDA_TARGET,
           minify: true,
           sourceMap: false,
           // Everything is bundled, the AWS SDK included: the deployed code is pinned by package-lock.json,
           // not by whatever SDK the Lambda runtime carries that day.
           externalModules: [],
-          mainFields: ["module", "main"],
-          // cedar-wasm's Node build is CommonJS that reads its .wasm via require('fs') and __dirname.
-          banner: [
-            "import{createRequire as __cbRequire}from'node:module';",
-            "import{fileURLToPath as __cbPath}from'node:url';",
-            "import{dirname as __cbDir}from'node:path';",
-            "const require=__cbRequire(import.meta.url);",
-            "const __filename=__cbPath(import.meta.url);",
-            "const __dirname=__cbDir(__filename);",
-          ].join(""),
+          mainFields: LAMBDA_MAIN_FIELDS,
+          banner: LAMBDA_BANNER,
           commandHooks: {
             beforeBundling: () => [],
             beforeInstall: () => [],
             afterBundling: (_input: string, output: string) => [
-              `cp "${wasm}" "${output}/cedar_wasm_bg.wasm"`,
+              `cp "${CEDAR_WASM}" "${output}/cedar_wasm_bg.wasm"`,
               `cp "${bundleFile}" "${output}/${CONFIG_BUNDLE_FILE}"`,
             ],
           },
