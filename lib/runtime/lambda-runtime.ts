@@ -30,6 +30,20 @@ export function loadBundledConfig(path: string): ResolvedConfig {
 
 const log = jsonLogger((line) => process.stdout.write(line), { service: "credbroker" });
 
+/** The grant store as every function builds it: the table from the environment, the config's retention. */
+export function lambdaStore(env: LambdaEnv, resolved: ResolvedConfig): DynamoGrantStore {
+  return new DynamoGrantStore({
+    // A stalled DynamoDB must become a 503 well inside API Gateway's 30 s, not a hung invocation.
+    client: new DynamoDBClient({
+      requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
+    }),
+    tableName: env.tableName,
+    dueShards: env.dueShards,
+    grantRetentionDays: resolved.config.grantRetentionDays,
+    auditRetentionDays: resolved.config.auditRetentionDays,
+  });
+}
+
 interface Prepared {
   env: LambdaEnv;
   resolved: ResolvedConfig;
@@ -43,16 +57,7 @@ function prepare(): Prepared {
   if (prepared) return prepared;
   const env = readLambdaEnv();
   const resolved = loadBundledConfig(env.configBundlePath);
-  const store = new DynamoGrantStore({
-    // A stalled DynamoDB must become a 503 well inside API Gateway's 30 s, not a hung invocation.
-    client: new DynamoDBClient({
-      requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
-    }),
-    tableName: env.tableName,
-    dueShards: env.dueShards,
-    grantRetentionDays: resolved.config.grantRetentionDays,
-    auditRetentionDays: resolved.config.auditRetentionDays,
-  });
+  const store = lambdaStore(env, resolved);
   const deciding = buildDecidingDeps(resolved, { store, log, providers: awsProviders(resolved) });
   prepared = { env, resolved, deciding };
   return prepared;
