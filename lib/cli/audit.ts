@@ -15,7 +15,7 @@ import { type CliIo, table } from "./io.ts";
  * is recorded as `issue` (the decision and the issuance are one event), a self-release as `release`.
  * Any stored outcome is accepted as itself too (issue, release, fail, error, change for a signal change, ...).
  */
-export const OUTCOME_GROUPS: Record<string, readonly AuditOutcome[]> = {
+const OUTCOME_GROUPS: Record<string, readonly AuditOutcome[]> = {
   allow: ["allow", "issue"],
   deny: ["deny"],
   revoke: ["revoke", "release"],

@@ -122,7 +122,7 @@ function durationFor(task: TaskConfig, requested: number | undefined): number {
 }
 
 /** One case through the same steps as the token path: find workload, refuse disabled, tag, decide. */
-export function evaluateCase(
+function evaluateCase(
   resolved: ResolvedConfig,
   authorizer: Authorizer,
   c: PolicyTestCase,
@@ -162,7 +162,7 @@ export function evaluateCase(
 const sameSet = (a: string[], b: string[]) =>
   a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
 
-export function runCase(
+function runCase(
   resolved: ResolvedConfig,
   authorizer: Authorizer,
   file: string,

@@ -5,7 +5,7 @@ import { BrokerRequestError, BrokerResponseInvalid, BrokerUnreachable } from "./
 /** The audience subject tokens are requested for when neither the caller nor the broker names one. */
 export const DEFAULT_AUDIENCE = "credbroker";
 
-export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
+const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";
 export const AWS_CREDENTIALS_TOKEN_TYPE = "urn:credbroker:token-type:aws-credentials";
 

@@ -21,7 +21,7 @@ export interface HttpResult {
   body: string;
 }
 
-export const JSON_HEADERS = {
+const JSON_HEADERS = {
   "content-type": "application/json",
   "cache-control": "no-store",
   pragma: "no-cache",

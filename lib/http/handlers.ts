@@ -49,7 +49,7 @@ function get(deps: BrokerDeps, work: () => Promise<unknown>): Handler {
         r.headers["allow"] = "GET";
         return r;
       }
-      return jsonResult(200, await work(), { "cache-control": "no-store" });
+      return jsonResult(200, await work());
     } catch (err) {
       const error = asBrokerError(err);
       deps.log.error("request failed", { code: error.code, detail: error.detail, path: event.rawPath });

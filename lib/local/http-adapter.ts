@@ -10,7 +10,7 @@ import { errorResult } from "../http/handlers.ts";
 
 export type Route = (event: HttpEvent) => Promise<HttpResult>;
 
-export async function readEvent(req: IncomingMessage): Promise<HttpEvent | "too-large"> {
+async function readEvent(req: IncomingMessage): Promise<HttpEvent | "too-large"> {
   const chunks: Buffer[] = [];
   let size = 0;
   let tooLarge = false;
@@ -45,7 +45,7 @@ export async function readEvent(req: IncomingMessage): Promise<HttpEvent | "too-
   };
 }
 
-export function writeResult(res: ServerResponse, result: HttpResult): void {
+function writeResult(res: ServerResponse, result: HttpResult): void {
   res.writeHead(result.statusCode, { ...result.headers, "content-length": Buffer.byteLength(result.body) });
   res.end(result.body);
 }
