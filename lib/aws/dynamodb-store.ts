@@ -40,6 +40,7 @@ import { grantFromItem } from "./grant-item.ts";
 import { marshall, unmarshall } from "./marshall.ts";
 import { shardOf } from "./shard.ts";
 import { sweepStateItemSchema } from "./sweep-state-item.ts";
+import { TABLE_INDEXES } from "./table-definition.ts";
 
 export interface DynamoGrantStoreOptions {
   client: DynamoDBClient;
@@ -55,7 +56,12 @@ export interface DynamoGrantStoreOptions {
   onRead?: (items: number) => void;
 }
 
-export const INDEX = { byWorkload: "gsi1", due: "gsi2", live: "gsi3" } as const;
+/** The table's indexes by what the store reads them for, named from the one table definition. */
+export const INDEX = {
+  byWorkload: TABLE_INDEXES[0].indexName,
+  due: TABLE_INDEXES[1].indexName,
+  live: TABLE_INDEXES[2].indexName,
+} as const;
 
 const DAY_S = 86_400;
 const pad = (n: number) => String(Math.max(0, Math.floor(n))).padStart(13, "0");

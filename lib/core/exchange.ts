@@ -25,7 +25,12 @@ import type { VerifiedSubject } from "./identity/verifier.ts";
 import { newId, sha256Hex } from "./ids.ts";
 import { parseParams } from "./params.ts";
 import type { DecisionResult } from "./policy/authorizer.ts";
-import { ISSUED_TOKEN_TYPES, type IssuedCredential } from "./providers/provider.ts";
+import {
+  type CredentialProvider,
+  ISSUED_TOKEN_TYPES,
+  type IssuedCredential,
+  type PreparedCredential,
+} from "./providers/provider.ts";
 import { TransitionConflict } from "./store.ts";
 import { parseTokenRequest, type TokenRequest } from "./token-request.ts";
 
@@ -207,8 +212,8 @@ async function recordGrant(deps: BrokerDeps, grant: Grant): Promise<Grant> {
 
 async function issueCredential(
   deps: BrokerDeps,
-  provider: NonNullable<BrokerDeps["providers"]["jwt"]>,
-  prepared: Parameters<NonNullable<BrokerDeps["providers"]["jwt"]>["issue"]>[0],
+  provider: CredentialProvider,
+  prepared: PreparedCredential,
   grant: Grant,
 ): Promise<IssuedCredential> {
   try {
