@@ -36,6 +36,13 @@ export interface ColdStartFigures {
   coldStartImportMs: number;
   coldStartFirstRequestMs: number;
   coldStartRuns: number;
+  /**
+   * CONTRACT §12: coldStartMs over the cold start of bench/cold-start-floor.ts (the same SDK clients, one
+   * GetItem), bundled and started the same way, runs interleaved with the token function's.
+   */
+  coldStartOverheadRatio: number;
+  coldStartFloorMs: number;
+  floorBundleJsBytes: number;
 }
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -81,6 +88,7 @@ export async function benchColdStart(
     externalSdk: true,
   });
   const harness: BundleResult = await bundleLambda(join(here, "cold-start-handler.ts"), join(outdir, "cold"));
+  const floor: BundleResult = await bundleLambda(join(here, "cold-start-floor.ts"), join(outdir, "floor"));
   const driver = join(outdir, "cold", "driver.mjs");
   await writeFile(driver, DRIVER);
 
@@ -104,7 +112,52 @@ export async function benchColdStart(
   await writeFile(join(outdir, "cold", "credbroker.config.json"), JSON.stringify(bundle));
 
   const signingJwk = JSON.stringify(generateSigningKey().export({ format: "jwk" }));
-  const samples: { wallMs: number; bootMs: number; importMs: number; requestMs: number }[] = [];
+  type Sample = { wallMs: number; bootMs: number; importMs: number; requestMs: number };
+  /** One fresh process: import `handlerFile`, answer one request, report the phases. */
+  const coldRun = async (handlerFile: string, subjectToken: string): Promise<Sample> => {
+    const started = performance.now();
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [...(options.nodeArgs ?? []), driver], {
+        cwd: join(outdir, "cold"),
+        env: {
+          PATH: process.env["PATH"] ?? "",
+          ...aws.env(),
+          AWS_REGION: "us-east-1",
+          AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+          LAMBDA_TASK_ROOT: join(outdir, "cold"),
+          [LAMBDA_ENV.table]: "credbroker",
+          BENCH_HANDLER: handlerFile,
+          BENCH_SIGNING_JWK: signingJwk,
+          BENCH_SUBJECT_TOKEN: subjectToken,
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("error", reject);
+      child.on("exit", (code) =>
+        code === 0
+          ? resolve(stdout)
+          : reject(new Error(`cold-start child exited ${code}: ${stderr.slice(-2000)}`)),
+      );
+    });
+    const wallMs = performance.now() - started;
+    const line = JSON.parse(out.trim().split("\n").pop()!) as {
+      status: number;
+      error?: string;
+      bootMs: number;
+      importMs: number;
+      requestMs: number;
+    };
+    if (line.status !== 200)
+      throw new Error(`cold-start first request answered ${line.status}: ${line.error}`);
+    return { wallMs, bootMs: line.bootMs, importMs: line.importMs, requestMs: line.requestMs };
+  };
+  const samples: Sample[] = [];
+  const floorSamples: Sample[] = [];
   try {
     for (let i = 0; i < runs + 1; i++) {
       const subjectToken = await devIssuer.mint({
@@ -113,47 +166,14 @@ export async function benchColdStart(
         audience: "credbroker",
         nowMs: Date.now(),
       });
-      const started = performance.now();
-      const out = await new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, [...(options.nodeArgs ?? []), driver], {
-          cwd: join(outdir, "cold"),
-          env: {
-            PATH: process.env["PATH"] ?? "",
-            ...aws.env(),
-            AWS_REGION: "us-east-1",
-            AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-            LAMBDA_TASK_ROOT: join(outdir, "cold"),
-            [LAMBDA_ENV.table]: "credbroker",
-            BENCH_HANDLER: harness.file,
-            BENCH_SIGNING_JWK: signingJwk,
-            BENCH_SUBJECT_TOKEN: subjectToken,
-          },
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
-        child.on("error", reject);
-        child.on("exit", (code) =>
-          code === 0
-            ? resolve(stdout)
-            : reject(new Error(`cold-start child exited ${code}: ${stderr.slice(-2000)}`)),
-        );
-      });
-      const wallMs = performance.now() - started;
-      const line = JSON.parse(out.trim().split("\n").pop()!) as {
-        status: number;
-        error?: string;
-        bootMs: number;
-        importMs: number;
-        requestMs: number;
-      };
-      if (line.status !== 200)
-        throw new Error(`cold-start first request answered ${line.status}: ${line.error}`);
-      // The first run also warms the OS file cache; it is not counted.
-      if (i > 0) samples.push({ wallMs, ...line });
+      // Interleaved, so that the machine's load falls on both alike. The first round also warms the OS file
+      // cache; it is not counted.
+      const token = await coldRun(harness.file, subjectToken);
+      const bare = await coldRun(floor.file, subjectToken);
+      if (i > 0) {
+        samples.push(token);
+        floorSamples.push(bare);
+      }
     }
   } finally {
     issuerServer.close();
@@ -175,5 +195,11 @@ export async function benchColdStart(
     coldStartImportMs: round(median(samples.map((s) => s.importMs)), 1),
     coldStartFirstRequestMs: round(median(samples.map((s) => s.requestMs)), 1),
     coldStartRuns: samples.length,
+    coldStartOverheadRatio: round(
+      median(samples.map((s) => s.wallMs)) / median(floorSamples.map((s) => s.wallMs)),
+      3,
+    ),
+    coldStartFloorMs: round(median(floorSamples.map((s) => s.wallMs)), 1),
+    floorBundleJsBytes: floor.jsBytes,
   };
 }
