@@ -33,14 +33,51 @@ export interface Authorizer {
 
 let counter = 0;
 
+type PolicyJson = Extract<ReturnType<typeof cedar.policyToJson>, { type: "success" }>["json"];
+
 /** The task a policy's scope pins (`resource == Task::"x"`); undefined when it may apply to any task. */
-function scopedTask(text: string): string | undefined {
-  const json = cedar.policyToJson(text);
-  if (json.type !== "success") return undefined;
-  const resource = json.json.resource;
+function scopedTask(json: PolicyJson | undefined): string | undefined {
+  if (!json) return undefined;
+  const resource = json.resource;
   if (resource.op !== "==" || !("entity" in resource)) return undefined;
   const uid = "__entity" in resource.entity ? resource.entity.__entity : resource.entity;
   return uid.type === "Task" ? uid.id : undefined;
+}
+
+/**
+ * The tag keys a policy can read (`hasTag`/`getTag` with a string literal), or "any" when one is computed
+ * (or the policy's JSON form is unknown): then every tag must be passed.
+ */
+function tagKeysOf(json: PolicyJson | undefined): Set<string> | "any" {
+  if (!json) return "any";
+  const keys = new Set<string>();
+  let any = false;
+  const walk = (node: unknown): void => {
+    if (any || node === null || typeof node !== "object") return;
+    if (Array.isArray(node)) {
+      for (const n of node) walk(n);
+      return;
+    }
+    for (const [op, value] of Object.entries(node)) {
+      if ((op === "hasTag" || op === "getTag") && value && typeof value === "object") {
+        const key = (value as { right?: { Value?: unknown } }).right?.Value;
+        if (typeof key === "string") keys.add(key);
+        else any = true;
+      }
+      walk(value);
+    }
+  };
+  walk(json.conditions);
+  return any ? "any" : keys;
+}
+
+function unionOf(sets: (Set<string> | "any")[]): Set<string> | "any" {
+  const out = new Set<string>();
+  for (const s of sets) {
+    if (s === "any") return "any";
+    for (const k of s) out.add(k);
+  }
+  return out;
 }
 
 export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
@@ -56,31 +93,58 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
   // scoped `resource == Task::"x"` can only ever match requests for task x (it is never satisfied, never
   // errors, never a reason for any other task), so each task is decided against its own policies plus the
   // unscoped ones: the same answer, at a cost that follows the task's policies. Sets are parsed on first use.
+  //
+  // Likewise for tags: each one crosses the JS/wasm boundary field by field, and a request carries every
+  // claim as a tag. Cedar cannot enumerate tags, only test or read one by key, so when every `hasTag`/`getTag`
+  // of a set names its key as a literal, passing just those keys gives the same answer.
   const anyTask: Record<string, string> = {};
   const byTask = new Map<string, Record<string, string>>();
+  const tagKeys = new Map<string, Set<string> | "any">();
   for (const [id, text] of Object.entries(staticPolicies)) {
-    const task = scopedTask(text);
+    const json = cedar.policyToJson(text);
+    const policyJson = json.type === "success" ? json.json : undefined;
+    tagKeys.set(id, tagKeysOf(policyJson));
+    const task = scopedTask(policyJson);
     if (task === undefined) anyTask[id] = text;
     else byTask.set(task, { ...byTask.get(task), [id]: text });
   }
-  const taskSets = new Map<string, string>();
-  const setFor = (task: string): string => {
-    if (byTask.size === 0) return base;
+  interface DecidingSet {
+    id: string;
+    /** The tags its policies can read; undefined: pass them all. */
+    tags: string[] | undefined;
+  }
+  const setOf = (id: string, policies: Record<string, string>): DecidingSet => {
+    const keys = unionOf(Object.keys(policies).map((p) => tagKeys.get(p) ?? "any"));
+    return { id, tags: keys === "any" ? undefined : [...keys] };
+  };
+  const whole = setOf(base, staticPolicies);
+  const taskSets = new Map<string, DecidingSet>();
+  const setFor = (task: string): DecidingSet => {
+    if (byTask.size === 0) return whole;
     const key = byTask.has(task) ? `t:${task}` : "any";
-    let setId = taskSets.get(key);
-    if (!setId) {
-      setId = `${base}-${taskSets.size + 1}`;
-      const subset = cedar.preparsePolicySet(setId, { staticPolicies: { ...anyTask, ...byTask.get(task) } });
+    let set = taskSets.get(key);
+    if (!set) {
+      const setId = `${base}-${taskSets.size + 1}`;
+      const policies = { ...anyTask, ...byTask.get(task) };
+      const subset = cedar.preparsePolicySet(setId, { staticPolicies: policies });
       // A subset of a set that parsed cannot fail to parse; if it ever did, the whole set still decides.
-      if (subset.type === "failure") return base;
-      taskSets.set(key, setId);
+      if (subset.type === "failure") return whole;
+      set = setOf(setId, policies);
+      taskSets.set(key, set);
     }
-    return setId;
+    return set;
+  };
+  const tagsFor = (set: DecidingSet, all: Record<string, string>): Record<string, string> => {
+    if (!set.tags) return all;
+    const tags: Record<string, string> = {};
+    for (const k of set.tags) if (Object.hasOwn(all, k)) tags[k] = all[k]!;
+    return tags;
   };
 
   return {
     decide(input) {
-      const setId = setFor(input.task.name);
+      const set = setFor(input.task.name);
+      const setId = set.id;
       const now = new Date(input.context.nowMs);
       const answer = cedar.statefulIsAuthorized({
         principal: { type: "Workload", id: input.workload.name },
@@ -105,7 +169,7 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
               ...(input.workload.owner !== undefined ? { owner: input.workload.owner } : {}),
             },
             parents: [],
-            tags: input.tags,
+            tags: tagsFor(set, input.tags),
           },
           {
             uid: { type: "Task", id: input.task.name },
