@@ -42,6 +42,17 @@ export interface ColdStartFigures {
    */
   coldStartOverheadRatio: number;
   coldStartFloorMs: number;
+  /**
+   * Inside the import: loading and evaluating the bundle's modules up to the handler's own top-level code
+   * (parse, compile, cedar-wasm's instantiation, every package's module body), then the handler's steps:
+   * the bundled config (zod), SDK clients and signer, and the deps (authorizer, verifiers).
+   */
+  coldStartModuleLoadMs: number;
+  coldStartConfigMs: number;
+  coldStartClientsMs: number;
+  coldStartDepsMs: number;
+  coldStartFloorImportMs: number;
+  coldStartFloorFirstRequestMs: number;
   floorBundleJsBytes: number;
 }
 
@@ -52,7 +63,7 @@ const root = join(here, "..");
 const DRIVER = `
 const boot = performance.now();
 const t0 = performance.now();
-const { handler } = await import(process.env.BENCH_HANDLER);
+const { handler, phases } = await import(process.env.BENCH_HANDLER);
 const t1 = performance.now();
 const body = new URLSearchParams({
   grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
@@ -68,7 +79,7 @@ const result = await handler({
   requestContext: { requestId: "cold-1", http: { method: "POST", path: "/token", sourceIp: "127.0.0.1" } },
 });
 const t2 = performance.now();
-process.stdout.write(JSON.stringify({ status: result.statusCode, error: result.statusCode === 200 ? undefined : result.body, bootMs: boot, importMs: t1 - t0, requestMs: t2 - t1 }) + "\\n");
+process.stdout.write(JSON.stringify({ status: result.statusCode, error: result.statusCode === 200 ? undefined : result.body, bootMs: boot, importMs: t1 - t0, requestMs: t2 - t1, phases: phases && { ...phases, moduleStartMs: phases.moduleStartMs - t0 } }) + "\\n");
 `;
 
 export interface ColdStartOptions {
@@ -112,7 +123,8 @@ export async function benchColdStart(
   await writeFile(join(outdir, "cold", "credbroker.config.json"), JSON.stringify(bundle));
 
   const signingJwk = JSON.stringify(generateSigningKey().export({ format: "jwk" }));
-  type Sample = { wallMs: number; bootMs: number; importMs: number; requestMs: number };
+  type Phases = { moduleStartMs: number; configMs: number; clientsMs: number; depsMs: number };
+  type Sample = { wallMs: number; bootMs: number; importMs: number; requestMs: number; phases?: Phases };
   /** One fresh process: import `handlerFile`, answer one request, report the phases. */
   const coldRun = async (handlerFile: string, subjectToken: string): Promise<Sample> => {
     const started = performance.now();
@@ -151,10 +163,11 @@ export async function benchColdStart(
       bootMs: number;
       importMs: number;
       requestMs: number;
+      phases?: Phases;
     };
     if (line.status !== 200)
       throw new Error(`cold-start first request answered ${line.status}: ${line.error}`);
-    return { wallMs, bootMs: line.bootMs, importMs: line.importMs, requestMs: line.requestMs };
+    return { wallMs, ...line };
   };
   const samples: Sample[] = [];
   const floorSamples: Sample[] = [];
@@ -201,5 +214,11 @@ export async function benchColdStart(
     ),
     coldStartFloorMs: round(median(floorSamples.map((s) => s.wallMs)), 1),
     floorBundleJsBytes: floor.jsBytes,
+    coldStartModuleLoadMs: round(median(samples.map((s) => s.phases?.moduleStartMs ?? Number.NaN)), 1),
+    coldStartConfigMs: round(median(samples.map((s) => s.phases?.configMs ?? Number.NaN)), 1),
+    coldStartClientsMs: round(median(samples.map((s) => s.phases?.clientsMs ?? Number.NaN)), 1),
+    coldStartDepsMs: round(median(samples.map((s) => s.phases?.depsMs ?? Number.NaN)), 1),
+    coldStartFloorImportMs: round(median(floorSamples.map((s) => s.importMs)), 1),
+    coldStartFloorFirstRequestMs: round(median(floorSamples.map((s) => s.requestMs)), 1),
   };
 }

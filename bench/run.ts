@@ -152,7 +152,8 @@ async function measureInChild(figure: Figure, extraFlags: string[] = []): Promis
     out,
   ];
   if (quick) args.push("--quick");
-  if (values["cold-start-node-args"]) args.push("--cold-start-node-args", values["cold-start-node-args"]);
+  // With `=`: the value starts with a dash, which parseArgs would otherwise take for an option.
+  if (values["cold-start-node-args"]) args.push(`--cold-start-node-args=${values["cold-start-node-args"]}`);
   try {
     const code = await new Promise<number | null>((res, rej) => {
       const child = spawn(figureNode, args, { stdio: ["ignore", "inherit", "inherit"] });
