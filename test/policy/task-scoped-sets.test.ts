@@ -111,14 +111,30 @@ describe("task-scoped policy sets", () => {
             (p, n) =>
               `@id("p${n}") ${p.effect} (${p.principal}, action == Action::"issue", ${p.resource}) when { ${p.when} };`,
           );
-          const authorizer = createAuthorizer(
-            compilePolicies([{ file: "gen.cedar", text: texts.join("\n") }]),
-          );
+          const compiled = compilePolicies([{ file: "gen.cedar", text: texts.join("\n") }]);
+          const authorizer = createAuthorizer(compiled);
+          // A bundle compiled before the scope and tag facts were recorded: the authorizer reads them itself.
+          const older = createAuthorizer({
+            policies: Object.fromEntries(
+              Object.entries(compiled.policies).map(([id, { scopedTask: _s, tagKeys: _t, ...info }]) => [
+                id,
+                info,
+              ]),
+            ),
+          });
           const byId = Object.fromEntries(texts.map((t, n) => [`p${n}`, t]));
           for (const r of requests) {
             const i = input(r);
             const ours = authorizer.decide(i);
             const theirs = wholeSet(byId, i);
+            // Cedar lists deciding policies in no fixed order, so they are compared as sets.
+            const sorted = (d: typeof ours) => ({
+              ...d,
+              policyIds: [...d.policyIds].sort(),
+              reasons: [...d.reasons].sort(),
+              erroredPolicyIds: [...d.erroredPolicyIds].sort(),
+            });
+            expect(sorted(older.decide(i))).toEqual(sorted(ours));
             expect(ours.allowed).toBe(theirs.decision === "allow");
             expect([...ours.policyIds].sort()).toEqual([...theirs.diagnostics.reason].sort());
             expect([...ours.erroredPolicyIds].sort()).toEqual(

@@ -1,5 +1,6 @@
 // Decides one request with the policy set parsed once per cold start (STYLE.md §7).
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
+import { scopedTaskOf, tagKeysOf } from "./policy-facts.ts";
 import type { CompiledPolicies } from "./policy-set.ts";
 
 export interface DecisionInput {
@@ -33,45 +34,7 @@ export interface Authorizer {
 
 let counter = 0;
 
-type PolicyJson = Extract<ReturnType<typeof cedar.policyToJson>, { type: "success" }>["json"];
-
-/** The task a policy's scope pins (`resource == Task::"x"`); undefined when it may apply to any task. */
-function scopedTask(json: PolicyJson | undefined): string | undefined {
-  if (!json) return undefined;
-  const resource = json.resource;
-  if (resource.op !== "==" || !("entity" in resource)) return undefined;
-  const uid = "__entity" in resource.entity ? resource.entity.__entity : resource.entity;
-  return uid.type === "Task" ? uid.id : undefined;
-}
-
-/**
- * The tag keys a policy can read (`hasTag`/`getTag` with a string literal), or "any" when one is computed
- * (or the policy's JSON form is unknown): then every tag must be passed.
- */
-function tagKeysOf(json: PolicyJson | undefined): Set<string> | "any" {
-  if (!json) return "any";
-  const keys = new Set<string>();
-  let any = false;
-  const walk = (node: unknown): void => {
-    if (any || node === null || typeof node !== "object") return;
-    if (Array.isArray(node)) {
-      for (const n of node) walk(n);
-      return;
-    }
-    for (const [op, value] of Object.entries(node)) {
-      if ((op === "hasTag" || op === "getTag") && value && typeof value === "object") {
-        const key = (value as { right?: { Value?: unknown } }).right?.Value;
-        if (typeof key === "string") keys.add(key);
-        else any = true;
-      }
-      walk(value);
-    }
-  };
-  walk(json.conditions);
-  return any ? "any" : keys;
-}
-
-function unionOf(sets: (Set<string> | "any")[]): Set<string> | "any" {
+function unionOf(sets: (string[] | "any")[]): Set<string> | "any" {
   const out = new Set<string>();
   for (const s of sets) {
     if (s === "any") return "any";
@@ -84,10 +47,6 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
   const base = `credbroker-${++counter}`;
   const staticPolicies: Record<string, string> = {};
   for (const [id, p] of Object.entries(compiled.policies)) staticPolicies[id] = p.text;
-  // The whole set is parsed once up front, so a set that cannot parse fails at start, not per request.
-  const parsed = cedar.preparsePolicySet(base, { staticPolicies });
-  if (parsed.type === "failure")
-    throw new Error(`policy set does not parse: ${parsed.errors.map((e) => e.message).join("; ")}`);
 
   // Cedar evaluates every policy of the set on each request, so the cost grows with the whole set. A policy
   // scoped `resource == Task::"x"` can only ever match requests for task x (it is never satisfied, never
@@ -99,14 +58,20 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
   // of a set names its key as a literal, passing just those keys gives the same answer.
   const anyTask: Record<string, string> = {};
   const byTask = new Map<string, Record<string, string>>();
-  const tagKeys = new Map<string, Set<string> | "any">();
-  for (const [id, text] of Object.entries(staticPolicies)) {
-    const json = cedar.policyToJson(text);
-    const policyJson = json.type === "success" ? json.json : undefined;
-    tagKeys.set(id, tagKeysOf(policyJson));
-    const task = scopedTask(policyJson);
-    if (task === undefined) anyTask[id] = text;
-    else byTask.set(task, { ...byTask.get(task), [id]: text });
+  const tagKeys = new Map<string, string[] | "any">();
+  for (const [id, info] of Object.entries(compiled.policies)) {
+    let task = info.scopedTask;
+    let keys = info.tagKeys;
+    if (keys === undefined) {
+      // Compiled before these facts were recorded: read them from Cedar's parse of the text.
+      const json = cedar.policyToJson(info.text);
+      const policyJson = json.type === "success" ? json.json : undefined;
+      keys = tagKeysOf(policyJson);
+      task = scopedTaskOf(policyJson);
+    }
+    tagKeys.set(id, keys);
+    if (task === undefined) anyTask[id] = info.text;
+    else byTask.set(task, { ...byTask.get(task), [id]: info.text });
   }
   interface DecidingSet {
     id: string;
@@ -117,10 +82,21 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
     const keys = unionOf(Object.keys(policies).map((p) => tagKeys.get(p) ?? "any"));
     return { id, tags: keys === "any" ? undefined : [...keys] };
   };
-  const whole = setOf(base, staticPolicies);
+  // The whole set is parsed when first needed (a set without task-scoped policies, or the fallback below):
+  // compilePolicies has validated every policy already, and a cold start should not parse it twice.
+  let whole: DecidingSet | undefined;
+  const wholeSet = (): DecidingSet => {
+    if (!whole) {
+      const parsed = cedar.preparsePolicySet(base, { staticPolicies });
+      if (parsed.type === "failure")
+        throw new Error(`policy set does not parse: ${parsed.errors.map((e) => e.message).join("; ")}`);
+      whole = setOf(base, staticPolicies);
+    }
+    return whole;
+  };
   const taskSets = new Map<string, DecidingSet>();
   const setFor = (task: string): DecidingSet => {
-    if (byTask.size === 0) return whole;
+    if (byTask.size === 0) return wholeSet();
     const key = byTask.has(task) ? `t:${task}` : "any";
     let set = taskSets.get(key);
     if (!set) {
@@ -128,7 +104,7 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
       const policies = { ...anyTask, ...byTask.get(task) };
       const subset = cedar.preparsePolicySet(setId, { staticPolicies: policies });
       // A subset of a set that parsed cannot fail to parse; if it ever did, the whole set still decides.
-      if (subset.type === "failure") return whole;
+      if (subset.type === "failure") return wholeSet();
       set = setOf(setId, policies);
       taskSets.set(key, set);
     }
