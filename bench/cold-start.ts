@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureTable } from "../lib/aws/table-definition.ts";
 import { loadConfigFileSync, toConfigBundle } from "../lib/config/load-sync.ts";
+import { configVersion } from "../lib/config/resolve.ts";
 import { createDevIssuer } from "../lib/local/dev-issuer.ts";
 import { startLocalDynamo } from "../lib/local/dynalite.ts";
 import { generateSigningKey } from "../lib/local/local-signer.ts";
@@ -54,6 +55,16 @@ export interface ColdStartFigures {
   coldStartFloorImportMs: number;
   coldStartFloorFirstRequestMs: number;
   floorBundleJsBytes: number;
+  /**
+   * The floor with this repository's logger and EMF writer, and with Powertools' Logger and Metrics, each
+   * writing one log line and one metric: what each pair adds over the floor, to the cold start (ms, and as
+   * a share of the floor: the change it would make to coldStartOverheadRatio) and to the bundle (bytes).
+   */
+  loggingOursColdStartAddedMs: number;
+  loggingPowertoolsColdStartAddedMs: number;
+  loggingPowertoolsOverheadRatioAdded: number;
+  loggingOursBundleAddedBytes: number;
+  loggingPowertoolsBundleAddedBytes: number;
 }
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -100,6 +111,11 @@ export async function benchColdStart(
   });
   const harness: BundleResult = await bundleLambda(join(here, "cold-start-handler.ts"), join(outdir, "cold"));
   const floor: BundleResult = await bundleLambda(join(here, "cold-start-floor.ts"), join(outdir, "floor"));
+  const floorOurs = await bundleLambda(join(here, "cold-start-floor-ours.ts"), join(outdir, "floor-ours"));
+  const floorPowertools = await bundleLambda(
+    join(here, "cold-start-floor-powertools.ts"),
+    join(outdir, "floor-powertools"),
+  );
   const driver = join(outdir, "cold", "driver.mjs");
   await writeFile(driver, DRIVER);
 
@@ -120,6 +136,13 @@ export async function benchColdStart(
   const bundle = toConfigBundle(loadConfigFileSync(join(root, "examples/broker.config.yaml")));
   const config = bundle.config as { issuers: { issuer: string }[] };
   config.issuers[0]!.issuer = issuerUrl;
+  // The version hashes the config: recompute it, or every cold start would see a changed config and
+  // compile the policies afresh, which a deployed function never does.
+  bundle.version = configVersion(
+    bundle.config as Parameters<typeof configVersion>[0],
+    bundle.policyFiles,
+    "bench",
+  );
   await writeFile(join(outdir, "cold", "credbroker.config.json"), JSON.stringify(bundle));
 
   const signingJwk = JSON.stringify(generateSigningKey().export({ format: "jwk" }));
@@ -171,6 +194,8 @@ export async function benchColdStart(
   };
   const samples: Sample[] = [];
   const floorSamples: Sample[] = [];
+  const oursSamples: Sample[] = [];
+  const powertoolsSamples: Sample[] = [];
   try {
     for (let i = 0; i < runs + 1; i++) {
       const subjectToken = await devIssuer.mint({
@@ -183,9 +208,13 @@ export async function benchColdStart(
       // cache; it is not counted.
       const token = await coldRun(harness.file, subjectToken);
       const bare = await coldRun(floor.file, subjectToken);
+      const ours = await coldRun(floorOurs.file, subjectToken);
+      const powertools = await coldRun(floorPowertools.file, subjectToken);
       if (i > 0) {
         samples.push(token);
         floorSamples.push(bare);
+        oursSamples.push(ours);
+        powertoolsSamples.push(powertools);
       }
     }
   } finally {
@@ -214,6 +243,21 @@ export async function benchColdStart(
     ),
     coldStartFloorMs: round(median(floorSamples.map((s) => s.wallMs)), 1),
     floorBundleJsBytes: floor.jsBytes,
+    loggingOursColdStartAddedMs: round(
+      median(oursSamples.map((s) => s.wallMs)) - median(floorSamples.map((s) => s.wallMs)),
+      1,
+    ),
+    loggingPowertoolsColdStartAddedMs: round(
+      median(powertoolsSamples.map((s) => s.wallMs)) - median(floorSamples.map((s) => s.wallMs)),
+      1,
+    ),
+    loggingPowertoolsOverheadRatioAdded: round(
+      (median(powertoolsSamples.map((s) => s.wallMs)) - median(oursSamples.map((s) => s.wallMs))) /
+        median(floorSamples.map((s) => s.wallMs)),
+      3,
+    ),
+    loggingOursBundleAddedBytes: floorOurs.jsBytes - floor.jsBytes,
+    loggingPowertoolsBundleAddedBytes: floorPowertools.jsBytes - floor.jsBytes,
     coldStartModuleLoadMs: round(median(samples.map((s) => s.phases?.moduleStartMs ?? Number.NaN)), 1),
     coldStartConfigMs: round(median(samples.map((s) => s.phases?.configMs ?? Number.NaN)), 1),
     coldStartClientsMs: round(median(samples.map((s) => s.phases?.clientsMs ?? Number.NaN)), 1),
