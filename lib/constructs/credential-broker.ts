@@ -37,7 +37,7 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from "../aws/table-definition.ts";
 import { loadConfigFileSync, toConfigBundle } from "../config/load-sync.ts";
-import type { ResolvedConfig } from "../config/resolve.ts";
+import { ConfigError, type ResolvedConfig } from "../config/resolve.ts";
 import { type AwsStsTaskConfig, ROLE_ARN_PATTERN } from "../config/schema.ts";
 import { accountOfArn } from "../core/providers/aws-sts/role-reach.ts";
 import { CONFIG_BUNDLE_FILE, LAMBDA_ENV } from "../runtime/lambda-env.ts";
@@ -152,6 +152,7 @@ export class CredentialBroker extends Construct {
 
     // 1. Validate config and Cedar policies now: a ConfigError here fails synth with file:line:col.
     this.resolvedConfig = loadConfigFileSync(props.configPath);
+    refusePemKeys(this.resolvedConfig, props.configPath);
     this.taskRoleArns = [
       ...new Set(
         this.resolvedConfig.config.tasks
@@ -511,4 +512,16 @@ function retiredRoles(arns: readonly string[], current: readonly string[], accou
       throw new TypeError(`retiredTaskRoleArns: ${arn} is not in the broker's account ${account}`);
   }
   return [...new Set(arns)].filter((arn) => !current.includes(arn));
+}
+
+/** A GitHub App key given as a PEM file would be bundled into Lambda code: on AWS it must live in KMS. */
+function refusePemKeys(resolved: ResolvedConfig, source: string): void {
+  const problems = resolved.config.githubApps.flatMap((app, i) =>
+    app.privateKey.file !== undefined
+      ? [
+          `githubApps[${i}].privateKey.file: a PEM key is for dev and tests only; import it into KMS (docs/github.md) and give kmsKeyArn`,
+        ]
+      : [],
+  );
+  if (problems.length > 0) throw new ConfigError(source, problems);
 }

@@ -58,4 +58,5 @@ export interface RevocationRecheck {
 export const ISSUED_TOKEN_TYPES = {
   jwt: "urn:ietf:params:oauth:token-type:access_token",
   "aws-sts": "urn:credbroker:token-type:aws-credentials",
+  github: "urn:credbroker:token-type:github-token",
 } as const;
