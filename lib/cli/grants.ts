@@ -31,10 +31,11 @@ async function defaultDeps(
   const config = flags.config ?? env["CREDBROKER_CONFIG"];
   if (!revoking || !config) return { store: storeFromEnv(flags.table, env) };
   const { loadConfigFile } = await import("../config/load.ts");
-  const { awsProviders } = await import("../runtime/aws-providers.ts");
+  const { adminProviders } = await import("./admin-deps.ts");
   const resolved = await loadConfigFile(config);
   // The revoked grant and its audit event are kept as long as the config says, as the broker keeps them.
-  return { store: storeFromEnv(flags.table, env, resolved.config), providers: awsProviders(resolved) };
+  const store = storeFromEnv(flags.table, env, resolved.config);
+  return { store, providers: adminProviders(resolved, config, store) };
 }
 
 export async function grantsCommand(

@@ -31,6 +31,11 @@ export interface IssuedCredential {
    * they are. Never stored: they may hold the credential.
    */
   response?: Record<string, unknown>;
+  /**
+   * Ends the credential at once when the token path withholds it (its activation write failed), for
+   * providers that can (a GitHub token is deleted); otherwise the sweep ends it with the abandoned grant.
+   */
+  discard?: () => Promise<void>;
 }
 
 export interface CredentialProvider {
