@@ -68,6 +68,7 @@ export function createGitHubTokens(options: GitHubTokensOptions): GitHubTokens {
   /**
    * One call, retried while GitHub says try again and the wait fits the deadline. `retryAmbiguous`: whether
    * a 500 or a lost answer may be retried (not for the POST, which may have made a token already).
+   * `attempts`: 1 for a DELETE, which the sweep retries instead.
    */
   const call = async (
     apiUrl: string,
@@ -75,6 +76,7 @@ export function createGitHubTokens(options: GitHubTokensOptions): GitHubTokens {
     params: Record<string, unknown>,
     deadline: number,
     retryAmbiguous: boolean,
+    attempts = ATTEMPTS,
   ): Promise<{ status: number; data: unknown }> => {
     for (let attempt = 1; ; attempt++) {
       const remaining = deadline - clock.now();
@@ -108,7 +110,7 @@ export function createGitHubTokens(options: GitHubTokensOptions): GitHubTokens {
           throw err;
         }
         const wait = retryWaitMs(headers, attempt, clock.now());
-        if (attempt >= ATTEMPTS || clock.now() + wait >= deadline) throw unavailable();
+        if (attempt >= attempts || clock.now() + wait >= deadline) throw unavailable();
         await sleep(wait);
       }
     }
@@ -194,6 +196,7 @@ export function createGitHubTokens(options: GitHubTokensOptions): GitHubTokens {
           { headers: { authorization: `token ${token}` } },
           clock.now() + requestTimeoutMs,
           true,
+          1,
         );
       } catch (err) {
         // 401: the token is no longer valid (deleted before, or expired): as good as deleted.
