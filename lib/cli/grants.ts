@@ -117,9 +117,11 @@ export async function grantsCommand(
         { reason: values.reason, kind: "admin", actor },
       );
       if (!revoked) throw new CliError(`grant ${id} changed while revoking; run grants show ${id}`);
-      const pending = revoked.revocationPending
-        ? " (the IAM revocation is pending; the sweep will retry it)"
-        : "";
+      const pending = !revoked.revocationPending
+        ? ""
+        : revoked.provider === "github"
+          ? " (the sweep deletes its GitHub token: only the sweep and revoke functions may decrypt it)"
+          : " (the IAM revocation is pending; the sweep will retry it)";
       io.out(`revoked ${id}${pending}\n`);
       return;
     }
