@@ -102,7 +102,7 @@ export async function startClientTestBroker(
 }
 
 /** Starts a GitHub stand-in with the demo App installed on acme, and points the demo config's App at it. */
-async function pointDemoAtStandIn(
+export async function pointDemoAtStandIn(
   configPath: string,
   dataDir: string,
   now: () => number,
