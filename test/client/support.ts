@@ -129,11 +129,13 @@ export async function pointDemoAtStandIn(
     ],
   });
   const config = await readFile(configPath, "utf8");
-  if (!config.includes("http://127.0.0.1:4600") || !config.includes("../.credbroker/github-app.pem"))
+  // The demo's App key is in KMS; here the same App signs with a PEM file instead.
+  const keyLine = /kmsKeyArn: arn:aws:kms:\S+/;
+  if (!config.includes("http://127.0.0.1:4600") || !keyLine.test(config))
     throw new Error(`${configPath} no longer names the GitHub stand-in and its key`);
   await writeFile(
     configPath,
-    config.replace("http://127.0.0.1:4600", github.url).replace("../.credbroker/github-app.pem", pemPath),
+    config.replace("http://127.0.0.1:4600", github.url).replace(keyLine, `file: ${JSON.stringify(pemPath)}`),
   );
   return github;
 }

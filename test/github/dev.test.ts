@@ -35,9 +35,13 @@ const start = async (dataDir: string, configPath: string, port: number) =>
   startDev({ configPath, port, dynamoPort: 0, dataDir, sweepIntervalSeconds: 0, log: silentLogger });
 
 describe("credbroker dev with the demo's github task", () => {
-  it("answers 503 for it without the GitHub stand-in, and serves the other tasks", async () => {
+  it("answers 503 for it without the GitHub and KMS stand-ins, and serves the other tasks", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "cb-gh-dev-"));
     const port = await freePort();
+    // The demo's App key is in KMS: point KMS at a loopback port nothing listens on, as when the stand-in
+    // is not running (and so that no request leaves the machine).
+    const saved = process.env["AWS_ENDPOINT_URL_KMS"];
+    process.env["AWS_ENDPOINT_URL_KMS"] = `http://127.0.0.1:${await freePort()}`;
     const dev = await startDev({
       configPath: await demoConfigFor(dataDir, port),
       port,
@@ -54,6 +58,8 @@ describe("credbroker dev with the demo's github task", () => {
       expect((await exchange(dev, "read-reports")).status).toBe(200);
     } finally {
       await dev.close();
+      if (saved === undefined) delete process.env["AWS_ENDPOINT_URL_KMS"];
+      else process.env["AWS_ENDPOINT_URL_KMS"] = saved;
     }
   });
 
