@@ -93,7 +93,11 @@ export function createGitHubTokens(options: GitHubTokensOptions): GitHubTokens {
         const failure = err as HttpFailure;
         const status = typeof failure.status === "number" ? failure.status : undefined;
         const headers = failure.response?.headers ?? {};
-        const rateLimited = status === 429 || (status === 403 && headers["x-ratelimit-remaining"] === "0");
+        // 429, a spent primary limit (403, x-ratelimit-remaining 0), or a secondary limit (403 with Retry-After).
+        const rateLimited =
+          status === 429 ||
+          (status === 403 &&
+            (headers["x-ratelimit-remaining"] === "0" || headers["retry-after"] !== undefined));
         // octokit reports a network failure or an abort as status 500 without a response.
         const noAnswer = failure.response === undefined;
         const retryable =

@@ -137,7 +137,7 @@ describe("github token issuance", () => {
     expect(rig.clock.now() - start).toBeGreaterThanOrEqual(2000);
   });
 
-  it("retries a 502 on the installation lookup and a rate-limited POST once its reset has passed", async () => {
+  it("retries a rate-limited POST once its x-ratelimit-reset has passed", async () => {
     rig.github.fail({
       route: "POST /app/installations/",
       status: 403,
@@ -148,6 +148,11 @@ describe("github token issuance", () => {
     });
     const res = await rig.issue();
     expect(res.status).toBe(200);
+  });
+
+  it("waits out a secondary rate limit (403 with Retry-After) instead of refusing", async () => {
+    rig.github.fail({ route: "POST /app/installations/", status: 403, headers: { "retry-after": "1" } });
+    expect((await rig.issue()).status).toBe(200);
   });
 
   it("answers 503 when GitHub cannot be reached, and records a failed grant", async () => {
