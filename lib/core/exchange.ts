@@ -141,7 +141,11 @@ export async function exchangeToken(
     // credential is still only handed out once the grant is active; if the activation fails, `finally`
     // stores the event again with its real outcome (same key, so still one event for the request).
     auditWrite = startAudit(deps.store, { ...event, outcome: "issue" });
-    await activateGrant(deps, grant, issued, recheckAt(deps.policies, decision, now));
+    await activateGrant(deps, grant, issued, recheckAt(deps.policies, decision, now)).catch(async (err) => {
+      // Withheld: a credential the provider can end at once is ended now, not only by the sweep.
+      await issued.discard?.().catch(() => {});
+      throw err;
+    });
     event.outcome = "issue";
     return respond(task, grant, issued);
   } catch (err) {
