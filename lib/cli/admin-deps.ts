@@ -6,6 +6,7 @@ import type { Logger } from "../core/logger.ts";
 import type { ReevaluateDeps } from "../core/reevaluate.ts";
 import { awsProviders } from "../runtime/aws-providers.ts";
 import { buildDecidingDeps } from "../runtime/broker-deps.ts";
+import { postgresProviders } from "../runtime/postgres-providers.ts";
 import { configPathFrom, storeFromEnv } from "./env.ts";
 import { CliError } from "./errors.ts";
 
@@ -17,7 +18,8 @@ export async function adminDecidingDeps(
   const resolved = await loadConfigFile(configPathFrom(flags.config, env));
   // The config's retention, as the deployed functions apply it: what this command ends or records lasts as long.
   const store = storeFromEnv(flags.table, env, resolved.config);
-  return buildDecidingDeps(resolved, { store, log, providers: awsProviders(resolved) });
+  const providers = { ...awsProviders(resolved), ...postgresProviders(resolved, { log }) };
+  return buildDecidingDeps(resolved, { store, log, providers });
 }
 
 /**

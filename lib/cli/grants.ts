@@ -32,9 +32,13 @@ async function defaultDeps(
   if (!revoking || !config) return { store: storeFromEnv(flags.table, env) };
   const { loadConfigFile } = await import("../config/load.ts");
   const { awsProviders } = await import("../runtime/aws-providers.ts");
+  const { postgresProviders } = await import("../runtime/postgres-providers.ts");
   const resolved = await loadConfigFile(config);
   // The revoked grant and its audit event are kept as long as the config says, as the broker keeps them.
-  return { store: storeFromEnv(flags.table, env, resolved.config), providers: awsProviders(resolved) };
+  return {
+    store: storeFromEnv(flags.table, env, resolved.config),
+    providers: { ...awsProviders(resolved), ...postgresProviders(resolved) },
+  };
 }
 
 export async function grantsCommand(

@@ -6,6 +6,7 @@ import { z } from "zod";
 export const DEFAULT_RETENTION_DAYS = 400;
 
 import { inlineJwkProblem } from "./jwk.ts";
+import { databaseSchema, postgresTaskSchema } from "./postgres-schema.ts";
 
 const name = z
   .string()
@@ -131,7 +132,11 @@ export const jwtTaskSchema = z
   })
   .strict();
 
-export const taskSchema = z.discriminatedUnion("provider", [awsStsTaskSchema, jwtTaskSchema]);
+export const taskSchema = z.discriminatedUnion("provider", [
+  awsStsTaskSchema,
+  jwtTaskSchema,
+  postgresTaskSchema,
+]);
 
 export const configSchema = z
   .object({
@@ -142,6 +147,7 @@ export const configSchema = z
     issuers: z.array(issuerSchema).min(1),
     workloads: z.array(workloadSchema).default([]),
     tasks: z.array(taskSchema).min(1),
+    databases: z.array(databaseSchema).default([]),
     policies: z.array(z.string().min(1)).min(1),
     auditRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
     grantRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
@@ -159,6 +165,16 @@ export const configSchema = z
     dup(c.issuers, "issuers");
     dup(c.workloads, "workloads");
     dup(c.tasks, "tasks");
+    dup(c.databases, "databases");
+    const databaseNames = new Set(c.databases.map((d) => d.name));
+    c.tasks.forEach((t, i) => {
+      if (t.provider === "postgres" && !databaseNames.has(t.database))
+        ctx.addIssue({
+          code: "custom",
+          path: ["tasks", i, "database"],
+          message: `no database named ${t.database}`,
+        });
+    });
     // Tokens pick their issuer by `iss`: two entries with one URL would silently shadow each other.
     const issuerUrls = new Set<string>();
     c.issuers.forEach((issuer, i) => {

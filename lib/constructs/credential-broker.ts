@@ -37,7 +37,8 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from "../aws/table-definition.ts";
 import { loadConfigFileSync, toConfigBundle } from "../config/load-sync.ts";
-import type { ResolvedConfig } from "../config/resolve.ts";
+import { postgresDeployProblems } from "../config/postgres-schema.ts";
+import { ConfigError, type ResolvedConfig } from "../config/resolve.ts";
 import { type AwsStsTaskConfig, ROLE_ARN_PATTERN } from "../config/schema.ts";
 import { accountOfArn } from "../core/providers/aws-sts/role-reach.ts";
 import { CONFIG_BUNDLE_FILE, LAMBDA_ENV } from "../runtime/lambda-env.ts";
@@ -152,6 +153,8 @@ export class CredentialBroker extends Construct {
 
     // 1. Validate config and Cedar policies now: a ConfigError here fails synth with file:line:col.
     this.resolvedConfig = loadConfigFileSync(props.configPath);
+    const deployProblems = postgresDeployProblems(this.resolvedConfig.config.databases);
+    if (deployProblems.length > 0) throw new ConfigError(props.configPath, deployProblems);
     this.taskRoleArns = [
       ...new Set(
         this.resolvedConfig.config.tasks

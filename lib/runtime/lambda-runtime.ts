@@ -18,6 +18,7 @@ import { type BrokerHandlers, createHandlers, errorResult, type Handler } from "
 import { awsProviders } from "./aws-providers.ts";
 import { addTokenDeps, buildDecidingDeps } from "./broker-deps.ts";
 import { type LambdaEnv, readLambdaEnv, requireSigningKey } from "./lambda-env.ts";
+import { postgresProviders } from "./postgres-providers.ts";
 
 /** The sweep's dependencies: everything the broker has except what signs or verifies tokens. */
 export type SweepRuntimeDeps = Omit<BrokerDeps, "signer" | "accessTokens" | "verifier">;
@@ -58,7 +59,8 @@ function prepare(): Prepared {
   const env = readLambdaEnv();
   const resolved = loadBundledConfig(env.configBundlePath);
   const store = lambdaStore(env, resolved);
-  const deciding = buildDecidingDeps(resolved, { store, log, providers: awsProviders(resolved) });
+  const providers = { ...awsProviders(resolved), ...postgresProviders(resolved, { log }) };
+  const deciding = buildDecidingDeps(resolved, { store, log, providers });
   prepared = { env, resolved, deciding };
   return prepared;
 }
