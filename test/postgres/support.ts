@@ -110,6 +110,7 @@ export async function createPgBroker(
     issuer?: TestIssuer;
     store?: DynamoGrantStore;
     tasks?: unknown[];
+    policies?: string;
     onAdmin?: (a: PgAdmin) => void;
   } = {},
 ): Promise<TestBroker> {
@@ -117,7 +118,7 @@ export async function createPgBroker(
   const config = (i: TestIssuer) => pgConfig(i, cluster.port, options.tasks);
   const resolved = resolveConfig(
     config(issuer),
-    [{ file: "policies/test.cedar", text: PG_POLICIES }],
+    [{ file: "policies/test.cedar", text: options.policies ?? PG_POLICIES }],
     "test-config",
   );
   let broker: TestBroker | undefined;
@@ -137,7 +138,7 @@ export async function createPgBroker(
   broker = await createTestBroker({
     issuer,
     config,
-    policies: PG_POLICIES,
+    policies: options.policies ?? PG_POLICIES,
     adapters: { providers },
     ...(options.store ? { store: options.store } : {}),
   });
