@@ -39,10 +39,13 @@ export function postgresProviders(
     secrets: (region) => {
       let client = secrets.get(region);
       if (!client) {
+        // Read from `env` (not only the SDK's own process.env), so the caller's environment decides.
+        const endpoint = env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] ?? env["AWS_ENDPOINT_URL"];
         client = new SecretsManagerClient({
           region,
+          ...(endpoint ? { endpoint } : {}),
           requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
-          ...localCredentials(env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] ?? env["AWS_ENDPOINT_URL"], env),
+          ...localCredentials(endpoint, env),
         });
         secrets.set(region, client);
       }

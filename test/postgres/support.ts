@@ -48,7 +48,7 @@ permit (principal == Workload::"web-ci", action == Action::"issue", resource);
 `;
 
 /** The cluster's fixed setup: what docs/postgres.md tells an operator to create. */
-async function provision(cluster: TestCluster): Promise<void> {
+export async function provision(cluster: TestCluster): Promise<void> {
   await cluster.sql("CREATE DATABASE reports");
   await cluster.sql(`CREATE ROLE broker_admin LOGIN CREATEROLE PASSWORD '${ADMIN_PASSWORD}'`);
   await cluster.sql("CREATE ROLE reporting_read NOLOGIN");
@@ -86,6 +86,7 @@ export function pgConfig(
   issuer: TestIssuer,
   port: number,
   tasks: unknown[] = PG_TASKS,
+  database: Record<string, unknown> = {},
 ): Record<string, unknown> {
   const base = baseConfig(issuer);
   return {
@@ -99,6 +100,7 @@ export function pgConfig(
         database: "reports",
         tls: "disable",
         admin: { urlEnv: ADMIN_ENV },
+        ...database,
       },
     ],
   };
@@ -111,11 +113,15 @@ export async function createPgBroker(
     store?: DynamoGrantStore;
     tasks?: unknown[];
     policies?: string;
+    /** Fields of the databases entry to replace (an admin secretArn, say). */
+    database?: Record<string, unknown>;
+    /** The provider's environment; the admin URL by default. */
+    env?: NodeJS.ProcessEnv;
     onAdmin?: (a: PgAdmin) => void;
   } = {},
 ): Promise<TestBroker> {
   const issuer = options.issuer ?? (await createTestIssuer());
-  const config = (i: TestIssuer) => pgConfig(i, cluster.port, options.tasks);
+  const config = (i: TestIssuer) => pgConfig(i, cluster.port, options.tasks, options.database);
   const resolved = resolveConfig(
     config(issuer),
     [{ file: "policies/test.cedar", text: options.policies ?? PG_POLICIES }],
@@ -125,7 +131,9 @@ export async function createPgBroker(
   const clock = { now: () => broker?.clock.now() ?? Date.now() };
   let sink: string[] = [];
   const providers = postgresProviders(resolved, {
-    env: { [ADMIN_ENV]: `postgres://broker_admin:${ADMIN_PASSWORD}@127.0.0.1:${cluster.port}/reports` },
+    env: options.env ?? {
+      [ADMIN_ENV]: `postgres://broker_admin:${ADMIN_PASSWORD}@127.0.0.1:${cluster.port}/reports`,
+    },
     clock,
     log: {
       info: () => {},
