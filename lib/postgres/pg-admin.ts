@@ -44,7 +44,8 @@ const CONNECTION_STATES = /^(08|57P0[1-3]|53300|28)/;
 export function tlsOption(db: DatabaseConfig): pg.ClientConfig["ssl"] {
   // verify-full: the server's chain must reach a trusted CA (Node's roots plus NODE_EXTRA_CA_CERTS, where
   // the RDS bundle goes) and its certificate must name the configured host (Node checks it by default).
-  if (db.tls === "verify-full") return { rejectUnauthorized: true, servername: db.host };
+  // node-postgres passes the host as the TLS server name (an IP address is checked against the IP SANs).
+  if (db.tls === "verify-full") return { rejectUnauthorized: true };
   if (db.tls === "require") return { rejectUnauthorized: false };
   return false;
 }

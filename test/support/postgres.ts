@@ -64,6 +64,10 @@ export interface TestCluster {
   host: string;
   port: number;
   bin: string;
+  /** The data directory (owned by the postgres OS user). */
+  dataDir: string;
+  /** Replaces the server's TLS certificate and key and reloads the config (TLS clusters only). */
+  replaceTls(tls: { cert: string; key: string }): Promise<void>;
   /** postgres://postgres:…@127.0.0.1:port/postgres */
   superuserUrl: string;
   /** Runs SQL as the superuser (setup and inspection, never the code under test). */
@@ -79,7 +83,12 @@ export interface TestCluster {
   destroy(): Promise<void>;
 }
 
-export async function startTestCluster(): Promise<TestCluster> {
+export interface TestClusterOptions {
+  /** PEM server certificate and key: the server then accepts TLS (ssl = on). */
+  tls?: { cert: string; key: string };
+}
+
+export async function startTestCluster(clusterOptions: TestClusterOptions = {}): Promise<TestCluster> {
   const bin = postgresBinDir();
   if (!bin) throw new Error(postgresUnavailable());
   const root = mkdtempSync(join(tmpdir(), "credbroker-pg-"));
@@ -120,6 +129,15 @@ export async function startTestCluster(): Promise<TestCluster> {
     "--locale=C",
   ]);
   execFileSync(owner ? "runuser" : "mkdir", owner ? ["-u", "postgres", "--", "mkdir", sockets] : [sockets]);
+  const tlsOptions: string[] = [];
+  if (clusterOptions.tls) {
+    const cert = join(data, "server.crt");
+    const key = join(data, "server.key");
+    writeFileSync(cert, clusterOptions.tls.cert);
+    writeFileSync(key, clusterOptions.tls.key, { mode: 0o600 });
+    if (owner) for (const f of [cert, key]) chownSync(f, owner.uid, owner.gid);
+    tlsOptions.push("-c ssl=on", `-c ssl_cert_file=${cert}`, `-c ssl_key_file=${key}`);
+  }
   const port = await freePort();
   const options = [
     `-c port=${port}`,
@@ -132,6 +150,7 @@ export async function startTestCluster(): Promise<TestCluster> {
     "-c full_page_writes=off",
     "-c max_connections=60",
     "-c shared_buffers=16MB",
+    ...tlsOptions,
   ].join(" ");
   const start = async () => {
     run("pg_ctl", ["-D", data, "-l", logFile, "-o", options, "-w", "-t", "60", "start"]);
@@ -142,10 +161,16 @@ export async function startTestCluster(): Promise<TestCluster> {
   await start();
   const superuserUrl = `postgres://postgres:${SUPERUSER_PASSWORD}@127.0.0.1:${port}/postgres`;
   let running = true;
-  return {
+  const cluster: TestCluster = {
     host: "127.0.0.1",
     port,
     bin,
+    dataDir: data,
+    async replaceTls(tls) {
+      writeFileSync(join(data, "server.crt"), tls.cert);
+      writeFileSync(join(data, "server.key"), tls.key, { mode: 0o600 });
+      await cluster.sql("SELECT pg_reload_conf()");
+    },
     superuserUrl,
     async sql(text, values, database = "postgres") {
       const client = new pg.Client({ connectionString: superuserUrl.replace(/\/postgres$/, `/${database}`) });
@@ -170,4 +195,5 @@ export async function startTestCluster(): Promise<TestCluster> {
       rmSync(root, { recursive: true, force: true });
     },
   };
+  return cluster;
 }
