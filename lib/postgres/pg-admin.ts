@@ -106,7 +106,10 @@ export class PgAdmin implements PostgresAdmin {
       if (!db) return Promise.reject(new PostgresUnreachable(database, "not configured"));
       pool = this.makePool(db);
       // A credential that could not be read is asked for again next time.
-      pool.catch(() => this.pools.delete(database));
+      const made = pool;
+      made.catch(() => {
+        if (this.pools.get(database) === made) this.pools.delete(database);
+      });
       this.pools.set(database, pool);
     }
     return pool;

@@ -2,7 +2,9 @@
 // exact shape, the statement log, and group roles that must be refused before anything is recorded.
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
+import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
+import { sharedDynamo } from "../support/broker.ts";
 import { postgresUnavailable } from "../support/postgres.ts";
 import { usePgRig } from "./support.ts";
 
@@ -119,6 +121,23 @@ describe.skipIf(unavailable !== undefined)("postgres provider: issuing", () => {
     expect(log).toContain(`CREATE ROLE "cb_${body["grant_id"]}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE`);
     expect(log).toContain("PASSWORD 'SCRAM-SHA-256$4096:");
     expect(log).not.toContain(password);
+  });
+
+  it("keeps the password out of DynamoDB, the audit trail and the logs", async () => {
+    const { body } = await rig.issue("read-reports-db");
+    const password = (body["postgres"] as Record<string, string>)["password"]!;
+    await rig.broker.call("revoke", {
+      token: body["grant_id"] as string,
+      subject_token: await rig.token(),
+      subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+    });
+    const { client } = await sharedDynamo();
+    const items = JSON.stringify(
+      (await client.send(new ScanCommand({ TableName: rig.broker.store["table"] as string }))).Items,
+    );
+    expect(items).toContain(body["grant_id"] as string);
+    expect(items).not.toContain(password);
+    expect(rig.broker.logs.join("\n")).not.toContain(password);
   });
 
   it.each([
