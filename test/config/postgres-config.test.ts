@@ -1,7 +1,11 @@
 // The `databases` and `postgres` task config (CONTRACT §8.2): defaults, limits, and the mistakes refused at
 // load — a pg_* group role above all, since it carries server powers without any role attribute.
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, resolveConfig } from "../../lib/config/resolve.ts";
+import { runCli } from "../client/run-cli.ts";
 
 const database = {
   name: "reports-db",
@@ -100,5 +104,18 @@ describe("postgres config", () => {
     expect(problems(config({ raw: { databases: [database, database] } })).join("\n")).toMatch(
       /databases\[1\]\.name: duplicate name reports-db/,
     );
+  });
+
+  it("fails `credbroker policy validate` on a pg_* group role, naming the path", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cb-pg-config-"));
+    await mkdir(join(dir, "policies"));
+    await writeFile(join(dir, "policies", "p.cedar"), okPolicy[0]!.text);
+    await writeFile(
+      join(dir, "broker.config.json"),
+      JSON.stringify(config({ task: { memberOf: ["pg_execute_server_program"] } })),
+    );
+    const run = await runCli(["policy", "validate", "--config", join(dir, "broker.config.json")]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("tasks[0].memberOf[0]: may not be a built-in pg_* role");
   });
 });

@@ -140,6 +140,24 @@ describe.skipIf(unavailable !== undefined)("postgres provider: issuing", () => {
     expect(rig.broker.logs.join("\n")).not.toContain(password);
   });
 
+  it("checks the group roles again once the last check is 60 s old", async () => {
+    expect((await rig.issue("read-reports-db")).status).toBe(200);
+    await rig.cluster.sql("ALTER ROLE reporting_read CREATEDB");
+    try {
+      // Within 60 s of the last check the verdict holds; after that the new power is seen and refused.
+      rig.broker.clock.advance(30_000);
+      expect((await rig.issue("read-reports-db")).status).toBe(200);
+      rig.broker.clock.advance(31_000);
+      const { status } = await rig.issue("read-reports-db");
+      expect(status).toBe(503);
+      expect(rig.broker.logs.join("\n")).toContain('"role":"reporting_read","problem":"has CREATEDB"');
+    } finally {
+      await rig.cluster.sql("ALTER ROLE reporting_read NOCREATEDB");
+      rig.broker.clock.advance(61_000);
+    }
+    expect((await rig.issue("read-reports-db")).status).toBe(200);
+  });
+
   it.each([
     ["via-createrole", "ops_admins", "has CREATEROLE"],
     ["via-nested-superuser", "nested_group", "has SUPERUSER through its membership of root_group"],
