@@ -2,6 +2,7 @@
 // revocation stays pending, counted in the sweep's errors, until the database is back. And roles no live
 // grant owns (left by a crash) are found and dropped by the sweep.
 import { describe, expect, it } from "vitest";
+import { isoSeconds } from "../../lib/core/clock.ts";
 import { newId } from "../../lib/core/ids.ts";
 import { sweepDue } from "../../lib/core/sweep.ts";
 import { postgresUnavailable } from "../support/postgres.ts";
@@ -69,6 +70,51 @@ describe.skipIf(unavailable !== undefined)("postgres provider: outages and lefto
     expect(await rig.roles()).not.toContain(role);
     const grant = await rig.broker.store.getGrant(grantId);
     expect(grant?.revocationPending ?? false).toBe(false);
+  });
+
+  it("drops the role of a grant whose process died between CREATE ROLE and activation", async () => {
+    const { deps, store, clock } = rig.broker;
+    const task = deps.tasks.get("read-reports-db")!;
+    const provider = deps.providers.postgres!;
+    const now = clock.now();
+    const grantId = newId(now);
+    const prepared = provider.prepare({
+      task,
+      workload: "web-ci",
+      grantId,
+      claims: {},
+      durationSeconds: 600,
+      nowMs: now,
+    });
+    const grant = {
+      grantId,
+      workload: "web-ci",
+      subject: "repo:acme/web:ref:refs/heads/main",
+      issuer: "test",
+      task: task.name,
+      provider: "postgres" as const,
+      status: "issuing" as const,
+      issuedAt: isoSeconds(now),
+      expiresAt: isoSeconds(now + 600_000),
+      policyIds: ["web-ci-databases"],
+      sourceIp: "127.0.0.1",
+      purpose: "",
+      decisionId: newId(now),
+      durationSeconds: 600,
+      configVersion: deps.configVersion,
+      subjectTokenSha256: "0".repeat(64),
+      ...prepared.grantFields,
+    };
+    await store.createGrant(grant, now + 60_000);
+    await provider.issue(prepared, grant); // the role exists; the process dies before the grant is active
+    expect(await rig.roles()).toContain(`cb_${grantId}`);
+    clock.advance(61_000);
+    const summary = await sweepDue(deps);
+    expect(summary).toMatchObject({ failed: 1, errors: 0 });
+    expect(await rig.roles()).not.toContain(`cb_${grantId}`);
+    const after = await store.getGrant(grantId);
+    expect(after).toMatchObject({ status: "failed", reason: "abandoned while issuing" });
+    expect(after?.revocationPending ?? false).toBe(false);
   });
 
   it("drops cb_ roles that no live grant owns and reports them in the sweep summary", async () => {
