@@ -31,6 +31,8 @@ export const grantItemSchema = z
     revocationPending: z.boolean().optional(),
     database: z.string().optional(),
     reassignTo: z.string().optional(),
+    tokenSha256: z.string().optional(),
+    tokenCiphertext: z.string().optional(),
   })
   .strict();
 

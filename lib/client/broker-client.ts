@@ -8,6 +8,7 @@ export const DEFAULT_AUDIENCE = "credbroker";
 const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";
 export const AWS_CREDENTIALS_TOKEN_TYPE = "urn:credbroker:token-type:aws-credentials";
+export const GITHUB_TOKEN_TYPE = "urn:credbroker:token-type:github-token";
 export const POSTGRES_CREDENTIALS_TOKEN_TYPE = "urn:credbroker:token-type:postgres-credentials";
 
 /** A postgres task's user (CONTRACT §8.2); postgresEnvironment() turns it into libpq variables. */
@@ -40,6 +41,8 @@ export interface ExchangeResponse {
   grant_id: string;
   credentials?: AwsSessionCredentials;
   postgres?: PostgresCredentials;
+  /** github tasks: the repositories (names without the owner) and permissions of the installation token. */
+  github?: { repositories: string[]; permissions: Record<string, string> };
 }
 
 export interface ExchangeRequest {

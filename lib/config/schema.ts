@@ -5,6 +5,7 @@ import { z } from "zod";
 /** How long finished grants and audit events are kept when the config does not say: 400 days. */
 export const DEFAULT_RETENTION_DAYS = 400;
 
+import { githubAppSchema, githubTaskSchema } from "./github-schema.ts";
 import { inlineJwkProblem } from "./jwk.ts";
 import { databaseSchema, postgresTaskSchema } from "./postgres-schema.ts";
 
@@ -136,6 +137,7 @@ export const taskSchema = z.discriminatedUnion("provider", [
   awsStsTaskSchema,
   jwtTaskSchema,
   postgresTaskSchema,
+  githubTaskSchema,
 ]);
 
 export const configSchema = z
@@ -148,6 +150,7 @@ export const configSchema = z
     workloads: z.array(workloadSchema).default([]),
     tasks: z.array(taskSchema).min(1),
     databases: z.array(databaseSchema).default([]),
+    githubApps: z.array(githubAppSchema).default([]),
     policies: z.array(z.string().min(1)).min(1),
     auditRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
     grantRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
@@ -173,6 +176,16 @@ export const configSchema = z
           code: "custom",
           path: ["tasks", i, "database"],
           message: `no database named ${t.database}`,
+        });
+    });
+    dup(c.githubApps, "githubApps");
+    const apps = new Set(c.githubApps.map((a) => a.name));
+    c.tasks.forEach((t, i) => {
+      if (t.provider === "github" && !apps.has(t.app))
+        ctx.addIssue({
+          code: "custom",
+          path: ["tasks", i, "app"],
+          message: `no githubApps entry named ${t.app}`,
         });
     });
     // Tokens pick their issuer by `iss`: two entries with one URL would silently shadow each other.
@@ -204,3 +217,5 @@ export type TaskConfig = z.infer<typeof taskSchema>;
 export type AwsStsTaskConfig = z.infer<typeof awsStsTaskSchema>;
 export type JwtTaskConfig = z.infer<typeof jwtTaskSchema>;
 export type SessionPolicy = z.infer<typeof sessionPolicySchema>;
+export type GithubTaskConfig = z.infer<typeof githubTaskSchema>;
+export type GithubAppConfig = z.infer<typeof githubAppSchema>;

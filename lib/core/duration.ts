@@ -8,6 +8,7 @@ const MIN_DURATION_SECONDS: Record<TaskConfig["provider"], number> = {
   "aws-sts": STS_MIN_DURATION_SECONDS,
   jwt: 60,
   postgres: 300,
+  github: 60,
 };
 
 export function grantedDuration(task: TaskConfig, requestedSeconds: number | undefined): number {

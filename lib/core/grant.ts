@@ -57,6 +57,13 @@ export interface Grant {
   /** postgres: the databases[].name its role lives in, and the group role that inherits what it owns. */
   database?: string;
   reassignTo?: string;
+  /** github: SHA-256 of the installation token, never the token. */
+  tokenSha256?: string;
+  /**
+   * github: the token encrypted (KMS, or dev's local key) so that ending the grant can delete it; only the
+   * revoke and sweep functions may decrypt it. Removed once the credential is ended.
+   */
+  tokenCiphertext?: string;
 }
 
 /** The JSON shape of `grants show --json` (CONTRACT §6). */
@@ -82,5 +89,6 @@ export function grantView(g: Grant): Record<string, unknown> {
     ...(g.revocation ? { revocation: g.revocation } : {}),
     ...(g.revocationPending ? { revocationPending: true } : {}),
     ...(g.database ? { database: g.database } : {}),
+    ...(g.tokenSha256 ? { tokenSha256: g.tokenSha256 } : {}),
   };
 }

@@ -68,6 +68,12 @@ export function taskFindings(task: TaskConfig): BroadFinding[] {
   }
   // A postgres task's breadth is its group roles', checked against the server before each first issue.
   if (task.provider === "postgres") return [];
+  if (task.provider === "github") {
+    // Admin levels and repository or organisation administration hand over more than one task needs.
+    return Object.entries(task.permissions)
+      .filter(([p, level]) => level === "admin" || (/administration$/.test(p) && level === "write"))
+      .map(([p, level]) => ({ where: `permissions.${p}`, reason: `GitHub permission ${p}: ${level}` }));
+  }
   const findings: BroadFinding[] = [];
   if (!task.sessionPolicy && task.managedPolicyArns.length === 0)
     findings.push({
