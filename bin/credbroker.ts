@@ -15,7 +15,7 @@ const USAGE = `usage: credbroker <command>
   signals clear WORKLOAD NAME... [--config FILE] [--force] [--json]
   policy validate [--config FILE]
   policy test CASES_FILE... [--config FILE] [--json]
-  report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown]
+  report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown|html] [--out FILE]
   exchange --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS] [--format json|env]
   credential-process --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS]
   audit [--since ISO] [--until ISO] [--workload W] [--task T] [--outcome allow|deny|revoke|expire|...] [--json] [--limit N] [--follow]
