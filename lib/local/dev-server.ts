@@ -7,10 +7,10 @@ import { DynamoGrantStore } from "../aws/dynamodb-store.ts";
 import { ensureTable } from "../aws/table-definition.ts";
 import { loadConfigFile } from "../config/load.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
+import { createConsoleApp } from "../console/server/console-app.ts";
 import type { Clock } from "../core/clock.ts";
 import { systemClock } from "../core/clock.ts";
 import type { BrokerDeps } from "../core/deps.ts";
-import { createConsoleApp } from "../console/server/console-app.ts";
 import { MethodNotAllowed, NotFound } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { type SweepSummary, sweepDue } from "../core/sweep.ts";
@@ -174,7 +174,10 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
   };
   // The console of this table on this port under /console/ (same token, cookie and Host rules as
   // `credbroker console`); everything else is the broker's API.
-  const consoleApp = createConsoleApp({ ...deps, table: tableName }, { basePath: "/console/", port: () => port });
+  const consoleApp = createConsoleApp(
+    { ...deps, table: tableName },
+    { basePath: "/console/", port: () => port },
+  );
   const api = serve(route);
   server.on("request", (req, res) => {
     const path = req.url ?? "/";

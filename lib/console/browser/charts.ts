@@ -29,6 +29,8 @@ function lineChart(el: HTMLElement, xs: number[], series: { label: string; value
       })),
     ],
     axes: [{}, { label: "count" }],
+    // A static legend: the page is also printed, where hover values would only show as dashes.
+    legend: { live: false },
     scales: { x: { time: true } },
   };
   return new uPlot(opts, [xs, ...series.map((s) => s.values)], el);

@@ -14,6 +14,11 @@ export interface GrantFilter {
 export const PAGE_SIZE = 25;
 /** Store pages read for one console page at most, so a rare filter cannot keep a request reading. */
 const MAX_STORE_PAGES = 8;
+/**
+ * Items a store page evaluates when a filter narrows it (a scan's Limit counts the items read, audit
+ * events and all): larger, so a filtered page does not come back nearly empty with a link to go on.
+ */
+const FILTERED_READ = 200;
 
 export async function grantPage(
   store: GrantStore,
@@ -22,11 +27,12 @@ export async function grantPage(
 ): Promise<{ items: Grant[]; cursor?: string }> {
   const matches = (g: Grant) =>
     (!filter.status || g.status === filter.status) && (!filter.task || g.task === filter.task);
+  const narrowed = Boolean(filter.task || filter.status);
   const items: Grant[] = [];
   let next = cursor;
   let reads = 0;
   do {
-    const options = { limit: PAGE_SIZE, ...(next ? { cursor: next } : {}) };
+    const options = { limit: narrowed ? FILTERED_READ : PAGE_SIZE, ...(next ? { cursor: next } : {}) };
     const page = filter.workload
       ? await store.listGrantsByWorkload(filter.workload, options)
       : await store.listGrants({ ...options, ...(filter.status ? { status: filter.status } : {}) });
