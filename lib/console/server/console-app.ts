@@ -106,6 +106,15 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefin
   return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
 }
 
+/** A grant id from the path; a malformed escape is simply no grant's id. */
+function decodeId(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 export function createConsoleApp(
   deps: ConsoleDeps,
   options: { basePath?: string; port: () => number },
@@ -127,11 +136,11 @@ export function createConsoleApp(
     const revokeMatch = /^grants\/([^/]+)\/revoke$/.exec(rel);
     if (revokeMatch) {
       if (method !== "POST") return send(res, 405, "405\n", "text/plain", { allow: "POST" });
-      return revoke(req, res, decodeURIComponent(revokeMatch[1]!), session);
+      return revoke(req, res, decodeId(revokeMatch[1]!), session);
     }
     if (method !== "GET" && method !== "HEAD") return send(res, 405, "405\n", "text/plain", { allow: "GET" });
     const grantMatch = /^grants\/([^/]+)$/.exec(rel);
-    if (grantMatch) return grant(res, decodeURIComponent(grantMatch[1]!), session, url.searchParams);
+    if (grantMatch) return grant(res, decodeId(grantMatch[1]!), session, url.searchParams);
     switch (rel) {
       case "": {
         const days = [7, 30, 90].includes(Number(url.searchParams.get("days")))
