@@ -291,6 +291,32 @@ describe("credbroker console", () => {
     await page.close();
   });
 
+  it("keeps the overview live: a new denial shows in its numbers without a reload", async () => {
+    const { page, errors } = await signedIn();
+    await page.waitForSelector('[data-chart="grants-by-day"] canvas');
+    const denied = async () =>
+      Number(/(\d+) denied requests/.exec((await page.textContent("#denials")) ?? "")?.[1]);
+    const before = await denied();
+    await page.evaluate(() => {
+      (window as unknown as { __same: boolean }).__same = true;
+    });
+    await store.putAudit({
+      eventId: "ev-live-2",
+      time: new Date().toISOString(),
+      kind: "token",
+      outcome: "deny",
+      workload: "web-ci",
+      task: "admin-api",
+      errorCode: "policy_denied",
+      reasons: ["no policy permits this request"],
+    });
+    await expect.poll(denied, { timeout: 25_000, interval: 500 }).toBe(before + 1);
+    expect(await page.evaluate(() => (window as unknown as { __same?: boolean }).__same)).toBe(true);
+    expect(await page.locator('[data-chart="grants-by-day"] canvas').count()).toBe(1);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 40_000);
+
   it("renders a workload name and purpose holding <script> as text", async () => {
     const { page, errors } = await signedIn();
     await page.goto(`${origin}/grants/g-hostile`);

@@ -36,11 +36,16 @@ function lineChart(el: HTMLElement, xs: number[], series: { label: string; value
   return new uPlot(opts, [xs, ...series.map((s) => s.values)], el);
 }
 
+// The plots on the page now: a live refresh of the overview replaces them, and one resize handler serves all.
+let plots: [HTMLElement, uPlot][] = [];
+let listening = false;
+
 export function drawCharts(root: Document): void {
+  for (const [, plot] of plots) plot.destroy();
+  plots = [];
   const block = root.getElementById("chart-data");
   if (!block?.textContent) return;
   const data = JSON.parse(block.textContent) as ChartData;
-  const plots: [HTMLElement, uPlot][] = [];
   const grants = root.querySelector<HTMLElement>('[data-chart="grants-by-day"]');
   if (grants && data.grantsByDay.length > 0) {
     const xs = data.grantsByDay.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000);
@@ -58,6 +63,8 @@ export function drawCharts(root: Document): void {
     const series = criteria.map((c) => ({ label: c, values: data.debtTrend.map((t) => t.counts[c] ?? 0) }));
     plots.push([debt, lineChart(debt, xs, series)]);
   }
+  if (listening) return;
+  listening = true;
   let pending = 0;
   window.addEventListener("resize", () => {
     cancelAnimationFrame(pending);

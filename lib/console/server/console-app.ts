@@ -16,6 +16,7 @@ import {
   grantHref,
   grantsBody,
   messageBody,
+  OVERVIEW_REFRESH_SECONDS,
   overviewBody,
 } from "../views/console-pages.ts";
 import type { Html } from "../views/html.ts";
@@ -127,7 +128,14 @@ export function createConsoleApp(
     send(
       res,
       status,
-      consolePage({ base, title, view, body, table: deps.table }).text,
+      consolePage({
+        base,
+        title,
+        view,
+        body,
+        table: deps.table,
+        ...(view === "overview" && status === 200 ? { refreshSeconds: OVERVIEW_REFRESH_SECONDS } : {}),
+      }).text,
       "text/html; charset=utf-8",
     );
 

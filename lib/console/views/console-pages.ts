@@ -9,10 +9,12 @@ import type { PendingApproval, ReportViewInput } from "./report-input.ts";
 import { chartData, reportSections } from "./report-sections.ts";
 import { dataTable } from "./table.ts";
 
+export const OVERVIEW_REFRESH_SECONDS = 15;
+
 export const grantHref = (base: string, id: string) => `${base}grants/${encodeURIComponent(id)}`;
 
 export function overviewBody(report: ReportViewInput, days: number): Html {
-  return html`<p>Live from the table: the last ${days} days to <time datetime="${report.generatedAt}">${report.generatedAt}</time>, config <code>${report.configVersion}</code>. Reload for the newest numbers.</p>
+  return html`<p>Live from the table: the last ${days} days to <time datetime="${report.generatedAt}">${report.generatedAt}</time>, config <code>${report.configVersion}</code>; it refreshes itself every ${OVERVIEW_REFRESH_SECONDS} seconds.</p>
 <form class="filters" method="get" aria-label="Report period"><label>Days<select name="days">${[
     7, 30, 90,
   ].map(

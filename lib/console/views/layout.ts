@@ -17,6 +17,8 @@ export function consolePage(options: {
   view: ConsoleView;
   body: HtmlValue;
   table: string;
+  /** Seconds between live refreshes of the page's main content (the overview). */
+  refreshSeconds?: number;
 }): Html {
   const { base } = options;
   return html`<!doctype html>
@@ -38,7 +40,7 @@ ${NAV.map(
     html`<li><a href="${base}${path}"${view === options.view ? html` aria-current="page"` : ""}>${label}</a></li>`,
 )}
 </ul></nav></div>
-<main id="main">
+<main id="main"${options.refreshSeconds ? html` data-refresh="${options.refreshSeconds}"` : ""}>
 <h1>${options.title}</h1>
 ${options.body}
 </main>
