@@ -20,6 +20,7 @@ import { awsProviders } from "./aws-providers.ts";
 import { addTokenDeps, buildDecidingDeps } from "./broker-deps.ts";
 import { githubProvider, sealOnlyVault } from "./github-provider.ts";
 import { type LambdaEnv, readLambdaEnv, requireSigningKey } from "./lambda-env.ts";
+import { postgresProviders } from "./postgres-providers.ts";
 
 /** The sweep's dependencies: everything the broker has except what signs or verifies tokens. */
 export type SweepRuntimeDeps = Omit<BrokerDeps, "signer" | "accessTokens" | "verifier">;
@@ -76,7 +77,7 @@ function prepare(): Prepared {
   const deciding = buildDecidingDeps(resolved, {
     store,
     log,
-    providers: { ...awsProviders(resolved), github },
+    providers: { ...awsProviders(resolved), ...postgresProviders(resolved, { log }), github },
   });
   prepared = { env, resolved, deciding };
   return prepared;
