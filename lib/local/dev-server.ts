@@ -166,6 +166,7 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
         return jsonResult(200, { token });
       }
       default:
+        if (path === "/approvals" || path.startsWith("/approvals/")) return handlers.approvals(event);
         return errorResult(new NotFound());
     }
   };

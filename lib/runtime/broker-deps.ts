@@ -14,6 +14,7 @@ import type { ReevaluateDeps } from "../core/reevaluate.ts";
 import type { Signer } from "../core/signer.ts";
 import type { GrantStore } from "../core/store.ts";
 import { createJoseVerifier, type JoseVerifierOptions } from "../identity/jose-verifier.ts";
+import { createWebhookNotifier } from "../notify/webhook-notifier.ts";
 
 export interface BrokerAdapters {
   store: GrantStore;
@@ -65,8 +66,22 @@ export async function addTokenDeps(
   adapters: Pick<BrokerAdapters, "signer" | "verifier">,
 ): Promise<BrokerDeps> {
   const { config } = resolved;
+  // Approver tokens are checked against the approver issuers only: a workload's token never approves.
+  const approverIssuers = config.issuers.filter((i) => config.approvals?.issuers.includes(i.name));
+  const webhookUrl = config.approvals?.notify.webhookUrl;
   return {
     ...deciding,
+    ...(approverIssuers.length > 0
+      ? {
+          approverVerifier: createJoseVerifier({
+            issuers: approverIssuers,
+            audience: config.audience,
+            clock: deciding.clock,
+            ...adapters.verifier,
+          }),
+        }
+      : {}),
+    ...(webhookUrl ? { notifier: createWebhookNotifier({ url: webhookUrl, log: deciding.log }) } : {}),
     verifier: createJoseVerifier({
       issuers: config.issuers,
       audience: config.audience,
