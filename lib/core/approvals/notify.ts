@@ -8,7 +8,7 @@ export interface ApprovalNotifier {
 }
 
 /** Slack mrkdwn control characters: a purpose written by a workload must not become a link or a mention. */
-const escape = (s: string) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+const mrkdwn = (s: string) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 
 export function requestMessage(
   r: ApprovalRequest,
@@ -16,10 +16,10 @@ export function requestMessage(
 ): { text: string } {
   const id = r.approvalId;
   const lines = [
-    `credbroker: approval needed for task *${escape(r.task)}* (${facts.sensitivity}) requested by workload *${escape(r.workload)}* (owner ${escape(r.owner ?? "none")})`,
-    `Purpose: ${r.purpose === "" ? "(none given)" : escape(r.purpose)}`,
-    `Approval id: \`${id}\` — needs ${r.needed} distinct approver${r.needed === 1 ? "" : "s"} signed in with ${facts.approverIssuers.map(escape).join(" or ")}; lapses at ${new Date(r.expiresAtMs).toISOString()}`,
-    `Approve: \`credbroker approvals approve ${id} --url ${escape(facts.brokerUrl)} --token-file APPROVER_TOKEN\` (or deny: \`credbroker approvals deny ${id} --reason TEXT …\`; HTTP: POST ${escape(facts.brokerUrl)}/approvals/${id} decision=approve|deny)`,
+    `credbroker: approval needed for task *${mrkdwn(r.task)}* (${facts.sensitivity}) requested by workload *${mrkdwn(r.workload)}* (owner ${mrkdwn(r.owner ?? "none")})`,
+    `Purpose: ${r.purpose === "" ? "(none given)" : mrkdwn(r.purpose)}`,
+    `Approval id: \`${id}\` — needs ${r.needed} distinct approver${r.needed === 1 ? "" : "s"} signed in with ${facts.approverIssuers.map(mrkdwn).join(" or ")}; lapses at ${new Date(r.expiresAtMs).toISOString()}`,
+    `Approve: \`credbroker approvals approve ${id} --url ${mrkdwn(facts.brokerUrl)} --token-file APPROVER_TOKEN\` (or deny: \`credbroker approvals deny ${id} --reason TEXT …\`; HTTP: POST ${mrkdwn(facts.brokerUrl)}/approvals/${id} decision=approve|deny)`,
   ];
   return { text: lines.join("\n") };
 }
