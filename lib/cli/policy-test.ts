@@ -104,9 +104,11 @@ function findWorkload(
 }
 
 function onlyIssuer(resolved: ResolvedConfig): string {
-  if (resolved.config.issuers.length !== 1)
-    throw new CaseError("the config trusts several issuers: give the case an issuer");
-  return resolved.config.issuers[0]!.name;
+  // Approver issuers never identify a workload (CONTRACT §10), so they do not make the choice ambiguous.
+  const approvers = new Set(resolved.config.approvals?.issuers ?? []);
+  const issuers = resolved.config.issuers.filter((i) => !approvers.has(i.name));
+  if (issuers.length !== 1) throw new CaseError("the config trusts several issuers: give the case an issuer");
+  return issuers[0]!.name;
 }
 
 function durationFor(task: TaskConfig, requested: number | undefined): number {

@@ -1,7 +1,12 @@
 // Thin adapters from HTTP events to the core: parse the body, call one core function, render the result
 // or the error through the contract's table. Nothing here decides anything.
 
-import { decideApproval, listApprovals, showApproval } from "../core/approvals/approver-api.ts";
+import {
+  type ApproverDeps,
+  decideApproval,
+  listApprovals,
+  showApproval,
+} from "../core/approvals/approver-api.ts";
 import type { BrokerDeps } from "../core/deps.ts";
 import {
   asBrokerError,
@@ -76,7 +81,7 @@ function get(deps: BrokerDeps, work: () => Promise<unknown>): Handler {
  * `GET /approvals`, `GET /approvals/{id}`, `POST /approvals/{id}` (CONTRACT §10): one function behind the
  * approver routes, authenticated by the approver token in `Authorization`, not by IAM.
  */
-function approvals(deps: BrokerDeps): Handler {
+export function approvalsHandler(deps: ApproverDeps): Handler {
   return async (event) => {
     const requestId = event.requestContext.requestId;
     try {
@@ -133,7 +138,7 @@ export function createHandlers(deps: BrokerDeps) {
     revoke: post(deps, (event) => releaseGrant(deps, params(event))),
     jwks: get(deps, () => publicJwks(deps.signer)),
     metadata: get(deps, async () => serverMetadata(deps.config.issuerUrl, deps.config.audience)),
-    approvals: approvals(deps),
+    approvals: approvalsHandler(deps),
   } satisfies Record<string, Handler>;
 }
 
