@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { loadConfigFile } from "../config/load.ts";
 import { buildReport } from "../core/report/build-report.ts";
-import { auditEventsBetween, lastGrantPerWorkload } from "../core/report/gather.ts";
+import { approvalsBetween, auditEventsBetween, lastGrantPerWorkload } from "../core/report/gather.ts";
 import type { GovernanceReport } from "../core/report/report-types.ts";
 import type { GrantStore } from "../core/store.ts";
 import { configPathFrom } from "./env.ts";
@@ -57,9 +57,10 @@ export async function reportCommand(
 
   const resolved = await loadConfigFile(configPathFrom(values.config, io.env));
   const s = await store(values.table);
-  const [events, lastGrantAt] = await Promise.all([
+  const [events, lastGrantAt, approvals] = await Promise.all([
     auditEventsBetween(s, sinceMs, nowMs),
     lastGrantPerWorkload(s, resolved.config.workloads),
+    approvalsBetween(s, sinceMs, nowMs),
   ]);
   const report = buildReport({
     config: resolved.config,
@@ -70,6 +71,7 @@ export async function reportCommand(
     sinceMs,
     untilMs: nowMs,
     nowMs,
+    approvals,
   });
   if (format === "json") io.out(`${JSON.stringify(report, null, 2)}\n`);
   else if (format === "markdown") io.out(renderMarkdown(report));

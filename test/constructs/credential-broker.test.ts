@@ -138,14 +138,15 @@ describe("CredentialBroker: functions", () => {
     },
   );
 
-  it("gives the signing key to every function except the sweep", () => {
+  it("gives the signing key to every function except the sweep and the approvals function", () => {
     for (const name of names) {
       const env = (
         resources[logicalId(stack.broker.functions[name])]!.Properties["Environment"] as {
           Variables: Record<string, unknown>;
         }
       ).Variables;
-      if (name === "sweep") expect(env).not.toHaveProperty("CREDBROKER_SIGNING_KEY_ID");
+      if (name === "sweep" || name === "approvals")
+        expect(env).not.toHaveProperty("CREDBROKER_SIGNING_KEY_ID");
       else
         expect(env["CREDBROKER_SIGNING_KEY_ID"]).toEqual({
           "Fn::GetAtt": [logicalId(stack.broker.signingKey), "Arn"],

@@ -32,3 +32,13 @@ export async function lastGrantPerWorkload(
   );
   return new Map(entries);
 }
+
+/** Approval requests made in the period and those pending now, by key (month partitions, the pending index). */
+export async function approvalsBetween(store: GrantStore, sinceMs: number, untilMs: number) {
+  if (!store.approvals) return { requested: [], pending: [] };
+  const [requested, pending] = await Promise.all([
+    store.approvals.listRequested(sinceMs, untilMs),
+    store.approvals.listPending(),
+  ]);
+  return { requested, pending };
+}
