@@ -205,7 +205,8 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
           sweep()
             .then((s) => {
               options.onSweep?.(s);
-              if (s.expired + s.revoked + s.failed + s.retried > 0) options.log.info("sweep", { summary: s });
+              if (s.expired + s.revoked + s.failed + s.retried + (s.approvalsLapsed ?? 0) > 0)
+                options.log.info("sweep", { summary: s });
             })
             .catch((err) => options.log.warn("sweep failed", { error: (err as Error).name }));
         }, interval)
