@@ -65,6 +65,18 @@ describe("the approval webhook", () => {
     expect(hook.bodies).toHaveLength(1);
   });
 
+  it("announces one request when several identical requests arrive at once, and all get its id", async () => {
+    const hook = await receiver();
+    const b = await createApprovalBroker({ webhookUrl: hook.url });
+    const token = await b.workloadToken();
+    const answers = await Promise.all([1, 2, 3, 4].map(() => b.request(token)));
+    const ids = new Set(answers.map((a) => a.body["approval_id"]));
+    expect(answers.every((a) => a.body["error"] === "authorization_pending")).toBe(true);
+    expect(ids.size).toBe(1);
+    expect(hook.bodies).toHaveLength(1);
+    expect((await b.store.approvals.listPending()).map((r) => r.approvalId)).toEqual([...ids]);
+  });
+
   it("escapes Slack markup in a purpose the workload wrote", async () => {
     const hook = await receiver();
     const b = await createApprovalBroker({ webhookUrl: hook.url });
