@@ -9,6 +9,7 @@ describe("the client entry", () => {
   it("exports the client API and nothing of the broker's internals", () => {
     expect(Object.keys(client).sort()).toEqual([
       "AWS_CREDENTIALS_TOKEN_TYPE",
+      "ApprovalNotGranted",
       "BrokerClient",
       "BrokerClientError",
       "BrokerRequestError",
@@ -17,6 +18,7 @@ describe("the client entry", () => {
       "DEFAULT_REFRESH_BEFORE_EXPIRY_SECONDS",
       "JWT_TOKEN_TYPE",
       "TokenSourceError",
+      "exchangeWaitingForApproval",
       "fromCredentialBroker",
       "fromGitHubActions",
       "fromTokenEnv",
