@@ -78,3 +78,34 @@ describe("approval config", () => {
     expect(problems({ approvals: { issuers: ["corp"], notify: { webhookUrl } } })).toBe("");
   });
 });
+
+describe("approval policies", () => {
+  const resolve = async (text: string) => {
+    const { resolveConfig } = await import("../../lib/config/resolve.ts");
+    return resolveConfig(base, [{ file: "p.cedar", text }], "c.yaml");
+  };
+
+  it("validates approve policies strictly against the Approver entity and the approve context", async () => {
+    await expect(
+      resolve(
+        `@id("a") permit (principal, action == Action::"approve", resource) when { principal.issuer == "corp" && context.owner != "" };`,
+      ),
+    ).resolves.toBeDefined();
+    await expect(
+      resolve(
+        `@id("a") permit (principal, action == Action::"approve", resource) when { context.hourUtc > 8 };`,
+      ),
+    ).rejects.toThrow(/p\.cedar:1:\d+: .*hourUtc/);
+    await expect(
+      resolve(
+        `@id("a") permit (principal, action == Action::"approve", resource) when { principal.subject == "x" };`,
+      ),
+    ).rejects.toThrow(/subject/);
+  });
+
+  it("names the fix when a policy with an open action reads what only issue has", async () => {
+    await expect(
+      resolve(`@id("a") forbid (principal, action, resource) when { context.sourceIp.isLoopback() };`),
+    ).rejects.toThrow(/scope it with action == Action::"issue"/);
+  });
+});
