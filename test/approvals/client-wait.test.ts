@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exchangeWaitingForApproval } from "../../lib/client/approval-wait.ts";
 import { BrokerClient } from "../../lib/client/broker-client.ts";
 import { ApprovalNotGranted } from "../../lib/client/errors.ts";
+import { fixedClock } from "../../lib/core/clock.ts";
 import { type ClientTestBroker, startClientTestBroker } from "../client/support.ts";
 
 let broker: ClientTestBroker;
@@ -64,4 +65,28 @@ describe("exchangeWaitingForApproval", () => {
     );
     expect(err).toMatchObject({ reason: "timeout", message: expect.stringContaining("still pending") });
   });
+});
+
+describe("exchangeWaitingForApproval and a lapse", () => {
+  it("ends with ApprovalNotGranted(expired) when nobody decides before the request lapses", async () => {
+    const clock = fixedClock(Date.now());
+    const frozen = await startClientTestBroker({ clock });
+    try {
+      const c = new BrokerClient({ url: frozen.dev.url });
+      const err = await exchangeWaitingForApproval(
+        c,
+        async () => ({
+          subjectToken: await frozen.mint("agent:ops", {}, { nowMs: clock.now() }),
+          task: "rotate-prod-db",
+          purpose: "nobody answers",
+        }),
+        // Each wait moves the broker's clock past the demo task's 900 s window.
+        { waitSeconds: 3600, sleep: async () => clock.advance(901_000) },
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ApprovalNotGranted);
+      expect(err).toMatchObject({ reason: "expired", message: expect.stringContaining("lapsed") });
+    } finally {
+      await frozen.close();
+    }
+  }, 60_000);
 });
