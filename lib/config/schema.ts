@@ -5,6 +5,8 @@ import { z } from "zod";
 /** How long finished grants and audit events are kept when the config does not say: 400 days. */
 export const DEFAULT_RETENTION_DAYS = 400;
 
+import { taskApprovalSchema } from "./approval-schema.ts";
+import { githubAppSchema, githubTaskSchema } from "./github-schema.ts";
 import { inlineJwkProblem } from "./jwk.ts";
 
 const name = z
@@ -64,14 +66,6 @@ export const workloadSchema = z
   .strict();
 
 const sensitivity = z.enum(["low", "medium", "high", "critical"]);
-
-/** CONTRACT §10: a task whose every request waits for people to approve it. Every task kind takes it. */
-export const taskApprovalSchema = z
-  .object({
-    approvals: z.number().int().min(1).max(5).default(1),
-    expiresInSeconds: z.number().int().min(60).max(86_400).default(900),
-  })
-  .strict();
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
@@ -166,7 +160,11 @@ export const jwtTaskSchema = z
   })
   .strict();
 
-export const taskSchema = z.discriminatedUnion("provider", [awsStsTaskSchema, jwtTaskSchema]);
+export const taskSchema = z.discriminatedUnion("provider", [
+  awsStsTaskSchema,
+  jwtTaskSchema,
+  githubTaskSchema,
+]);
 
 export const configSchema = z
   .object({
@@ -178,6 +176,7 @@ export const configSchema = z
     workloads: z.array(workloadSchema).default([]),
     tasks: z.array(taskSchema).min(1),
     approvals: approvalsSchema.optional(),
+    githubApps: z.array(githubAppSchema).default([]),
     policies: z.array(z.string().min(1)).min(1),
     auditRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
     grantRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
@@ -195,6 +194,16 @@ export const configSchema = z
     dup(c.issuers, "issuers");
     dup(c.workloads, "workloads");
     dup(c.tasks, "tasks");
+    dup(c.githubApps, "githubApps");
+    const apps = new Set(c.githubApps.map((a) => a.name));
+    c.tasks.forEach((t, i) => {
+      if (t.provider === "github" && !apps.has(t.app))
+        ctx.addIssue({
+          code: "custom",
+          path: ["tasks", i, "app"],
+          message: `no githubApps entry named ${t.app}`,
+        });
+    });
     // Tokens pick their issuer by `iss`: two entries with one URL would silently shadow each other.
     const issuerUrls = new Set<string>();
     c.issuers.forEach((issuer, i) => {
@@ -260,3 +269,5 @@ export type JwtTaskConfig = z.infer<typeof jwtTaskSchema>;
 export type TaskApprovalConfig = z.infer<typeof taskApprovalSchema>;
 export type ApprovalsConfig = z.infer<typeof approvalsSchema>;
 export type SessionPolicy = z.infer<typeof sessionPolicySchema>;
+export type GithubTaskConfig = z.infer<typeof githubTaskSchema>;
+export type GithubAppConfig = z.infer<typeof githubAppSchema>;

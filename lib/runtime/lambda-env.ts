@@ -7,6 +7,8 @@ export interface LambdaEnv {
   /** Path of the bundled config (config + policy texts as JSON), relative to the function's code. */
   configBundlePath: string;
   dueShards: number;
+  /** KMS key that keeps GitHub tokens as ciphertext (Encrypt for /token, Decrypt for revoke and sweep). */
+  tokenKeyArn?: string;
 }
 
 export const LAMBDA_ENV = {
@@ -14,6 +16,7 @@ export const LAMBDA_ENV = {
   signingKey: "CREDBROKER_SIGNING_KEY_ID",
   configBundle: "CREDBROKER_CONFIG_BUNDLE",
   dueShards: "CREDBROKER_DUE_SHARDS",
+  tokenKey: "CREDBROKER_TOKEN_KEY_ARN",
 } as const;
 
 export const CONFIG_BUNDLE_FILE = "credbroker.config.json";
@@ -34,7 +37,9 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
   };
   const dueShards = readDueShards(env);
   const signingKeyId = env[LAMBDA_ENV.signingKey];
+  const tokenKeyArn = env[LAMBDA_ENV.tokenKey];
   return {
+    ...(tokenKeyArn ? { tokenKeyArn } : {}),
     tableName: need(LAMBDA_ENV.table),
     ...(signingKeyId ? { signingKeyId } : {}),
     configBundlePath: env[LAMBDA_ENV.configBundle] ?? CONFIG_BUNDLE_FILE,
