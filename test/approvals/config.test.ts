@@ -42,6 +42,28 @@ describe("approval config", () => {
     expect(config.approvals).toEqual({ issuers: ["corp"], notify: {} });
   });
 
+  it("accepts an approval on every task kind", () => {
+    const config = validateConfig(
+      {
+        ...base,
+        githubApps: [{ name: "app", appId: "1", privateKey: { file: "k.pem" } }],
+        tasks: [
+          {
+            name: "docs",
+            provider: "github",
+            app: "app",
+            owner: "acme",
+            repositories: ["web"],
+            permissions: { contents: "write" },
+            approval: { approvals: 2 },
+          },
+        ],
+      },
+      "c.yaml",
+    );
+    expect(config.tasks[0]?.approval).toEqual({ approvals: 2, expiresInSeconds: 900 });
+  });
+
   it.each([
     [{ approvals: { issuers: ["ci"] } }, /approvals\.issuers\[0\]: issuer ci identifies workloads/],
     [{ approvals: { issuers: ["nope"] } }, /approvals\.issuers\[0\]: no issuer named nope/],
