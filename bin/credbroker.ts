@@ -15,10 +15,11 @@ const USAGE = `usage: credbroker <command>
   signals clear WORKLOAD NAME... [--config FILE] [--force] [--json]
   policy validate [--config FILE]
   policy test CASES_FILE... [--config FILE] [--json]
-  report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown]
+  report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown|html] [--out FILE]
   exchange --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS] [--wait SECONDS] [--format json|env]
   credential-process --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS] [--wait SECONDS]
   approvals list|show ID|approve ID|deny ID [--reason TEXT] (--token-file F | --token-env VAR) [--url URL] [--json]
+  console [--port 8790] [--config FILE] [--table T] [--no-open]
   audit [--since ISO] [--until ISO] [--workload W] [--task T] [--outcome allow|deny|revoke|expire|...] [--json] [--limit N] [--follow]
   schema                      print the config's JSON Schema
 
@@ -58,6 +59,8 @@ async function main(argv: string[]): Promise<void> {
       );
       return;
     }
+    case "console":
+      return (await import("../lib/cli/console.ts")).consoleCommand(args, io);
     case "schema":
       io.out(
         `${JSON.stringify((await import("../lib/config/json-schema.ts")).jsonSchemaDocument(), null, 2)}\n`,

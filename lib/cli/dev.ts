@@ -73,6 +73,7 @@ export async function devCommand(
       `  issuer  ${dev.issuerUrl}  (mint a token: credbroker dev token --sub SUBJECT)`,
       `  approvers ${dev.devApprovers.issuer}  (mint one: credbroker dev token --sub ALICE --approver)`,
       `  sweep   every ${interval} s`,
+      `  console ${dev.consoleUrl}`,
       "",
       "Point admin commands in another shell at this broker:",
       `  export CREDBROKER_CONFIG=${configPath}`,

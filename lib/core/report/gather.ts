@@ -4,6 +4,8 @@
 import type { WorkloadConfig } from "../../config/schema.ts";
 import type { AuditEvent } from "../audit.ts";
 import type { GrantStore } from "../store.ts";
+import { buildReport, type ReportInputs } from "./build-report.ts";
+import type { GovernanceReport } from "./report-types.ts";
 
 export async function auditEventsBetween(
   store: GrantStore,
@@ -41,4 +43,29 @@ export async function approvalsBetween(store: GrantStore, sinceMs: number, until
     store.approvals.listPending(),
   ]);
   return { requested, pending };
+}
+
+/**
+ * The report over [sinceMs, nowMs] read from the store: what `credbroker report` prints in every format
+ * and what the console's overview shows, so both count the same way.
+ */
+export async function reportFromStore(
+  store: GrantStore,
+  resolved: Pick<ReportInputs, "config" | "policies" | "configVersion">,
+  period: { sinceMs: number; nowMs: number },
+): Promise<GovernanceReport> {
+  const [events, lastGrantAt, approvals] = await Promise.all([
+    auditEventsBetween(store, period.sinceMs, period.nowMs),
+    lastGrantPerWorkload(store, resolved.config.workloads),
+    approvalsBetween(store, period.sinceMs, period.nowMs),
+  ]);
+  return buildReport({
+    ...resolved,
+    events,
+    lastGrantAt,
+    sinceMs: period.sinceMs,
+    untilMs: period.nowMs,
+    nowMs: period.nowMs,
+    approvals,
+  });
 }

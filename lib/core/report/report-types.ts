@@ -95,6 +95,8 @@ export interface DenialsSection {
     lastAt: string;
     reasons: { reason: string; count: number }[];
   }[];
+  /** The same denials by reason across workloads, most frequent first. */
+  byReason: { reason: string; count: number }[];
 }
 
 export interface TaskActivity {
@@ -119,6 +121,19 @@ export interface ActivitySection {
   failed: number;
   releasedShare: number | null;
   byTask: TaskActivity[];
+  /** Every UTC day of the period, oldest first: the grants over time the HTML report charts. */
+  byDay: DayActivity[];
+}
+
+/** One UTC day's events by outcome (`revoked` excludes releases, which are counted as `released`). */
+export interface DayActivity {
+  day: string;
+  issued: number;
+  expired: number;
+  revoked: number;
+  released: number;
+  failed: number;
+  denied: number;
 }
 
 export interface Verdict {
@@ -135,7 +150,8 @@ export interface Verdict {
 }
 
 /** Human approval (CONTRACT §10): requests made in the period, by where they ended; `pending` as of now. */
-export interface ApprovalTaskCounts {
+// A type alias, not an interface: the console reads these rows as plain records.
+export type ApprovalTaskCounts = {
   task: string;
   requested: number;
   pending: number;
@@ -143,7 +159,7 @@ export interface ApprovalTaskCounts {
   denied: number;
   lapsed: number;
   medianSecondsToDecision: number | null;
-}
+};
 
 export interface ApprovalsSection {
   pending: number;
