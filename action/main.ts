@@ -3,6 +3,7 @@
 import { exchangeWaitingForApproval } from "../lib/client/approval-wait.ts";
 import { BrokerClient, type ExchangeRequest, GITHUB_TOKEN_TYPE } from "../lib/client/broker-client.ts";
 import { ApprovalNotGranted, BrokerRequestError } from "../lib/client/errors.ts";
+import { postgresEnvironment } from "../lib/client/postgres-env.ts";
 import { fromGitHubActions } from "../lib/client/token-sources.ts";
 import { ActionsRuntime } from "./runtime.ts";
 
@@ -58,6 +59,10 @@ async function main(rt: ActionsRuntime): Promise<void> {
       rt.exportVariable("AWS_REGION", region);
       rt.exportVariable("AWS_DEFAULT_REGION", region);
     }
+  } else if (response.postgres) {
+    // The libpq variables: psql, pg_dump and node-postgres in later steps connect without more setup.
+    rt.mask(response.postgres.password);
+    for (const [name, value] of postgresEnvironment(response.postgres)) rt.exportVariable(name, value);
   } else if (response.issued_token_type === GITHUB_TOKEN_TYPE) {
     // An installation token: a masked output, for `with: token: ${{ steps.x.outputs.github-token }}`, and
     // GH_TOKEN for the gh CLI. The post step deletes it with the grant.
@@ -73,7 +78,13 @@ async function main(rt: ActionsRuntime): Promise<void> {
   rt.setOutput("expires-at", response.expires_at);
   rt.setOutput(
     "token-type",
-    c ? "aws-credentials" : response.issued_token_type === GITHUB_TOKEN_TYPE ? "github-token" : "bearer",
+    c
+      ? "aws-credentials"
+      : response.postgres
+        ? "postgres-credentials"
+        : response.issued_token_type === GITHUB_TOKEN_TYPE
+          ? "github-token"
+          : "bearer",
   );
   // Only what the post step needs to release the grant; it asks the runtime for a fresh OIDC token.
   rt.saveState("grant_id", response.grant_id);

@@ -7,6 +7,7 @@ import type { AuditEvent } from "../core/audit.ts";
 import { jsonLogger, type Logger } from "../core/logger.ts";
 import { startDev } from "../local/dev-server.ts";
 import { awsProviders } from "../runtime/aws-providers.ts";
+import { postgresProviders } from "../runtime/postgres-providers.ts";
 import { CliError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 
@@ -56,14 +57,17 @@ export async function devCommand(
   if (!Number.isFinite(interval) || interval < 0)
     throw new CliError("--sweep-interval must be a number of seconds");
   const configPath = resolve(values.config ?? io.env["CREDBROKER_CONFIG"] ?? DEMO_CONFIG);
+  const devLog = devLogger(io, extra.readableAudit ?? process.stderr.isTTY === true);
   const dev = await startDev({
     configPath,
     port,
     dataDir: values["data-dir"],
     inMemory: values["in-memory"],
     sweepIntervalSeconds: interval,
-    log: devLogger(io, extra.readableAudit ?? process.stderr.isTTY === true),
-    providers: extra.providers ?? ((resolved) => awsProviders(resolved)),
+    log: devLog,
+    providers:
+      extra.providers ??
+      ((resolved) => ({ ...awsProviders(resolved), ...postgresProviders(resolved, { log: devLog }) })),
   });
   io.out(
     [

@@ -9,6 +9,18 @@ const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";
 export const AWS_CREDENTIALS_TOKEN_TYPE = "urn:credbroker:token-type:aws-credentials";
 export const GITHUB_TOKEN_TYPE = "urn:credbroker:token-type:github-token";
+export const POSTGRES_CREDENTIALS_TOKEN_TYPE = "urn:credbroker:token-type:postgres-credentials";
+
+/** A postgres task's user (CONTRACT §8.2); postgresEnvironment() turns it into libpq variables. */
+export interface PostgresCredentials {
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  password: string;
+  /** libpq's sslmode: verify-full, require or disable. */
+  sslmode: string;
+}
 
 export interface AwsSessionCredentials {
   AccessKeyId: string;
@@ -28,6 +40,7 @@ export interface ExchangeResponse {
   scope: string;
   grant_id: string;
   credentials?: AwsSessionCredentials;
+  postgres?: PostgresCredentials;
   /** github tasks: the repositories (names without the owner) and permissions of the installation token. */
   github?: { repositories: string[]; permissions: Record<string, string> };
 }
@@ -281,6 +294,14 @@ function parseExchange(body: Record<string, unknown>): ExchangeResponse {
       if (!isString(c?.[key])) throw new BrokerResponseInvalid(`the broker's AWS credentials lack ${key}`);
     if (Number.isNaN(Date.parse(c["Expiration"] as string)))
       throw new BrokerResponseInvalid("the broker's AWS credentials have no valid Expiration");
+  }
+  const postgres = body["postgres"] as Record<string, unknown> | undefined;
+  if (postgres !== undefined) {
+    for (const key of ["host", "database", "username", "password", "sslmode"])
+      if (!isString(postgres?.[key]))
+        throw new BrokerResponseInvalid(`the broker's postgres answer lacks ${key}`);
+    if (!Number.isInteger(postgres["port"]))
+      throw new BrokerResponseInvalid("the broker's postgres answer lacks port");
   }
   return body as unknown as ExchangeResponse;
 }

@@ -15,6 +15,8 @@ export {
   type ExchangeResponse,
   type IntrospectionResponse,
   JWT_TOKEN_TYPE,
+  POSTGRES_CREDENTIALS_TOKEN_TYPE,
+  type PostgresCredentials,
 } from "./broker-client.ts";
 export {
   type BrokerAwsCredentials,
@@ -33,6 +35,7 @@ export {
   type ClientErrorCode,
   TokenSourceError,
 } from "./errors.ts";
+export { postgresEnvironment } from "./postgres-env.ts";
 export {
   fromGitHubActions,
   fromTokenEnv,

@@ -8,6 +8,7 @@ export const DEFAULT_RETENTION_DAYS = 400;
 import { taskApprovalSchema } from "./approval-schema.ts";
 import { githubAppSchema, githubTaskSchema } from "./github-schema.ts";
 import { inlineJwkProblem } from "./jwk.ts";
+import { databaseSchema, postgresTaskSchema } from "./postgres-schema.ts";
 
 const name = z
   .string()
@@ -163,6 +164,7 @@ export const jwtTaskSchema = z
 export const taskSchema = z.discriminatedUnion("provider", [
   awsStsTaskSchema,
   jwtTaskSchema,
+  postgresTaskSchema,
   githubTaskSchema,
 ]);
 
@@ -176,6 +178,7 @@ export const configSchema = z
     workloads: z.array(workloadSchema).default([]),
     tasks: z.array(taskSchema).min(1),
     approvals: approvalsSchema.optional(),
+    databases: z.array(databaseSchema).default([]),
     githubApps: z.array(githubAppSchema).default([]),
     policies: z.array(z.string().min(1)).min(1),
     auditRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
@@ -194,6 +197,16 @@ export const configSchema = z
     dup(c.issuers, "issuers");
     dup(c.workloads, "workloads");
     dup(c.tasks, "tasks");
+    dup(c.databases, "databases");
+    const databaseNames = new Set(c.databases.map((d) => d.name));
+    c.tasks.forEach((t, i) => {
+      if (t.provider === "postgres" && !databaseNames.has(t.database))
+        ctx.addIssue({
+          code: "custom",
+          path: ["tasks", i, "database"],
+          message: `no database named ${t.database}`,
+        });
+    });
     dup(c.githubApps, "githubApps");
     const apps = new Set(c.githubApps.map((a) => a.name));
     c.tasks.forEach((t, i) => {

@@ -25,6 +25,7 @@ import {
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
 import { AttributeType, BillingMode, Table } from "aws-cdk-lib/aws-dynamodb";
+import type { ISecurityGroup, IVpc, SubnetSelection } from "aws-cdk-lib/aws-ec2";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { Effect, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
@@ -37,6 +38,7 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from "../aws/table-definition.ts";
 import { loadConfigFileSync, toConfigBundle } from "../config/load-sync.ts";
+import { postgresDeployProblems } from "../config/postgres-schema.ts";
 import { ConfigError, type ResolvedConfig } from "../config/resolve.ts";
 import { type AwsStsTaskConfig, ROLE_ARN_PATTERN } from "../config/schema.ts";
 import { accountOfArn } from "../core/providers/aws-sts/role-reach.ts";
@@ -104,6 +106,23 @@ export interface CredentialBrokerProps {
    * @default - none
    */
   readonly retiredTaskRoleArns?: readonly string[];
+  /**
+   * The VPC of the functions that reach the config's databases (token, revoke and sweep; no other function
+   * runs in it). Give it when a postgres task's database is private; the subnets then need a route to
+   * DynamoDB, KMS, STS and Secrets Manager (a NAT gateway or VPC endpoints). See docs/postgres.md.
+   * @default - the functions run outside any VPC
+   */
+  readonly vpc?: IVpc;
+  /**
+   * Where in `vpc` those functions run.
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: SubnetSelection;
+  /**
+   * Security groups of those functions; the databases' groups must admit them on the database port.
+   * @default - one group per function, allowing all outbound traffic
+   */
+  readonly securityGroups?: ISecurityGroup[];
 }
 
 export interface BrokerAlarms {
@@ -141,6 +160,8 @@ export class CredentialBroker extends Construct {
   public readonly retiredTaskRoleArns: readonly string[];
   /** The cross-account revocation writer roles (tasks' `revocationRoleArn`) the sweep and revoke assume. */
   public readonly revocationWriterArns: readonly string[];
+  /** The databases' admin secrets, which only the token, revoke and sweep functions may read. */
+  public readonly databaseSecretArns: readonly string[];
   /**
    * Keeps GitHub installation tokens as ciphertext on their grants (only with `githubApps`): /token may
    * encrypt, only the revoke and sweep functions may decrypt, always under a `credbroker-grant` context.
@@ -154,11 +175,15 @@ export class CredentialBroker extends Construct {
     const dueShards = props.dueShards ?? 8;
     if (!Number.isInteger(dueShards) || dueShards < 1 || dueShards > 64)
       throw new TypeError("dueShards must be an integer 1..64");
+    if (!props.vpc && (props.vpcSubnets || props.securityGroups))
+      throw new TypeError("vpcSubnets and securityGroups need vpc");
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
 
     // 1. Validate config and Cedar policies now: a ConfigError here fails synth with file:line:col.
     this.resolvedConfig = loadConfigFileSync(props.configPath);
+    const deployProblems = postgresDeployProblems(this.resolvedConfig.config.databases);
+    if (deployProblems.length > 0) throw new ConfigError(props.configPath, deployProblems);
     refusePemKeys(this.resolvedConfig, props.configPath);
     this.taskRoleArns = [
       ...new Set(
@@ -177,6 +202,11 @@ export class CredentialBroker extends Construct {
         this.resolvedConfig.config.tasks
           .filter((t): t is AwsStsTaskConfig => t.provider === "aws-sts" && t.revocationRoleArn !== undefined)
           .map((t) => t.revocationRoleArn!),
+      ),
+    ];
+    this.databaseSecretArns = [
+      ...new Set(
+        this.resolvedConfig.config.databases.flatMap((d) => (d.admin.secretArn ? [d.admin.secretArn] : [])),
       ),
     ];
     this.githubAppKeyArns = [
@@ -220,7 +250,7 @@ export class CredentialBroker extends Construct {
     // 3. One function per handler, each with its own role and log group.
     const makeFunction = (
       name: BrokerFunctionName,
-      options: { timeout: Duration; signs: boolean },
+      options: { timeout: Duration; signs: boolean; reachesDatabases?: boolean },
     ): NodejsFunction => {
       const logGroup = new LogGroup(this, `${name}Logs`, {
         retention: logRetention,
@@ -240,6 +270,13 @@ export class CredentialBroker extends Construct {
         timeout: options.timeout,
         role,
         logGroup,
+        ...(options.reachesDatabases && props.vpc
+          ? {
+              vpc: props.vpc,
+              ...(props.vpcSubnets ? { vpcSubnets: props.vpcSubnets } : {}),
+              ...(props.securityGroups ? { securityGroups: props.securityGroups } : {}),
+            }
+          : {}),
         environment: {
           [LAMBDA_ENV.table]: this.table.tableName,
           [LAMBDA_ENV.configBundle]: CONFIG_BUNDLE_FILE,
@@ -274,11 +311,23 @@ export class CredentialBroker extends Construct {
     };
     // Near API Gateway's 30 s limit on purpose: a stalled AWS call must end in the SDK's own timeout (and
     // its retries), which the handler answers with 503, not in a Lambda timeout, which reaches clients as 5xx.
-    const token = makeFunction("token", { timeout: Duration.seconds(29), signs: true });
+    const token = makeFunction("token", {
+      timeout: Duration.seconds(29),
+      signs: true,
+      reachesDatabases: true,
+    });
     const introspect = makeFunction("introspect", { timeout: Duration.seconds(10), signs: true });
-    const revoke = makeFunction("revoke", { timeout: Duration.seconds(29), signs: true });
+    const revoke = makeFunction("revoke", {
+      timeout: Duration.seconds(29),
+      signs: true,
+      reachesDatabases: true,
+    });
     const metadata = makeFunction("metadata", { timeout: Duration.seconds(10), signs: true });
-    const sweep = makeFunction("sweep", { timeout: Duration.seconds(60), signs: false });
+    const sweep = makeFunction("sweep", {
+      timeout: Duration.seconds(60),
+      signs: false,
+      reachesDatabases: true,
+    });
     // People approve and deny requests (CONTRACT §10); it signs nothing.
     const approvals = makeFunction("approvals", { timeout: Duration.seconds(29), signs: false });
     this.functions = { token, introspect, revoke, metadata, sweep, approvals };
@@ -379,6 +428,52 @@ export class CredentialBroker extends Construct {
     if (this.revocationWriterArns.length > 0)
       for (const fn of [sweep, revoke])
         allow(fn, "AssumeRevocationWriters", ["sts:AssumeRole"], [...this.revocationWriterArns]);
+
+    // In a VPC, Lambda attaches the functions' network interfaces with the functions' own roles. CDK adds a
+    // managed policy for that only to roles it creates itself, so the statements are spelled out here.
+    if (props.vpc) {
+      const { partition, region, account } = Stack.of(this);
+      const ec2 = (type: string) => `arn:${partition}:ec2:${region}:${account}:${type}/*`;
+      for (const fn of [token, revoke, sweep]) {
+        allow(
+          fn,
+          "ManageVpcNetworkInterfaces",
+          [
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:CreateNetworkInterface",
+            "ec2:DeleteNetworkInterface",
+            "ec2:UnassignPrivateIpAddresses",
+          ],
+          [ec2("network-interface"), ec2("subnet"), ec2("security-group")],
+        );
+        allow(
+          fn,
+          "DescribeVpcNetworkInterfaces",
+          ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+          ["*"],
+        );
+        // cdk-nag names each wildcard resource as it renders it: tokens as <AWS::Name>.
+        const shown = (v: string, name: string) => (Token.isUnresolved(v) ? `<AWS::${name}>` : v);
+        const nagArn = (type: string) =>
+          `arn:<AWS::Partition>:ec2:${shown(region, "Region")}:${shown(account, "AccountId")}:${type}/*`;
+        for (const resource of [...["network-interface", "subnet", "security-group"].map(nagArn), "*"])
+          Validations.of(fn.role!).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::${resource}]`,
+            reason:
+              "Lambda's VPC networking: interface ids are not known before Lambda creates them, and EC2 Describe actions support no resource-level permissions; the statements name the interface, subnet and security-group types only.",
+          });
+      }
+    }
+
+    // The functions that create and drop PostgreSQL roles read the admin secrets; no other function may.
+    if (this.databaseSecretArns.length > 0)
+      for (const fn of [token, revoke, sweep])
+        allow(
+          fn,
+          "ReadDatabaseAdminSecrets",
+          ["secretsmanager:GetSecretValue"],
+          [...this.databaseSecretArns],
+        );
 
     // 5. The HTTP API (CONTRACT §4). ANY routes, so that a wrong method reaches the handler and gets the
     // contract's 405 rather than API Gateway's 404.

@@ -126,6 +126,8 @@ export async function exchangeToken(
       durationSeconds,
       nowMs: now,
     });
+    // A provider that must ask its system first (PostgreSQL's group roles) does so before anything is recorded.
+    await provider.ready?.(prepared);
 
     const grant = await recordGrant(deps, {
       grantId,
@@ -147,6 +149,7 @@ export async function exchangeToken(
       // Claims are not secrets (the token is): kept so the sweep can re-decide the grant when context changes.
       claimTags,
       ...(prepared.roleArn ? { roleArn: prepared.roleArn } : {}),
+      ...prepared.grantFields,
     });
 
     const issued = await issueCredential(deps, provider, prepared, grant);

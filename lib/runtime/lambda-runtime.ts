@@ -26,6 +26,7 @@ import { awsProviders } from "./aws-providers.ts";
 import { addApproverDeps, addTokenDeps, buildDecidingDeps } from "./broker-deps.ts";
 import { githubProvider, sealOnlyVault } from "./github-provider.ts";
 import { type LambdaEnv, readLambdaEnv, requireSigningKey } from "./lambda-env.ts";
+import { postgresProviders } from "./postgres-providers.ts";
 
 /** The sweep's dependencies: everything the broker has except what signs or verifies tokens. */
 export type SweepRuntimeDeps = Omit<BrokerDeps, "signer" | "accessTokens" | "verifier">;
@@ -82,7 +83,7 @@ function prepare(): Prepared {
   const deciding = buildDecidingDeps(resolved, {
     store,
     log,
-    providers: { ...awsProviders(resolved), github },
+    providers: { ...awsProviders(resolved), ...postgresProviders(resolved, { log }), github },
   });
   prepared = { env, resolved, deciding };
   return prepared;

@@ -17,12 +17,14 @@ describe("the client entry", () => {
       "BrokerUnreachable",
       "DEFAULT_REFRESH_BEFORE_EXPIRY_SECONDS",
       "JWT_TOKEN_TYPE",
+      "POSTGRES_CREDENTIALS_TOKEN_TYPE",
       "TokenSourceError",
       "exchangeWaitingForApproval",
       "fromCredentialBroker",
       "fromGitHubActions",
       "fromTokenEnv",
       "fromTokenFile",
+      "postgresEnvironment",
     ]);
   });
 
