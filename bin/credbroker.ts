@@ -6,7 +6,7 @@ import { processIo } from "../lib/cli/io.ts";
 const USAGE = `usage: credbroker <command>
 
   dev [--config FILE] [--port 8787] [--data-dir DIR] [--sweep-interval SECONDS]
-  dev token --sub SUBJECT [--claim k=v]... [--url URL]
+  dev token --sub SUBJECT [--approver] [--claim k=v]... [--url URL]
   grants list [--status S] [--workload W] [--json] [--limit N]
   grants show ID [--json]
   grants revoke ID --reason TEXT
@@ -16,8 +16,9 @@ const USAGE = `usage: credbroker <command>
   policy validate [--config FILE]
   policy test CASES_FILE... [--config FILE] [--json]
   report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown|html] [--out FILE]
-  exchange --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS] [--format json|env]
-  credential-process --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS]
+  exchange --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS] [--wait SECONDS] [--format json|env]
+  credential-process --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS] [--wait SECONDS]
+  approvals list|show ID|approve ID|deny ID [--reason TEXT] (--token-file F | --token-env VAR) [--url URL] [--json]
   console [--port 8790] [--config FILE] [--table T] [--no-open]
   audit [--since ISO] [--until ISO] [--workload W] [--task T] [--outcome allow|deny|revoke|expire|...] [--json] [--limit N] [--follow]
   schema                      print the config's JSON Schema
@@ -47,6 +48,8 @@ async function main(argv: string[]): Promise<void> {
       return (await import("../lib/cli/exchange.ts")).exchangeCommand(args, io);
     case "credential-process":
       return (await import("../lib/cli/credential-process.ts")).credentialProcessCommand(args, io);
+    case "approvals":
+      return (await import("../lib/cli/approvals.ts")).approvalsCommand(args, io);
     case "policy":
       return (await import("../lib/cli/policy.ts")).policyCommand(args, io);
     case "report": {

@@ -7,7 +7,7 @@ import { CliError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 
 export const EXCHANGE_USAGE =
-  "usage: credbroker exchange --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS] [--format json|env]";
+  "usage: credbroker exchange --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS] [--wait SECONDS] [--format json|env]";
 
 export async function exchangeCommand(args: string[], io: CliIo): Promise<void> {
   let values: ReturnType<typeof parse>["values"];
@@ -18,7 +18,7 @@ export async function exchangeCommand(args: string[], io: CliIo): Promise<void> 
   }
   const format = values.format;
   if (format !== "json" && format !== "env") throw new CliError("--format must be json or env", 2);
-  const response = await exchangeWith(clientSetup(values, io.env, EXCHANGE_USAGE));
+  const response = await exchangeWith(clientSetup(values, io.env, EXCHANGE_USAGE, io.err));
   io.out(format === "env" ? envLines(response) : `${JSON.stringify(response, null, 2)}\n`);
 }
 

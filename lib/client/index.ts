@@ -1,5 +1,12 @@
 // The public client API of credbroker: what workloads import. Re-exports only.
 export {
+  exchangeWaitingForApproval,
+  type PendingApproval,
+  type WaitForApprovalOptions,
+} from "./approval-wait.ts";
+export {
+  type ApprovalDecisionResponse,
+  type ApprovalSummary,
   AWS_CREDENTIALS_TOKEN_TYPE,
   type AwsSessionCredentials,
   BrokerClient,
@@ -19,6 +26,8 @@ export {
   fromCredentialBroker,
 } from "./credential-provider.ts";
 export {
+  type ApprovalEnd,
+  ApprovalNotGranted,
   BrokerClientError,
   BrokerRequestError,
   BrokerResponseInvalid,

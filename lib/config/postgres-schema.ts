@@ -1,6 +1,7 @@
 // The `databases` and `postgres` task entries of CONTRACT §8.2, kept beside the main schema so each
 // provider's config reads on its own. Cross-references (a task naming a database) are checked in schema.ts.
 import { z } from "zod";
+import { taskApprovalSchema } from "./approval-schema.ts";
 
 const name = z
   .string()
@@ -60,6 +61,7 @@ export const postgresTaskSchema = z
     connectionLimit: z.number().int().min(1).max(100).default(2),
     maxDurationSeconds: z.number().int().min(300).max(43_200).default(3600),
     sensitivity: z.enum(["low", "medium", "high", "critical"]).default("medium"),
+    approval: taskApprovalSchema.optional(),
   })
   .strict();
 

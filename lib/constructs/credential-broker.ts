@@ -60,7 +60,7 @@ const BUNDLING_ROOT = existsSync(OWN_LOCK_FILE)
 
 export const METRICS_NAMESPACE = "credbroker";
 
-export type BrokerFunctionName = "token" | "introspect" | "revoke" | "metadata" | "sweep";
+export type BrokerFunctionName = "token" | "introspect" | "revoke" | "metadata" | "sweep" | "approvals";
 
 export interface CredentialBrokerProps {
   /** Path of broker.config.yaml (or .json); its policy globs are resolved relative to it. */
@@ -328,7 +328,9 @@ export class CredentialBroker extends Construct {
       signs: false,
       reachesDatabases: true,
     });
-    this.functions = { token, introspect, revoke, metadata, sweep };
+    // People approve and deny requests (CONTRACT §10); it signs nothing.
+    const approvals = makeFunction("approvals", { timeout: Duration.seconds(29), signs: false });
+    this.functions = { token, introspect, revoke, metadata, sweep, approvals };
 
     // 4. Least privilege, statement by statement: named actions on named resources.
     const tableArn = this.table.tableArn;
@@ -336,7 +338,17 @@ export class CredentialBroker extends Construct {
     const allow = (fn: NodejsFunction, sid: string, actions: string[], resources: string[]) =>
       fn.addToRolePolicy(new PolicyStatement({ sid, effect: Effect.ALLOW, actions, resources }));
     // Grant records, audit events and signals are single items; nothing on a request path queries.
-    allow(token, "GrantStore", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [tableArn]);
+    // DeleteItem: a request that lost the race for its open-approval slot removes its own never-announced
+    // record (the role's PutItem could overwrite it anyway, so this adds no power).
+    allow(
+      token,
+      "GrantStore",
+      ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+      [tableArn],
+    );
+    // Approval requests are single items (conditional puts); the pending list is the sparse index gsi3.
+    allow(approvals, "ApprovalStore", ["dynamodb:GetItem", "dynamodb:PutItem"], [tableArn]);
+    allow(approvals, "PendingApprovals", ["dynamodb:Query"], [indexArn("gsi3")]);
     allow(introspect, "GrantStore", ["dynamodb:GetItem"], [tableArn]);
     allow(revoke, "GrantStore", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [tableArn]);
     // The sweep also keeps its own state and re-evaluation marks in the table: it queries the marks'
@@ -508,13 +520,15 @@ export class CredentialBroker extends Construct {
       ...route("/revoke", revoke),
       ...route("/.well-known/jwks.json", metadata),
       ...route("/.well-known/oauth-authorization-server", metadata),
+      ...route("/approvals", approvals),
+      ...route("/approvals/{id}", approvals),
     ];
     route("/introspect", introspect, true);
     for (const r of publicRoutes) {
       Validations.of(r).acknowledge({
         id: "AwsSolutions-APIG4",
         reason:
-          "OAuth endpoints: /token and /revoke authenticate the caller by its signed subject token (RFC 8693/7009), and the JWKS and RFC 8414 metadata are public by design. /introspect uses IAM auth.",
+          "OAuth endpoints: /token and /revoke authenticate the caller by its signed subject token (RFC 8693/7009), /approvals by the approver's signed bearer token (RFC 6750, verified against approvals.issuers only), and the JWKS and RFC 8414 metadata are public by design. /introspect uses IAM auth.",
       });
     }
 

@@ -2,6 +2,7 @@
 // render → record → issue → respond. Every step is a named call; every exit records one audit event.
 
 import type { TaskConfig } from "../config/schema.ts";
+import { approvalGate } from "./approvals/gate.ts";
 import type { AuditEvent } from "./audit.ts";
 import { type AuditWrite, recordAudit, startAudit } from "./audit-recorder.ts";
 import { epochSeconds, isoSeconds } from "./clock.ts";
@@ -99,11 +100,25 @@ export async function exchangeToken(
     event.policyIds = decision.policyIds;
     event.reasons = decision.reasons;
     if (!decision.allowed) throw new PolicyDenied();
+    // CONTRACT §10: a task that needs people's approval answers `authorization_pending` until they gave it.
+    const approved = await approvalGate(deps, {
+      task,
+      approvalId: request.approvalId,
+      workload,
+      subject: subject.subject,
+      issuer: subject.issuer.name,
+      claimTags,
+      subjectTokenSha256: event.subjectTokenSha256,
+      purpose: request.purpose,
+      durationSeconds,
+      sourceIp,
+      event,
+    });
 
     const provider = deps.providers[task.provider];
     if (!provider) throw new DependencyUnavailable(`${task.provider} provider`, "provider not configured");
     const now = deps.clock.now();
-    const grantId = newId(now);
+    const grantId = approved?.grantId ?? newId(now);
     event.grantId = grantId;
     const prepared = provider.prepare({
       task,

@@ -9,6 +9,7 @@
 //   4. leftovers: credentials no live grant owns (a PostgreSQL role left by a crash), a bounded batch a run.
 // Every move is a conditional write, so concurrent sweeps agree on one winner.
 
+import { lapseDueApprovals } from "./approvals/lapse.ts";
 import type { AuditEvent } from "./audit.ts";
 import { grantEvent } from "./audit.ts";
 import { recordAudit } from "./audit-recorder.ts";
@@ -54,6 +55,8 @@ export interface SweepSummary {
   complete: boolean;
   /** Age of the oldest entry still due when the sweep stopped (0 when none): the lag alarm's input. */
   oldestDueAgeSeconds?: number;
+  /** Approval requests that lapsed in this run (CONTRACT §10); absent when none did. */
+  approvalsLapsed?: number;
 }
 
 interface Cursor {
@@ -101,12 +104,16 @@ export async function sweepDue(deps: SweepDeps, options: SweepOptions = {}): Pro
   const marksDone = await guarded(run, "re-evaluation marks", () => processMarks(run));
   const resumeFrom = options.cursor ?? (await storedDueCursor(run));
   const dueDone = await guarded(run, "due index", () => sweepDueIndex(run, resumeFrom));
+  const approvals = await guarded(run, "approvals", () =>
+    lapseDueApprovals(deps, { deadlineMs: run.deadline }),
+  );
+  if (approvals && approvals.lapsed > 0) run.summary.approvalsLapsed = approvals.lapsed;
   if (!outOfTime(run)) await guarded(run, "leftovers", () => sweepLeftovers(run));
   let passDone = pass !== false; // false: the config step itself failed
   if (pass) passDone = (await guarded(run, "config pass", () => continuePass(run, pass))) === true;
   // Last, so it cannot bump the revision under the config pass of this same run.
   await saveDueCursor(run, resumeFrom);
-  run.summary.complete = marksDone && dueDone && passDone;
+  run.summary.complete = marksDone && dueDone && passDone && approvals !== false && approvals.complete;
   run.summary.oldestDueAgeSeconds = await oldestDueAge(run);
   return run.summary;
 }

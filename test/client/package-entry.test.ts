@@ -9,6 +9,7 @@ describe("the client entry", () => {
   it("exports the client API and nothing of the broker's internals", () => {
     expect(Object.keys(client).sort()).toEqual([
       "AWS_CREDENTIALS_TOKEN_TYPE",
+      "ApprovalNotGranted",
       "BrokerClient",
       "BrokerClientError",
       "BrokerRequestError",
@@ -18,6 +19,7 @@ describe("the client entry", () => {
       "JWT_TOKEN_TYPE",
       "POSTGRES_CREDENTIALS_TOKEN_TYPE",
       "TokenSourceError",
+      "exchangeWaitingForApproval",
       "fromCredentialBroker",
       "fromGitHubActions",
       "fromTokenEnv",

@@ -1,9 +1,11 @@
 // Assembles the governance report from its inputs; pure, so tests give it a seeded period and a fixed time.
 import type { BrokerConfig } from "../../config/schema.ts";
+import type { ApprovalRequest } from "../approvals/request.ts";
 import type { AuditEvent } from "../audit.ts";
 import { createWorkloadMatcher } from "../identity/workloads.ts";
 import type { CompiledPolicies } from "../policy/policy-set.ts";
 import { activitySection } from "./activity.ts";
+import { approvalSection } from "./approvals.ts";
 import { broadTasks } from "./broad-tasks.ts";
 import { activityByDay } from "./by-day.ts";
 import { denialSection } from "./denials.ts";
@@ -29,6 +31,8 @@ export interface ReportInputs {
   untilMs: number;
   nowMs: number;
   options?: Partial<ReportOptions>;
+  /** Approval requests made in the period, and those pending now (CONTRACT §10). */
+  approvals?: { requested: readonly ApprovalRequest[]; pending: readonly ApprovalRequest[] };
 }
 
 export function buildReport(input: ReportInputs): GovernanceReport {
@@ -56,5 +60,6 @@ export function buildReport(input: ReportInputs): GovernanceReport {
     denials,
     activity,
     verdicts: verdicts({ workloads, exceptions, broadTasks: broad, denials, activity, options }),
+    approvals: approvalSection(input.approvals?.requested ?? [], input.approvals?.pending ?? [], input.nowMs),
   };
 }

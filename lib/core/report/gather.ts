@@ -35,6 +35,16 @@ export async function lastGrantPerWorkload(
   return new Map(entries);
 }
 
+/** Approval requests made in the period and those pending now, by key (month partitions, the pending index). */
+export async function approvalsBetween(store: GrantStore, sinceMs: number, untilMs: number) {
+  if (!store.approvals) return { requested: [], pending: [] };
+  const [requested, pending] = await Promise.all([
+    store.approvals.listRequested(sinceMs, untilMs),
+    store.approvals.listPending(),
+  ]);
+  return { requested, pending };
+}
+
 /**
  * The report over [sinceMs, nowMs] read from the store: what `credbroker report` prints in every format
  * and what the console's overview shows, so both count the same way.
@@ -44,9 +54,10 @@ export async function reportFromStore(
   resolved: Pick<ReportInputs, "config" | "policies" | "configVersion">,
   period: { sinceMs: number; nowMs: number },
 ): Promise<GovernanceReport> {
-  const [events, lastGrantAt] = await Promise.all([
+  const [events, lastGrantAt, approvals] = await Promise.all([
     auditEventsBetween(store, period.sinceMs, period.nowMs),
     lastGrantPerWorkload(store, resolved.config.workloads),
+    approvalsBetween(store, period.sinceMs, period.nowMs),
   ]);
   return buildReport({
     ...resolved,
@@ -55,5 +66,6 @@ export async function reportFromStore(
     sinceMs: period.sinceMs,
     untilMs: period.nowMs,
     nowMs: period.nowMs,
+    approvals,
   });
 }
