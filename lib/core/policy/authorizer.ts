@@ -227,7 +227,8 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
           purpose: input.context.purpose,
           requestId: input.context.requestId,
         },
-        preparsedPolicySetId: setFor(input.task.name),
+        // Every approver tag is passed: the tag narrowing above is for workloads' claims on the hot path.
+        preparsedPolicySetId: setFor(input.task.name).id,
         entities: [
           {
             uid: { type: "Approver", id: input.approver.name },
