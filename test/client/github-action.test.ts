@@ -261,19 +261,22 @@ describe.each(runners)("the GitHub Action (%s)", (_name, runner) => {
     const job = await newJob();
     oidcSubject = { sub: "agent:ops", claims: {} };
     try {
+      const purpose = `rotate from ${runner.length} runner`;
       const running = step(runner, action.runs.main, job, {
         "INPUT_BROKER-URL": broker.dev.url,
         INPUT_TASK: "rotate-prod-db",
-        INPUT_PURPOSE: `rotate from ${runner.length} runner`,
+        INPUT_PURPOSE: purpose,
         "INPUT_WAIT-FOR-APPROVAL": "60",
       });
+      // Find this step's own request: the no-wait test of an earlier runner leaves one pending too.
       const approvals = broker.dev.deps.store.approvals!;
-      let pending = await approvals.listPending();
-      for (let i = 0; i < 200 && pending.length === 0; i++) {
+      const ours = async () => (await approvals.listPending()).find((p) => p.purpose === purpose);
+      let request = await ours();
+      for (let i = 0; i < 200 && !request; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        pending = await approvals.listPending();
+        request = await ours();
       }
-      const id = pending[0]!.approvalId;
+      const id = request!.approvalId;
       const approver = await broker.dev.devApprovers.mint({
         sub: "alice",
         claims: { groups: "sre" },
