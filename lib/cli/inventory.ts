@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import type { InventoryConfig } from "../config/schema.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { InventoryError } from "../core/inventory/errors.ts";
+import { newestSnapshots } from "../core/inventory/gather.ts";
 import type { AccountFacts } from "../core/inventory/model.ts";
 import {
   DEBT_CRITERIA,
@@ -13,7 +14,7 @@ import {
   type Review,
   reviewValidAt,
 } from "../core/inventory/records.ts";
-import type { InventoryStore, SnapshotSummary } from "../core/inventory/store.ts";
+import type { InventoryStore } from "../core/inventory/store.ts";
 import { DEFAULT_INVENTORY, storeSnapshots } from "../core/inventory/sync.ts";
 import { configPathFrom } from "./env.ts";
 import { CliError } from "./errors.ts";
@@ -67,20 +68,6 @@ async function defaultDeps(table: string | undefined, env: NodeJS.ProcessEnv): P
       };
     },
   };
-}
-
-/** Each account's newest snapshot (summary and principals), for list, review and report. */
-export async function newestSnapshots(
-  store: InventoryStore,
-): Promise<{ summaries: SnapshotSummary[]; records: PrincipalRecord[] }[]> {
-  const accounts = await store.listAccounts();
-  return Promise.all(
-    accounts.map(async (accountId) => {
-      const summaries = await store.listSummaries(accountId);
-      const newest = summaries.at(-1);
-      return { summaries, records: newest ? await store.readRecords(newest) : [] };
-    }),
-  );
 }
 
 const inputError = (err: unknown) => {

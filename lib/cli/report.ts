@@ -2,6 +2,8 @@
 // as a table for people, JSON for machines (`--json`) or Markdown for a ticket (`--format markdown`).
 import { parseArgs } from "node:util";
 import { loadConfigFile } from "../config/load.ts";
+import { debtFromStore } from "../core/inventory/gather.ts";
+import type { InventoryStore } from "../core/inventory/store.ts";
 import { buildReport } from "../core/report/build-report.ts";
 import { auditEventsBetween, lastGrantPerWorkload } from "../core/report/gather.ts";
 import type { GovernanceReport } from "../core/report/report-types.ts";
@@ -22,6 +24,7 @@ export async function reportCommand(
   io: CliIo,
   store: (table?: string) => Promise<GrantStore>,
   now: () => number = Date.now,
+  inventory?: (table?: string) => Promise<InventoryStore>,
 ): Promise<GovernanceReport> {
   const { values } = parseArgs({
     args,
@@ -57,9 +60,10 @@ export async function reportCommand(
 
   const resolved = await loadConfigFile(configPathFrom(values.config, io.env));
   const s = await store(values.table);
-  const [events, lastGrantAt] = await Promise.all([
+  const [events, lastGrantAt, debt] = await Promise.all([
     auditEventsBetween(s, sinceMs, nowMs),
     lastGrantPerWorkload(s, resolved.config.workloads),
+    inventory ? debtFromStore(await inventory(values.table), nowMs) : undefined,
   ]);
   const report = buildReport({
     config: resolved.config,
@@ -70,6 +74,7 @@ export async function reportCommand(
     sinceMs,
     untilMs: nowMs,
     nowMs,
+    ...(debt ? { debt } : {}),
   });
   if (format === "json") io.out(`${JSON.stringify(report, null, 2)}\n`);
   else if (format === "markdown") io.out(renderMarkdown(report));

@@ -222,6 +222,7 @@ describe("credbroker report", () => {
       "denials",
       "activity",
       "verdicts",
+      "debt",
     ]);
     expect(report.reportVersion).toBe(1);
     expect(Object.keys(report.workloads)).toEqual(["total", "idleDays", "orphaned", "disabled", "idle"]);

@@ -2,6 +2,7 @@
 import type { BrokerConfig } from "../../config/schema.ts";
 import type { AuditEvent } from "../audit.ts";
 import { createWorkloadMatcher } from "../identity/workloads.ts";
+import type { DebtSection } from "../inventory/debt.ts";
 import type { CompiledPolicies } from "../policy/policy-set.ts";
 import { activitySection } from "./activity.ts";
 import { broadTasks } from "./broad-tasks.ts";
@@ -28,6 +29,8 @@ export interface ReportInputs {
   untilMs: number;
   nowMs: number;
   options?: Partial<ReportOptions>;
+  /** The inventory's debt (CONTRACT §9); an empty section before the first sync. */
+  debt?: DebtSection;
 }
 
 export function buildReport(input: ReportInputs): GovernanceReport {
@@ -52,5 +55,6 @@ export function buildReport(input: ReportInputs): GovernanceReport {
     denials,
     activity,
     verdicts: verdicts({ workloads, exceptions, broadTasks: broad, denials, activity, options }),
+    debt: input.debt ?? { snapshotTime: null, accounts: [], verdicts: [], trend: [] },
   };
 }
