@@ -7,15 +7,14 @@ import type { InventoryConfig } from "../config/schema.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { InventoryError } from "../core/inventory/errors.ts";
 import { newestSnapshots } from "../core/inventory/gather.ts";
-import type { AccountFacts } from "../core/inventory/model.ts";
 import {
   DEBT_CRITERIA,
   type PrincipalRecord,
   type Review,
   reviewValidAt,
 } from "../core/inventory/records.ts";
-import type { InventoryStore } from "../core/inventory/store.ts";
-import { DEFAULT_INVENTORY, storeSnapshots } from "../core/inventory/sync.ts";
+import type { InventoryStore, SnapshotSummary } from "../core/inventory/store.ts";
+import { DEFAULT_INVENTORY, type LiveIam, storeSnapshots, syncLive } from "../core/inventory/sync.ts";
 import { configPathFrom } from "./env.ts";
 import { CliError } from "./errors.ts";
 import { type CliIo, table } from "./io.ts";
@@ -27,15 +26,7 @@ export const INVENTORY_USAGE = `usage: credbroker inventory sync [--config FILE]
 const DAY_MS = 86_400_000;
 const KINDS = ["user", "role", "group", "key"] as const;
 
-/** Live IAM, as lib/aws/iam-inventory.ts reads it. */
-export interface LiveIam {
-  caller(): Promise<{ account: string; arn: string }>;
-  readAccount(
-    account: { accountId: string; roleArn?: string | undefined },
-    ownerTagKeys: readonly string[],
-    progress: (line: string) => void,
-  ): Promise<AccountFacts>;
-}
+export type { LiveIam };
 
 export interface InventoryDeps {
   store: InventoryStore;
@@ -116,52 +107,39 @@ export async function inventoryCommand(
     const inventory: InventoryConfig = config.inventory ?? DEFAULT_INVENTORY;
     const d = await load();
     const progress = (line: string) => io.err(`${line}\n`);
-    let facts: AccountFacts[];
-    const brokerPrincipals: string[] = [];
+    let summaries: SnapshotSummary[];
     try {
       if (files) {
         const { readAccountFiles } = await import("./inventory-files.ts");
         progress(`reading ${values["credential-report"]} and ${values["authorization-details"]}`);
-        facts = [
-          await readAccountFiles(
-            {
-              credentialReport: values["credential-report"]!,
-              authorizationDetails: values["authorization-details"]!,
-              ...(values["account-id"] ? { accountId: values["account-id"] } : {}),
-            },
-            inventory.ownerTagKeys,
-          ),
-        ];
+        const facts = await readAccountFiles(
+          {
+            credentialReport: values["credential-report"]!,
+            authorizationDetails: values["authorization-details"]!,
+            ...(values["account-id"] ? { accountId: values["account-id"] } : {}),
+          },
+          inventory.ownerTagKeys,
+        );
+        summaries = await storeSnapshots([facts], {
+          config,
+          store: d.store,
+          clock: d.clock,
+          source: "files",
+          progress,
+        });
       } else {
-        const live = await d.live();
-        const caller = await live.caller();
-        brokerPrincipals.push(caller.arn);
-        let accounts = inventory.accounts.length > 0 ? inventory.accounts : [{ accountId: caller.account }];
-        if (values.account) {
-          accounts = accounts.filter((a) => a.accountId === values.account);
-          if (accounts.length === 0)
-            throw new CliError(`account ${values.account} is not in the config's inventory.accounts`, 2);
-        }
-        facts = [];
-        // Every account is read before anything is stored: one that cannot be read stores nothing for any.
-        for (const account of accounts) {
-          progress(
-            `account ${account.accountId}: reading IAM${account.roleArn ? ` as ${account.roleArn}` : ""}`,
-          );
-          facts.push(await live.readAccount(account, inventory.ownerTagKeys, progress));
-        }
+        summaries = await syncLive(await d.live(), {
+          config,
+          store: d.store,
+          clock: d.clock,
+          source: "live",
+          progress,
+          account: values.account,
+        });
       }
     } catch (err) {
       throw inputError(err);
     }
-    const summaries = await storeSnapshots(facts, {
-      config,
-      store: d.store,
-      clock: d.clock,
-      source: files ? "files" : "live",
-      brokerPrincipals,
-      progress,
-    });
     if (values.json) io.out(`${JSON.stringify(summaries, null, 2)}\n`);
     else
       for (const s of summaries) {

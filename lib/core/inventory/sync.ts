@@ -4,6 +4,7 @@
 import type { BrokerConfig, InventoryConfig } from "../../config/schema.ts";
 import type { Clock } from "../clock.ts";
 import { analyseAccount } from "./analyse.ts";
+import { InventoryError } from "./errors.ts";
 import type { AccountFacts } from "./model.ts";
 import { countDebt, countKeys } from "./records.ts";
 import type { InventoryStore, Replacer, SnapshotSummary } from "./store.ts";
@@ -85,4 +86,43 @@ export async function storeSnapshots(
     summaries.push(summary);
   }
   return summaries;
+}
+
+/** Live IAM, as lib/aws/iam-inventory.ts reads it. */
+export interface LiveIam {
+  /** The account and ARN of the broker's own credentials (an assumed-role session read as its role). */
+  caller(): Promise<{ account: string; arn: string }>;
+  readAccount(
+    account: { accountId: string; roleArn?: string | undefined },
+    ownerTagKeys: readonly string[],
+    progress: (line: string) => void,
+  ): Promise<AccountFacts>;
+}
+
+/**
+ * A live sync of the configured accounts (the caller's own when none are), or of one of them. Every account
+ * is read before anything is stored: one that cannot be read stores nothing for any.
+ */
+export async function syncLive(
+  live: LiveIam,
+  o: SyncOptions & { account?: string | undefined },
+): Promise<SnapshotSummary[]> {
+  const inventory = o.config.inventory ?? DEFAULT_INVENTORY;
+  const progress = o.progress ?? (() => {});
+  const caller = await live.caller();
+  let accounts = inventory.accounts.length > 0 ? inventory.accounts : [{ accountId: caller.account }];
+  if (o.account !== undefined) {
+    accounts = accounts.filter((a) => a.accountId === o.account);
+    if (accounts.length === 0) throw new InventoryError(`account ${o.account} is not in inventory.accounts`);
+  }
+  const facts: AccountFacts[] = [];
+  for (const account of accounts) {
+    progress(`account ${account.accountId}: reading IAM${account.roleArn ? ` as ${account.roleArn}` : ""}`);
+    facts.push(await live.readAccount(account, inventory.ownerTagKeys, progress));
+  }
+  return storeSnapshots(facts, {
+    ...o,
+    source: "live",
+    brokerPrincipals: [...(o.brokerPrincipals ?? []), caller.arn],
+  });
 }
