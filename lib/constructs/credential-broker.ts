@@ -41,6 +41,7 @@ import type { ResolvedConfig } from "../config/resolve.ts";
 import { type AwsStsTaskConfig, ROLE_ARN_PATTERN } from "../config/schema.ts";
 import { accountOfArn } from "../core/providers/aws-sts/role-reach.ts";
 import { CONFIG_BUNDLE_FILE, LAMBDA_ENV } from "../runtime/lambda-env.ts";
+import { addInventorySync, type InventorySync } from "./inventory-sync.ts";
 import { CEDAR_WASM, LAMBDA_BANNER, LAMBDA_MAIN_FIELDS, LAMBDA_TARGET } from "./lambda-bundling.ts";
 import { sweepLagWindow } from "./sweep-lag-window.ts";
 
@@ -104,6 +105,11 @@ export interface CredentialBrokerProps {
    * @default - none
    */
   readonly retiredTaskRoleArns?: readonly string[];
+  /**
+   * How often the entitlement inventory is synced, when the config has an `inventory` block.
+   * @default Schedule.rate(Duration.days(1))
+   */
+  readonly inventorySchedule?: Schedule;
 }
 
 export interface BrokerAlarms {
@@ -141,6 +147,8 @@ export class CredentialBroker extends Construct {
   public readonly retiredTaskRoleArns: readonly string[];
   /** The cross-account revocation writer roles (tasks' `revocationRoleArn`) the sweep and revoke assume. */
   public readonly revocationWriterArns: readonly string[];
+  /** The daily inventory sync (function, schedule, alarm); only when the config has an `inventory` block. */
+  public readonly inventory?: InventorySync;
 
   constructor(scope: Construct, id: string, props: CredentialBrokerProps) {
     super(scope, id);
@@ -202,8 +210,8 @@ export class CredentialBroker extends Construct {
 
     // 3. One function per handler, each with its own role and log group.
     const makeFunction = (
-      name: BrokerFunctionName,
-      options: { timeout: Duration; signs: boolean },
+      name: BrokerFunctionName | "inventory",
+      options: { timeout: Duration; signs: boolean; memorySize?: number },
     ): NodejsFunction => {
       const logGroup = new LogGroup(this, `${name}Logs`, {
         retention: logRetention,
@@ -219,7 +227,7 @@ export class CredentialBroker extends Construct {
         ...BUNDLING_ROOT,
         runtime: Runtime.NODEJS_24_X,
         architecture: Architecture.ARM_64,
-        memorySize: 512,
+        memorySize: options.memorySize ?? 512,
         timeout: options.timeout,
         role,
         logGroup,
@@ -467,6 +475,22 @@ export class CredentialBroker extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
     };
+
+    // 8. The entitlement inventory (CONTRACT §9), only when configured: a daily sync with IAM read access.
+    const inventory = this.resolvedConfig.config.inventory;
+    if (inventory)
+      this.inventory = addInventorySync(
+        this,
+        makeFunction("inventory", { timeout: Duration.minutes(15), signs: false, memorySize: 1024 }),
+        {
+          inventory,
+          tableArn,
+          indexArns: [indexArn("gsi1"), indexArn("gsi3")],
+          brokerRoleArns: [token, sweep, revoke].map((fn) => fn.role!.roleArn),
+          schedule: props.inventorySchedule ?? Schedule.rate(Duration.days(1)),
+          deadLetterQueue: this.deadLetterQueue,
+        },
+      );
   }
 
   /** Stack outputs a deployer needs: the API URL, the table and the key, and the roles that target accounts trust. */
@@ -496,6 +520,11 @@ export class CredentialBroker extends Construct {
       value: this.functions.revoke.role!.roleArn,
       description: "Writes credbroker-revocations on self-release (BrokerTargetRole revokerRoleArns)",
     });
+    if (this.inventory)
+      new CfnOutput(stack, "InventoryRoleArn", {
+        value: this.inventory.function.role!.roleArn,
+        description: "Trusted by each member account's BrokerInventoryRole (brokerInventoryRoleArn)",
+      });
   }
 }
 
