@@ -1,15 +1,23 @@
 // The inventory's deployed shape, on a real synth with cdk-nag: a daily sync function with IAM read
 // access only, AssumeRole on the configured inventory roles only, the broker's roles as its principals,
 // an alarm on a failed sync; and BrokerInventoryRole for member accounts.
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { App, Stack, Validations } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoInventoryStore } from "../../lib/aws/inventory-store.ts";
+import { ensureTable } from "../../lib/aws/table-definition.ts";
 import { CredbrokerStack } from "../../lib/constructs/credbroker-stack.ts";
 import { BrokerInventoryRole } from "../../lib/constructs/index.ts";
+import { startLocalDynamo } from "../../lib/local/dynalite.ts";
+import { startAwsQueryServer } from "../fixtures/aws-query-server.ts";
+import { iamInventoryActions } from "../fixtures/iam-inventory.ts";
+import { authorizationDetails, credentialReportCsv, credentialReportRows } from "../inventory/scenario.ts";
 import { deployConfig, type TemplateResources, writeConfig } from "./support.ts";
 
 const MEMBER_ROLE = "arn:aws:iam::444455556666:role/credbroker-inventory";
@@ -124,6 +132,83 @@ describe("CredentialBroker with an inventory", () => {
     expect(bundle).toContain("GetAccountAuthorizationDetails");
     expect(existsSync(join(outdir, `asset.${key}`, "credbroker.config.json"))).toBe(true);
   });
+});
+
+describe("the bundled inventory function", () => {
+  it("syncs every configured account, with no call its role does not allow", async () => {
+    const dynamo = await startLocalDynamo();
+    const memberRow = credentialReportRows()[3]!;
+    const iam = iamInventoryActions(
+      {
+        "111122223333": { details: authorizationDetails(), credentialReportCsv: credentialReportCsv() },
+        "444455556666": {
+          details: {
+            UserDetailList: [
+              {
+                Path: "/",
+                UserName: "legacy",
+                Arn: "arn:aws:iam::444455556666:user/legacy",
+                CreateDate: "2024-01-01T00:00:00Z",
+              },
+            ],
+            GroupDetailList: [],
+            RoleDetailList: [],
+            Policies: [],
+          },
+          credentialReportCsv: credentialReportCsv([
+            { ...memberRow, user: "legacy", arn: "arn:aws:iam::444455556666:user/legacy" },
+          ]),
+        },
+      },
+      { pollsUntilComplete: 0 },
+    );
+    const aws = await startAwsQueryServer({ extraActions: iam.actions });
+    try {
+      await ensureTable(dynamo.client, "inventory-bundle");
+      const fn = resources[stack.getLogicalId(stack.broker.inventory!.function.node.defaultChild as never)]!;
+      const key = String((fn.Properties["Code"] as { S3Key: string }).S3Key).replace(/\.zip$/, "");
+      const dir = join(outdir, `asset.${key}`);
+      const script =
+        "const m = await import(process.env.ENTRY); process.stdout.write('\\nRESULT ' + JSON.stringify(await m.handler({})) + '\\n');";
+      const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], {
+        cwd: mkdtempSync(join(tmpdir(), "credbroker-lambda-cwd-")),
+        env: {
+          PATH: process.env["PATH"] ?? "",
+          ENTRY: join(dir, "index.mjs"),
+          LAMBDA_TASK_ROOT: dir,
+          ...aws.env(),
+          AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+          CREDBROKER_TABLE: "inventory-bundle",
+          CREDBROKER_CONFIG_BUNDLE: "credbroker.config.json",
+          CREDBROKER_BROKER_PRINCIPALS: JSON.stringify(["arn:aws:iam::111122223333:role/credbroker-token"]),
+        },
+      });
+      const result = JSON.parse(
+        stdout
+          .split("\n")
+          .find((l) => l.startsWith("RESULT "))!
+          .slice(7),
+      );
+      expect(result.map((s: { accountId: string }) => s.accountId)).toEqual(["111122223333", "444455556666"]);
+      expect(result[1].counts["long-lived-keys"]).toBe(2);
+      const store = new DynamoInventoryStore(dynamo.client, "inventory-bundle");
+      expect((await store.listAccounts()).sort()).toEqual(["111122223333", "444455556666"]);
+      // Every call is one the function's role allows (GetCallerIdentity needs no permission).
+      const called = [...new Set(aws.calls.map((c) => `${c.service}:${c.action}`))].sort();
+      expect(called).toEqual([
+        "iam:GenerateCredentialReport",
+        "iam:GetAccountAuthorizationDetails",
+        "iam:GetCredentialReport",
+        "sts:AssumeRole",
+        "sts:GetCallerIdentity",
+      ]);
+      expect(aws.callsTo("AssumeRole").map((c) => c.params["RoleArn"])).toEqual([MEMBER_ROLE]);
+    } finally {
+      await aws.close();
+      await dynamo.close();
+    }
+  }, 60_000);
 });
 
 describe("BrokerInventoryRole", () => {
