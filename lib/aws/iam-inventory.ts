@@ -16,6 +16,8 @@ import { InventoryError } from "../core/inventory/errors.ts";
 import type { AccountFacts } from "../core/inventory/model.ts";
 import { assumedRoleCredentials } from "./assumed-role-credentials.ts";
 
+const MAX_PAGES = 10_000;
+
 export interface IamInventoryOptions {
   /** The broker's own STS client (for GetCallerIdentity and AssumeRole). */
   sts?: STSClient;
@@ -129,6 +131,11 @@ export async function readAccountLive(
     marker = page.IsTruncated ? page.Marker : undefined;
     if (page.IsTruncated && !marker)
       throw new InventoryError(`${where}: GetAccountAuthorizationDetails is truncated but gave no Marker`);
+    // IAM's own quotas keep an account far below this; a Marker that never ends is an endpoint's bug.
+    if (marker && pages >= MAX_PAGES)
+      throw new InventoryError(
+        `${where}: GetAccountAuthorizationDetails still truncated after ${MAX_PAGES} pages`,
+      );
   } while (marker);
   progress(`${where}: authorization details in ${pages} pages`);
   return builder.build(account.accountId);
