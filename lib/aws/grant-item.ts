@@ -11,7 +11,7 @@ export const grantItemSchema = z
     subject: z.string(),
     issuer: z.string(),
     task: z.string().min(1),
-    provider: z.enum(["aws-sts", "jwt"]),
+    provider: z.enum(["aws-sts", "jwt", "github", "postgres"]),
     status: z.enum(["issuing", "active", "expired", "revoked", "failed"]),
     issuedAt: z.string(),
     expiresAt: z.string(),

@@ -31,6 +31,7 @@ import {
   type IssuedCredential,
   type PreparedCredential,
 } from "./providers/provider.ts";
+import { PROVIDER_TRAITS } from "./providers/traits.ts";
 import { TransitionConflict } from "./store.ts";
 import { parseTokenRequest, type TokenRequest } from "./token-request.ts";
 
@@ -46,6 +47,9 @@ export interface TokenResponse {
   scope: string;
   grant_id: string;
   credentials?: IssuedCredential["credentials"];
+  /** Provider-specific objects (CONTRACT §8), from IssuedCredential.response. */
+  github?: Record<string, unknown>;
+  postgres?: Record<string, unknown>;
 }
 
 /** A request body as received: parsed inside the token path, so a body refused as malformed is audited too. */
@@ -221,8 +225,10 @@ async function issueCredential(
   } catch (err) {
     const error = asBrokerError(err);
     // A timeout or a 5xx from STS does not say whether AssumeRole succeeded: a session may exist, so the
-    // failed grant is revoked by tag like an abandoned one. A 4xx answer means no session was made.
-    const mayExist = grant.provider === "aws-sts" && ERROR_RESPONSES[error.code].status >= 500;
+    // failed grant is revoked like an abandoned one (each provider says when that can be).
+    const mayExist = PROVIDER_TRAITS[grant.provider].failedIssueMayLeaveCredential(
+      ERROR_RESPONSES[error.code].status,
+    );
     const now = deps.clock.now();
     try {
       await deps.store.transition(grant.grantId, "issuing", "failed", {
@@ -288,5 +294,6 @@ function respond(task: TaskConfig, grant: Grant, issued: IssuedCredential): Toke
     scope: task.name,
     grant_id: grant.grantId,
     ...(issued.credentials ? { credentials: issued.credentials } : {}),
+    ...issued.response,
   };
 }

@@ -2,7 +2,7 @@
 // store enforces that with one conditional write per transition.
 
 export type GrantStatus = "issuing" | "active" | "expired" | "revoked" | "failed";
-export type Provider = "aws-sts" | "jwt";
+export type Provider = "aws-sts" | "jwt" | "github" | "postgres";
 
 export const FINAL_STATUSES: readonly GrantStatus[] = ["expired", "revoked", "failed"];
 

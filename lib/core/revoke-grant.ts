@@ -13,6 +13,7 @@ import type { Logger } from "./logger.ts";
 import { STALE_SLACK_MS } from "./providers/aws-sts/revocation-policy.ts";
 import { RevocationRoleOutOfReach } from "./providers/aws-sts/role-reach.ts";
 import type { CredentialProvider } from "./providers/provider.ts";
+import { PROVIDER_TRAITS } from "./providers/traits.ts";
 import { type GrantStore, TransitionConflict } from "./store.ts";
 
 export interface RevokeDeps {
@@ -49,7 +50,7 @@ export async function revokeGrant(
   options: RevokeOptions,
 ): Promise<Grant | undefined> {
   const now = deps.clock.now();
-  const needsProvider = grant.provider === "aws-sts";
+  const needsProvider = PROVIDER_TRAITS[grant.provider].endsOutside;
   let revoked: Grant;
   try {
     revoked = await deps.store.transition(grant.grantId, "active", "revoked", {

@@ -15,6 +15,7 @@ import { isoSeconds } from "./clock.ts";
 import { ISSUING_TIMEOUT_MS } from "./exchange.ts";
 import type { Grant } from "./grant.ts";
 import { sha256Hex } from "./ids.ts";
+import { PROVIDER_TRAITS } from "./providers/traits.ts";
 import { type Outcome, type ReevaluateDeps, reevaluateGrant, reevaluateWorkload } from "./reevaluate.ts";
 import { applyProviderRevocation, pruneAtMs, recheckProviderRevocation } from "./revoke-grant.ts";
 import { type SweepState, TransitionConflict } from "./store.ts";
@@ -348,14 +349,27 @@ export const PRUNED_REASON = "the credential has expired: its revocation left th
 async function sweepOne(run: Run, grant: Grant): Promise<void> {
   const { deps, summary } = run;
   const now = run.started;
-  const ended = grant.status === "revoked" || grant.status === "failed";
-  // Past the margin a session can outlive its grant's recorded expiry by: nothing of it is left to deny.
-  const credentialGone = now >= pruneAtMs(grant);
+  const traits = PROVIDER_TRAITS[grant.provider];
+  // An expired grant of a provider whose credential outlives it is ended like a revoked one.
+  const ended =
+    grant.status === "revoked" ||
+    grant.status === "failed" ||
+    (grant.status === "expired" && grant.revocationPending === true);
+  // Past the moment nothing of the credential can be left (for aws-sts, the margin a session can outlive
+  // its grant's recorded expiry by): nothing of it is left to deny.
+  const credentialGone = now >= traits.credentialGoneAtMs(grant);
   try {
     if (grant.status === "active" && Date.parse(grant.expiresAt) <= now) {
-      await deps.store.transition(grant.grantId, "active", "expired", { dueAtMs: null });
+      const expired = await deps.store.transition(
+        grant.grantId,
+        "active",
+        "expired",
+        traits.endsAtExpiry ? { revocationPending: true, dueAtMs: now } : { dueAtMs: null },
+      );
       summary.expired++;
       await audit(deps, grant, "expire", ["expired"]);
+      // A GitHub token or a PostgreSQL session would outlive the grant: expiry ends the credential too.
+      if (traits.endsAtExpiry && !(await applyProviderRevocation(deps, expired))) summary.errors++;
     } else if (grant.status === "active") {
       // Due before its expiry: time alone may have changed the answer (an exception expired, a window closed).
       await reevaluate(run, grant, "always");
@@ -364,11 +378,11 @@ async function sweepOne(run: Run, grant: Grant): Promise<void> {
       const failed = await deps.store.transition(grant.grantId, "issuing", "failed", {
         reason: "abandoned while issuing",
         revokedAt: isoSeconds(now),
-        ...(grant.provider === "aws-sts" ? { revocationPending: true, dueAtMs: now } : { dueAtMs: null }),
+        ...(traits.endsOutside ? { revocationPending: true, dueAtMs: now } : { dueAtMs: null }),
       });
       summary.failed++;
       await audit(deps, grant, "fail", ["abandoned while issuing"]);
-      if (grant.provider === "aws-sts") {
+      if (traits.endsOutside) {
         if (await applyProviderRevocation(deps, failed)) summary.revoked++;
         else summary.errors++;
       }

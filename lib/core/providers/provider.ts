@@ -26,6 +26,11 @@ export interface IssuedCredential {
   expiresAtMs: number;
   accessKeyId?: string;
   credentials?: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: string };
+  /**
+   * Provider-specific fields of the token response (CONTRACT §8: `github`, `postgres`), merged into it as
+   * they are. Never stored: they may hold the credential.
+   */
+  response?: Record<string, unknown>;
 }
 
 export interface CredentialProvider {
