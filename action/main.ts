@@ -1,6 +1,6 @@
 // The action's main step: request the job's OIDC token for the broker's audience, exchange it for the
 // task's credential, mask every secret, export it to the job, and leave the grant id for the post step.
-import { BrokerClient } from "../lib/client/broker-client.ts";
+import { BrokerClient, GITHUB_TOKEN_TYPE } from "../lib/client/broker-client.ts";
 import { BrokerRequestError } from "../lib/client/errors.ts";
 import { fromGitHubActions } from "../lib/client/token-sources.ts";
 import { ActionsRuntime } from "./runtime.ts";
@@ -41,6 +41,12 @@ async function main(rt: ActionsRuntime): Promise<void> {
       rt.exportVariable("AWS_REGION", region);
       rt.exportVariable("AWS_DEFAULT_REGION", region);
     }
+  } else if (response.issued_token_type === GITHUB_TOKEN_TYPE) {
+    // An installation token: a masked output, for `with: token: ${{ steps.x.outputs.github-token }}`, and
+    // GH_TOKEN for the gh CLI. The post step deletes it with the grant.
+    rt.mask(response.access_token);
+    rt.setOutput("github-token", response.access_token);
+    rt.exportVariable("GH_TOKEN", response.access_token);
   } else {
     rt.mask(response.access_token);
     rt.exportVariable("CREDBROKER_TOKEN", response.access_token);
@@ -48,7 +54,10 @@ async function main(rt: ActionsRuntime): Promise<void> {
   rt.exportVariable("CREDBROKER_GRANT_ID", response.grant_id);
   rt.setOutput("grant-id", response.grant_id);
   rt.setOutput("expires-at", response.expires_at);
-  rt.setOutput("token-type", c ? "aws-credentials" : "bearer");
+  rt.setOutput(
+    "token-type",
+    c ? "aws-credentials" : response.issued_token_type === GITHUB_TOKEN_TYPE ? "github-token" : "bearer",
+  );
   // Only what the post step needs to release the grant; it asks the runtime for a fresh OIDC token.
   rt.saveState("grant_id", response.grant_id);
   rt.saveState("broker_url", client.url);

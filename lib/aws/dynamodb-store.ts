@@ -158,7 +158,13 @@ export class DynamoGrantStore implements GrantStore {
       set.push(`${n} = ${v}`);
     };
     const { dueAtMs, ...fields } = patch;
-    for (const [k, v] of Object.entries(fields)) if (v !== undefined) assign(k, v);
+    for (const [k, v] of Object.entries(fields)) {
+      if (v === null) {
+        // A field set to null is removed from the item (a github token's ciphertext once it is deleted).
+        names[`#f${i}`] = k;
+        remove.push(`#f${i++}`);
+      } else if (v !== undefined) assign(k, v);
+    }
     if (dueAtMs === null) {
       remove.push("duePk", "dueSk");
     } else if (dueAtMs !== undefined) {

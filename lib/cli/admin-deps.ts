@@ -1,11 +1,17 @@
 // What admin commands that decide (sweep, signals) need: the config from --config or CREDBROKER_CONFIG,
 // the table from --table or CREDBROKER_TABLE, and the AWS providers so aws-sts revocations reach IAM.
 // No signer: these commands never mint or verify a token.
+import { dirname } from "node:path";
 import { loadConfigFile } from "../config/load.ts";
-import type { Logger } from "../core/logger.ts";
+import type { ResolvedConfig } from "../config/resolve.ts";
+import type { Provider } from "../core/grant.ts";
+import { type Logger, silentLogger } from "../core/logger.ts";
+import type { CredentialProvider } from "../core/providers/provider.ts";
 import type { ReevaluateDeps } from "../core/reevaluate.ts";
+import type { GrantStore } from "../core/store.ts";
 import { awsProviders } from "../runtime/aws-providers.ts";
 import { buildDecidingDeps } from "../runtime/broker-deps.ts";
+import { githubProvider, sealOnlyVault } from "../runtime/github-provider.ts";
 import { configPathFrom, storeFromEnv } from "./env.ts";
 import { CliError } from "./errors.ts";
 
@@ -14,10 +20,37 @@ export async function adminDecidingDeps(
   env: NodeJS.ProcessEnv,
   log: Logger,
 ): Promise<ReevaluateDeps> {
-  const resolved = await loadConfigFile(configPathFrom(flags.config, env));
+  const configPath = configPathFrom(flags.config, env);
+  const resolved = await loadConfigFile(configPath);
   // The config's retention, as the deployed functions apply it: what this command ends or records lasts as long.
   const store = storeFromEnv(flags.table, env, resolved.config);
-  return buildDecidingDeps(resolved, { store, log, providers: awsProviders(resolved) });
+  return buildDecidingDeps(resolved, {
+    store,
+    log,
+    providers: adminProviders(resolved, configPath, store, log),
+  });
+}
+
+/**
+ * The providers of an admin command: aws-sts reaches IAM with the caller's credentials; github may not
+ * decrypt tokens (only the revoke and sweep functions may), so a github grant it ends stays
+ * revocationPending and the sweep deletes its token.
+ */
+export function adminProviders(
+  resolved: ResolvedConfig,
+  configPath: string,
+  store: GrantStore,
+  log: Logger = silentLogger,
+): Partial<Record<Provider, CredentialProvider>> {
+  return {
+    ...awsProviders(resolved),
+    github: githubProvider(resolved, {
+      store,
+      log,
+      configDir: dirname(configPath),
+      vault: sealOnlyVault("admin commands may not decrypt GitHub tokens; the sweep deletes them"),
+    }),
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 // `credbroker exchange`: one token exchange, printed as the broker's JSON or as shell `export` lines.
 import { parseArgs } from "node:util";
-import type { ExchangeResponse } from "../client/broker-client.ts";
+import { type ExchangeResponse, GITHUB_TOKEN_TYPE } from "../client/broker-client.ts";
 import { CLIENT_OPTIONS, clientSetup, exchangeWith } from "./client-common.ts";
 import { CliError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
@@ -40,10 +40,17 @@ export function envLines(response: ExchangeResponse): string {
         // The SDK's environment provider reads this and refuses the credentials once they expire.
         ["AWS_CREDENTIAL_EXPIRATION", response.credentials.Expiration],
       ]
-    : [
-        ["CREDBROKER_TOKEN", response.access_token],
-        ["CREDBROKER_TOKEN_EXPIRES_AT", response.expires_at],
-      ];
+    : response.issued_token_type === GITHUB_TOKEN_TYPE
+      ? [
+          // git, gh and the Actions toolkit read these: a job's commands work unchanged with the broker's token.
+          ["GITHUB_TOKEN", response.access_token],
+          ["GH_TOKEN", response.access_token],
+          ["CREDBROKER_TOKEN_EXPIRES_AT", response.expires_at],
+        ]
+      : [
+          ["CREDBROKER_TOKEN", response.access_token],
+          ["CREDBROKER_TOKEN_EXPIRES_AT", response.expires_at],
+        ];
   vars.push(["CREDBROKER_GRANT_ID", response.grant_id]);
   return vars.map(([name, value]) => `export ${name}=${quote(value)}\n`).join("");
 }

@@ -31,10 +31,11 @@ async function defaultDeps(
   const config = flags.config ?? env["CREDBROKER_CONFIG"];
   if (!revoking || !config) return { store: storeFromEnv(flags.table, env) };
   const { loadConfigFile } = await import("../config/load.ts");
-  const { awsProviders } = await import("../runtime/aws-providers.ts");
+  const { adminProviders } = await import("./admin-deps.ts");
   const resolved = await loadConfigFile(config);
   // The revoked grant and its audit event are kept as long as the config says, as the broker keeps them.
-  return { store: storeFromEnv(flags.table, env, resolved.config), providers: awsProviders(resolved) };
+  const store = storeFromEnv(flags.table, env, resolved.config);
+  return { store, providers: adminProviders(resolved, config, store) };
 }
 
 export async function grantsCommand(
@@ -116,9 +117,11 @@ export async function grantsCommand(
         { reason: values.reason, kind: "admin", actor },
       );
       if (!revoked) throw new CliError(`grant ${id} changed while revoking; run grants show ${id}`);
-      const pending = revoked.revocationPending
-        ? " (the IAM revocation is pending; the sweep will retry it)"
-        : "";
+      const pending = !revoked.revocationPending
+        ? ""
+        : revoked.provider === "github"
+          ? " (the sweep deletes its GitHub token: only the sweep and revoke functions may decrypt it)"
+          : " (the IAM revocation is pending; the sweep will retry it)";
       io.out(`revoked ${id}${pending}\n`);
       return;
     }

@@ -8,6 +8,7 @@ export const DEFAULT_AUDIENCE = "credbroker";
 const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";
 export const AWS_CREDENTIALS_TOKEN_TYPE = "urn:credbroker:token-type:aws-credentials";
+export const GITHUB_TOKEN_TYPE = "urn:credbroker:token-type:github-token";
 
 export interface AwsSessionCredentials {
   AccessKeyId: string;
@@ -27,6 +28,8 @@ export interface ExchangeResponse {
   scope: string;
   grant_id: string;
   credentials?: AwsSessionCredentials;
+  /** github tasks: the repositories (names without the owner) and permissions of the installation token. */
+  github?: { repositories: string[]; permissions: Record<string, string> };
 }
 
 export interface ExchangeRequest {

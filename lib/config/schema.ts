@@ -5,6 +5,7 @@ import { z } from "zod";
 /** How long finished grants and audit events are kept when the config does not say: 400 days. */
 export const DEFAULT_RETENTION_DAYS = 400;
 
+import { githubAppSchema, githubTaskSchema } from "./github-schema.ts";
 import { inlineJwkProblem } from "./jwk.ts";
 
 const name = z
@@ -140,7 +141,11 @@ export const jwtTaskSchema = z
   })
   .strict();
 
-export const taskSchema = z.discriminatedUnion("provider", [awsStsTaskSchema, jwtTaskSchema]);
+export const taskSchema = z.discriminatedUnion("provider", [
+  awsStsTaskSchema,
+  jwtTaskSchema,
+  githubTaskSchema,
+]);
 
 const accountId = z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id");
 
@@ -168,6 +173,7 @@ export const configSchema = z
     issuers: z.array(issuerSchema).min(1),
     workloads: z.array(workloadSchema).default([]),
     tasks: z.array(taskSchema).min(1),
+    githubApps: z.array(githubAppSchema).default([]),
     policies: z.array(z.string().min(1)).min(1),
     auditRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
     grantRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
@@ -186,6 +192,16 @@ export const configSchema = z
     dup(c.issuers, "issuers");
     dup(c.workloads, "workloads");
     dup(c.tasks, "tasks");
+    dup(c.githubApps, "githubApps");
+    const apps = new Set(c.githubApps.map((a) => a.name));
+    c.tasks.forEach((t, i) => {
+      if (t.provider === "github" && !apps.has(t.app))
+        ctx.addIssue({
+          code: "custom",
+          path: ["tasks", i, "app"],
+          message: `no githubApps entry named ${t.app}`,
+        });
+    });
     // Tokens pick their issuer by `iss`: two entries with one URL would silently shadow each other.
     const issuerUrls = new Set<string>();
     c.issuers.forEach((issuer, i) => {
@@ -230,3 +246,5 @@ export type AwsStsTaskConfig = z.infer<typeof awsStsTaskSchema>;
 export type JwtTaskConfig = z.infer<typeof jwtTaskSchema>;
 export type InventoryConfig = z.infer<typeof inventorySchema>;
 export type SessionPolicy = z.infer<typeof sessionPolicySchema>;
+export type GithubTaskConfig = z.infer<typeof githubTaskSchema>;
+export type GithubAppConfig = z.infer<typeof githubAppSchema>;

@@ -37,7 +37,7 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from "../aws/table-definition.ts";
 import { loadConfigFileSync, toConfigBundle } from "../config/load-sync.ts";
-import type { ResolvedConfig } from "../config/resolve.ts";
+import { ConfigError, type ResolvedConfig } from "../config/resolve.ts";
 import { type AwsStsTaskConfig, ROLE_ARN_PATTERN } from "../config/schema.ts";
 import { accountOfArn } from "../core/providers/aws-sts/role-reach.ts";
 import { CONFIG_BUNDLE_FILE, LAMBDA_ENV } from "../runtime/lambda-env.ts";
@@ -149,6 +149,13 @@ export class CredentialBroker extends Construct {
   public readonly revocationWriterArns: readonly string[];
   /** The daily inventory sync (function, schedule, alarm); only when the config has an `inventory` block. */
   public readonly inventory?: InventorySync;
+  /**
+   * Keeps GitHub installation tokens as ciphertext on their grants (only with `githubApps`): /token may
+   * encrypt, only the revoke and sweep functions may decrypt, always under a `credbroker-grant` context.
+   */
+  public readonly tokenKey?: Key;
+  /** The KMS keys holding the GitHub Apps' private keys; only /token may sign with them. */
+  public readonly githubAppKeyArns: readonly string[];
 
   constructor(scope: Construct, id: string, props: CredentialBrokerProps) {
     super(scope, id);
@@ -160,6 +167,7 @@ export class CredentialBroker extends Construct {
 
     // 1. Validate config and Cedar policies now: a ConfigError here fails synth with file:line:col.
     this.resolvedConfig = loadConfigFileSync(props.configPath);
+    refusePemKeys(this.resolvedConfig, props.configPath);
     this.taskRoleArns = [
       ...new Set(
         this.resolvedConfig.config.tasks
@@ -178,6 +186,9 @@ export class CredentialBroker extends Construct {
           .filter((t): t is AwsStsTaskConfig => t.provider === "aws-sts" && t.revocationRoleArn !== undefined)
           .map((t) => t.revocationRoleArn!),
       ),
+    ];
+    this.githubAppKeyArns = [
+      ...new Set(this.resolvedConfig.config.githubApps.flatMap((a) => a.privateKey.kmsKeyArn ?? [])),
     ];
     const bundleDir = mkdtempSync(join(tmpdir(), "credbroker-config-"));
     const bundleFile = join(bundleDir, CONFIG_BUNDLE_FILE);
@@ -207,6 +218,12 @@ export class CredentialBroker extends Construct {
       removalPolicy,
     });
     // No rotation: KMS cannot rotate asymmetric keys automatically (cdk-nag KMS5 applies to symmetric keys only).
+    if (this.githubAppKeyArns.length > 0)
+      this.tokenKey = new Key(this, "GithubTokenKey", {
+        description: "credbroker: keeps GitHub installation tokens encrypted on their grants until deleted",
+        enableKeyRotation: true,
+        removalPolicy,
+      });
 
     // 3. One function per handler, each with its own role and log group.
     const makeFunction = (
@@ -236,6 +253,9 @@ export class CredentialBroker extends Construct {
           [LAMBDA_ENV.configBundle]: CONFIG_BUNDLE_FILE,
           [LAMBDA_ENV.dueShards]: String(dueShards),
           ...(options.signs ? { [LAMBDA_ENV.signingKey]: this.signingKey.keyArn } : {}),
+          ...(this.tokenKey && ["token", "revoke", "sweep"].includes(name)
+            ? { [LAMBDA_ENV.tokenKey]: this.tokenKey.keyArn }
+            : {}),
         },
         bundling: {
           format: OutputFormat.ESM,
@@ -305,6 +325,40 @@ export class CredentialBroker extends Construct {
         ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
         [...this.taskRoleArns],
       );
+    // GitHub: only /token signs App JWTs (and only with the algorithm the App JWT uses) and seals tokens;
+    // only the functions that end grants may open them, and only under a grant's encryption context.
+    if (this.githubAppKeyArns.length > 0)
+      token.addToRolePolicy(
+        new PolicyStatement({
+          sid: "SignGithubAppJwts",
+          actions: ["kms:Sign"],
+          resources: [...this.githubAppKeyArns],
+          conditions: { StringEquals: { "kms:SigningAlgorithm": "RSASSA_PKCS1_V1_5_SHA_256" } },
+        }),
+      );
+    if (this.tokenKey) {
+      const grantContext = {
+        "ForAllValues:StringEquals": { "kms:EncryptionContextKeys": ["credbroker-grant"] },
+        Null: { "kms:EncryptionContext:credbroker-grant": "false" },
+      };
+      token.addToRolePolicy(
+        new PolicyStatement({
+          sid: "SealGithubTokens",
+          actions: ["kms:Encrypt"],
+          resources: [this.tokenKey.keyArn],
+          conditions: grantContext,
+        }),
+      );
+      for (const fn of [revoke, sweep])
+        fn.addToRolePolicy(
+          new PolicyStatement({
+            sid: "OpenGithubTokens",
+            actions: ["kms:Decrypt"],
+            resources: [this.tokenKey.keyArn],
+            conditions: grantContext,
+          }),
+        );
+    }
     // IAM has no condition key for an inline policy's name, so this is scoped by role ARN only; the
     // provider writes nothing but credbroker-revocations (see docs/deploy.md). Retired roles keep this right
     // (and only this) so that the sweep can still cut off their live sessions.
@@ -540,4 +594,16 @@ function retiredRoles(arns: readonly string[], current: readonly string[], accou
       throw new TypeError(`retiredTaskRoleArns: ${arn} is not in the broker's account ${account}`);
   }
   return [...new Set(arns)].filter((arn) => !current.includes(arn));
+}
+
+/** A GitHub App key given as a PEM file would be bundled into Lambda code: on AWS it must live in KMS. */
+function refusePemKeys(resolved: ResolvedConfig, source: string): void {
+  const problems = resolved.config.githubApps.flatMap((app, i) =>
+    app.privateKey.file !== undefined
+      ? [
+          `githubApps[${i}].privateKey.file: a PEM key is for dev and tests only; import it into KMS (docs/github.md) and give kmsKeyArn`,
+        ]
+      : [],
+  );
+  if (problems.length > 0) throw new ConfigError(source, problems);
 }

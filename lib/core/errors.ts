@@ -32,6 +32,8 @@ export type BrokerErrorCode =
   | "session_policy_too_large"
   | "sts_limit_exceeded"
   | "upstream_rejected_policy"
+  | "repository_rejected"
+  | "github_refused"
   | "unregistered_workload"
   | "disabled_workload"
   | "policy_denied"
@@ -160,6 +162,22 @@ export class UpstreamRejectedPolicy extends BrokerError {
     super("upstream_rejected_policy", `AWS STS rejected the session policy of task ${task}`, detail);
   }
 }
+/** A github task's repository rendered to something other than one repository of the task's owner. */
+export class RepositoryRejected extends BrokerError {
+  constructor(why: string) {
+    super("repository_rejected", `a requested repository ${why}; nothing was sent to GitHub`);
+  }
+}
+/** GitHub refused the installation token (403/404/422); its own message goes to the error log only. */
+export class GitHubRefused extends BrokerError {
+  constructor(status: number, detail?: string) {
+    super(
+      "github_refused",
+      `GitHub refused the installation token (HTTP ${status}): the App lacks a repository or permission, or is not installed`,
+      detail,
+    );
+  }
+}
 export class UnregisteredWorkload extends BrokerError {
   constructor() {
     super("unregistered_workload", "the subject is not a registered workload");
@@ -225,6 +243,8 @@ export const ERROR_RESPONSES: Record<BrokerErrorCode, { status: number; error: O
   session_policy_too_large: { status: 400, error: "invalid_request" },
   sts_limit_exceeded: { status: 400, error: "invalid_request" },
   upstream_rejected_policy: { status: 400, error: "invalid_request" },
+  repository_rejected: { status: 400, error: "invalid_request" },
+  github_refused: { status: 400, error: "invalid_request" },
   unregistered_workload: { status: 403, error: "access_denied" },
   disabled_workload: { status: 403, error: "access_denied" },
   policy_denied: { status: 403, error: "access_denied" },

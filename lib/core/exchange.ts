@@ -135,7 +135,11 @@ export async function exchangeToken(
     });
 
     const issued = await issueCredential(deps, provider, prepared, grant);
-    await activateGrant(deps, grant, issued, recheckAt(deps.policies, decision, now));
+    await activateGrant(deps, grant, issued, recheckAt(deps.policies, decision, now)).catch(async (err) => {
+      // Withheld: a credential the provider can end at once is ended now, not only by the sweep.
+      await issued.discard?.().catch(() => {});
+      throw err;
+    });
     event.outcome = "issue";
     return respond(task, grant, issued);
   } catch (err) {

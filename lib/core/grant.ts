@@ -54,6 +54,13 @@ export interface Grant {
   revocation?: RevocationMode;
   /** aws-sts: a revocation that still has to be written to IAM (the sweep retries it). */
   revocationPending?: boolean;
+  /** github: SHA-256 of the installation token, never the token. */
+  tokenSha256?: string;
+  /**
+   * github: the token encrypted (KMS, or dev's local key) so that ending the grant can delete it; only the
+   * revoke and sweep functions may decrypt it. Removed once the credential is ended.
+   */
+  tokenCiphertext?: string;
 }
 
 /** The JSON shape of `grants show --json` (CONTRACT §6). */
@@ -78,5 +85,6 @@ export function grantView(g: Grant): Record<string, unknown> {
     ...(g.accessKeyId ? { accessKeyId: g.accessKeyId } : {}),
     ...(g.revocation ? { revocation: g.revocation } : {}),
     ...(g.revocationPending ? { revocationPending: true } : {}),
+    ...(g.tokenSha256 ? { tokenSha256: g.tokenSha256 } : {}),
   };
 }

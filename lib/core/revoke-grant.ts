@@ -95,6 +95,8 @@ export async function applyProviderRevocation(deps: RevokeDeps, grant: Grant): P
     const updated = await deps.store.update(grant.grantId, grant.status, {
       revocationPending: false,
       ...(mode ? { revocation: mode } : {}),
+      // The credential is ended: nothing may be left to decrypt.
+      ...(grant.tokenCiphertext ? { tokenCiphertext: null } : {}),
       // Come back to read it back (if the provider can), then once the credential has surely expired, to
       // prune its id from the revocation list.
       dueAtMs: provider.recheckRevocation

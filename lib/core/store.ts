@@ -25,6 +25,9 @@ export interface TransitionPatch {
   accessKeyId?: string;
   revocation?: Grant["revocation"];
   revocationPending?: boolean;
+  tokenSha256?: string;
+  /** null removes it (the credential has been ended). */
+  tokenCiphertext?: string | null;
   /** When the sweep should next look at the grant; null takes it off the due index. */
   dueAtMs?: number | null;
 }

@@ -390,7 +390,11 @@ async function sweepOne(run: Run, grant: Grant): Promise<void> {
       // Its credential expired while the revocation could not be written (e.g. a role the broker may no
       // longer touch): nothing is left to deny, so stop retrying instead of retrying forever — but a
       // revocation that never took effect is a failure the alarm and the audit trail must show.
-      await deps.store.update(grant.grantId, grant.status, { revocationPending: false, dueAtMs: null });
+      await deps.store.update(grant.grantId, grant.status, {
+        revocationPending: false,
+        dueAtMs: null,
+        ...(grant.tokenCiphertext ? { tokenCiphertext: null } : {}),
+      });
       summary.errors++;
       deps.log.error("revocation never applied; the credential has expired by itself", {
         grantId: grant.grantId,

@@ -2,7 +2,7 @@
 // and the sweep on an interval.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { DynamoGrantStore } from "../aws/dynamodb-store.ts";
 import { ensureTable } from "../aws/table-definition.ts";
 import { loadConfigFile } from "../config/load.ts";
@@ -16,6 +16,7 @@ import { type SweepSummary, sweepDue } from "../core/sweep.ts";
 import { bodyBytes, type HttpEvent, type HttpResult, jsonResult } from "../http/apigw.ts";
 import { createHandlers, errorResult } from "../http/handlers.ts";
 import { type BrokerAdapters, buildBrokerDeps } from "../runtime/broker-deps.ts";
+import { githubProvider } from "../runtime/github-provider.ts";
 import {
   createDevIssuer,
   DEFAULT_DEV_PORT,
@@ -26,6 +27,7 @@ import {
 import { type LocalDynamo, startLocalDynamo } from "./dynalite.ts";
 import { serve } from "./http-adapter.ts";
 import { createLocalSigner, loadOrCreateSigningKey } from "./local-signer.ts";
+import { localTokenVault } from "./local-token-vault.ts";
 
 export interface DevOptions {
   configPath: string;
@@ -117,7 +119,17 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
     signer,
     clock,
     log: options.log,
-    ...(options.providers ? { providers: options.providers(runtime) } : {}),
+    providers: {
+      // GitHub tokens are kept encrypted under a key in the data dir, in place of KMS.
+      github: githubProvider(runtime, {
+        store,
+        log: options.log,
+        clock,
+        configDir: dirname(configPath),
+        vault: localTokenVault(options.inMemory ? undefined : join(dataDir, "github-token.key")),
+      }),
+      ...options.providers?.(runtime),
+    },
     ...(options.verifier ? { verifier: options.verifier } : {}),
   });
   const handlers = createHandlers(deps);

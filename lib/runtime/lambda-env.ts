@@ -7,6 +7,8 @@ export interface LambdaEnv {
   /** Path of the bundled config (config + policy texts as JSON), relative to the function's code. */
   configBundlePath: string;
   dueShards: number;
+  /** KMS key that keeps GitHub tokens as ciphertext (Encrypt for /token, Decrypt for revoke and sweep). */
+  tokenKeyArn?: string;
 }
 
 export const LAMBDA_ENV = {
@@ -16,6 +18,7 @@ export const LAMBDA_ENV = {
   dueShards: "CREDBROKER_DUE_SHARDS",
   /** The inventory function: the broker's own role ARNs (a JSON array) that task roles may trust. */
   brokerPrincipals: "CREDBROKER_BROKER_PRINCIPALS",
+  tokenKey: "CREDBROKER_TOKEN_KEY_ARN",
 } as const;
 
 /** The broker's own principals the construct passes to the inventory function; none when unset. */
@@ -46,7 +49,9 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
   };
   const dueShards = readDueShards(env);
   const signingKeyId = env[LAMBDA_ENV.signingKey];
+  const tokenKeyArn = env[LAMBDA_ENV.tokenKey];
   return {
+    ...(tokenKeyArn ? { tokenKeyArn } : {}),
     tableName: need(LAMBDA_ENV.table),
     ...(signingKeyId ? { signingKeyId } : {}),
     configBundlePath: env[LAMBDA_ENV.configBundle] ?? CONFIG_BUNDLE_FILE,

@@ -8,6 +8,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { DynamoGrantStore } from "../aws/dynamodb-store.ts";
 import { createKmsSigner } from "../aws/kms-signer.ts";
+import { kmsTokenVault } from "../aws/kms-token-vault.ts";
 import { type ConfigBundle, type ResolvedConfig, resolvePrecompiled } from "../config/resolve.ts";
 import type { BrokerDeps } from "../core/deps.ts";
 import { DependencyUnavailable } from "../core/errors.ts";
@@ -17,6 +18,7 @@ import type { HttpEvent } from "../http/apigw.ts";
 import { type BrokerHandlers, createHandlers, errorResult, type Handler } from "../http/handlers.ts";
 import { awsProviders } from "./aws-providers.ts";
 import { addTokenDeps, buildDecidingDeps } from "./broker-deps.ts";
+import { githubProvider, sealOnlyVault } from "./github-provider.ts";
 import { type LambdaEnv, readLambdaEnv, requireSigningKey } from "./lambda-env.ts";
 
 /** The sweep's dependencies: everything the broker has except what signs or verifies tokens. */
@@ -52,13 +54,30 @@ interface Prepared {
 
 let prepared: Prepared | undefined;
 
+// A stalled KMS must become a 503, not a hung request.
+const KMS_HANDLER = { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true };
+
 /** Everything that needs no network: environment, bundled config, Cedar policies, clients. */
 function prepare(): Prepared {
   if (prepared) return prepared;
   const env = readLambdaEnv();
   const resolved = loadBundledConfig(env.configBundlePath);
   const store = lambdaStore(env, resolved);
-  const deciding = buildDecidingDeps(resolved, { store, log, providers: awsProviders(resolved) });
+  // GitHub tokens are sealed with the token key; whether this function may decrypt is the key policy's say.
+  const vault = env.tokenKeyArn
+    ? kmsTokenVault(new KMSClient({ requestHandler: KMS_HANDLER }), env.tokenKeyArn)
+    : sealOnlyVault("no token key configured");
+  const github = githubProvider(resolved, {
+    store,
+    log,
+    vault,
+    configDir: process.env["LAMBDA_TASK_ROOT"] ?? ".",
+  });
+  const deciding = buildDecidingDeps(resolved, {
+    store,
+    log,
+    providers: { ...awsProviders(resolved), github },
+  });
   prepared = { env, resolved, deciding };
   return prepared;
 }
@@ -70,9 +89,7 @@ function brokerHandlers(): Promise<BrokerHandlers> {
   pending ??= (async () => {
     const { env, resolved, deciding } = prepare();
     // Same reasoning as DynamoDB: a stalled KMS must become a 503, not a hung /token.
-    const kms = new KMSClient({
-      requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
-    });
+    const kms = new KMSClient({ requestHandler: KMS_HANDLER });
     const signer = await createKmsSigner(kms, requireSigningKey(env));
     return createHandlers(await addTokenDeps(resolved, deciding, { signer }));
   })().catch((err: unknown) => {

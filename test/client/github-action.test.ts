@@ -28,7 +28,7 @@ let oidcSubject = {
 };
 
 beforeAll(async () => {
-  broker = await startClientTestBroker({ audience: AUDIENCE });
+  broker = await startClientTestBroker({ audience: AUDIENCE, github: true });
   oidc = createServer((req, res) => {
     oidcRequests.push({ url: req.url!, authorization: req.headers.authorization });
     if (req.headers.authorization !== "bearer runtime-request-token") return void res.writeHead(401).end();
@@ -135,6 +135,35 @@ describe("action.yml", () => {
 });
 
 describe.each(runners)("the GitHub Action (%s)", (_name, runner) => {
+  it("sets a masked github-token output for a github task, and the post step deletes the token", async () => {
+    const job = await newJob();
+    const main = await step(runner, action.runs.main, job, {
+      "INPUT_BROKER-URL": broker.dev.url,
+      INPUT_TASK: "push-web-docs",
+    });
+    expect(main.stderr).toBe("");
+    expect(main.code).toBe(0);
+    const outputs = await readCommandFile(job.files.GITHUB_OUTPUT);
+    const token = outputs["github-token"]!;
+    expect(token).toMatch(/^ghs_/);
+    expect(outputs["token-type"]).toBe("github-token");
+    expect((await readCommandFile(job.files.GITHUB_ENV))["GH_TOKEN"]).toBe(token);
+    // Masked before anything else is printed; on stdout only in its mask command.
+    expect(main.stdout.split("\n")[0]).toMatch(/^::add-mask::/);
+    expect(main.stdout).toContain(`::add-mask::${token}`);
+    expect(main.stdout.split(token).length - 1).toBe(1);
+    expect(await broker.github!.tokenWorks(token)).toBe(true);
+
+    const post = await step(runner, action.runs.post, job, {
+      STATE_grant_id: outputs["grant-id"]!,
+      STATE_broker_url: broker.dev.url,
+      STATE_audience: AUDIENCE,
+    });
+    expect(post.code).toBe(0);
+    expect(await broker.github!.tokenWorks(token)).toBe(false);
+    expect(await broker.dev.deps.store.getGrant(outputs["grant-id"]!)).toMatchObject({ status: "revoked" });
+  });
+
   it("exports masked AWS credentials, then releases the grant in the post step", async () => {
     const job = await newJob();
     oidcRequests = [];

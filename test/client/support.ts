@@ -1,6 +1,7 @@
 // `credbroker dev` for client tests: the demo config on a free loopback port, aws-sts tasks issued by the
 // real STS/IAM adapters against the Query-protocol fixture, and a helper that mints dev identity tokens.
 
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,7 @@ import type { CredentialProvider } from "../../lib/core/providers/provider.ts";
 import { type DevBroker, startDev } from "../../lib/local/dev-server.ts";
 import { awsProviders } from "../../lib/runtime/aws-providers.ts";
 import { type AwsQueryServer, startAwsQueryServer } from "../fixtures/aws-query-server.ts";
+import { type GitHubStandIn, startGitHubStandIn } from "../fixtures/github-server.ts";
 import { demoConfigFor, freePort } from "../support/dev.ts";
 
 export const WEB_MAIN = "repo:acme/web:ref:refs/heads/main";
@@ -21,6 +23,8 @@ export interface ClientTestBroker {
   /** The config's `audience`: what the broker publishes in its metadata and requires in `aud`. */
   audience: string;
   aws: AwsQueryServer;
+  /** The GitHub stand-in the demo's github task points at, when asked for. */
+  github?: GitHubStandIn;
   dataDir: string;
   mint(
     sub?: string,
@@ -53,7 +57,7 @@ async function setAudience(configPath: string, audience: string): Promise<void> 
  * read the broker's metadata ask for the wrong audience, and the broker refuse the token.
  */
 export async function startClientTestBroker(
-  options: { clock?: Clock; audience?: string } = {},
+  options: { clock?: Clock; audience?: string; github?: boolean } = {},
 ): Promise<ClientTestBroker> {
   const dataDir = await mkdtemp(join(tmpdir(), "cb-client-"));
   const port = await freePort();
@@ -61,6 +65,7 @@ export async function startClientTestBroker(
   const audience = options.audience ?? "credbroker";
   if (options.audience !== undefined) await setAudience(configPath, options.audience);
   const now = options.clock ? () => options.clock!.now() : Date.now;
+  const github = options.github ? await pointDemoAtStandIn(configPath, dataDir, now) : undefined;
   const aws = await startAwsQueryServer({ now });
   for (const [k, v] of Object.entries(aws.env())) process.env[k] = v;
   const dev = await startDev({
@@ -78,6 +83,7 @@ export async function startClientTestBroker(
     dev,
     audience,
     aws,
+    ...(github ? { github } : {}),
     dataDir,
     mint: (sub = WEB_MAIN, claims = WEB_CLAIMS, o = {}) =>
       dev.devIssuer.mint({
@@ -90,6 +96,46 @@ export async function startClientTestBroker(
     async close() {
       await dev.close();
       await aws.close();
+      await github?.close();
     },
   };
+}
+
+/** Starts a GitHub stand-in with the demo App installed on acme, and points the demo config's App at it. */
+export async function pointDemoAtStandIn(
+  configPath: string,
+  dataDir: string,
+  now: () => number,
+): Promise<GitHubStandIn> {
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const pemPath = join(dataDir, "github-app.pem");
+  await writeFile(pemPath, privateKey.export({ type: "pkcs1", format: "pem" }), { mode: 0o600 });
+  const github = await startGitHubStandIn({
+    nowMs: now,
+    apps: [
+      {
+        appId: "123456",
+        publicKey,
+        installations: [
+          {
+            id: 7,
+            account: "acme",
+            type: "Organization",
+            repositories: ["web", "reports", "docs"],
+            permissions: { contents: "write", pull_requests: "write", metadata: "read" },
+          },
+        ],
+      },
+    ],
+  });
+  const config = await readFile(configPath, "utf8");
+  // The demo's App key is in KMS; here the same App signs with a PEM file instead.
+  const keyLine = /kmsKeyArn: arn:aws:kms:\S+/;
+  if (!config.includes("http://127.0.0.1:4600") || !keyLine.test(config))
+    throw new Error(`${configPath} no longer names the GitHub stand-in and its key`);
+  await writeFile(
+    configPath,
+    config.replace("http://127.0.0.1:4600", github.url).replace(keyLine, `file: ${JSON.stringify(pemPath)}`),
+  );
+  return github;
 }

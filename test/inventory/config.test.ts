@@ -52,7 +52,10 @@ describe("inventory config", () => {
       "x",
     );
     expect(config.workloads[0]?.replaces).toEqual([user]);
-    expect(config.tasks.map((t) => t.replaces)).toEqual([["arn:aws:iam::111122223333:role/old"], [user]]);
+    expect(config.tasks.map((t) => ("replaces" in t ? t.replaces : undefined))).toEqual([
+      ["arn:aws:iam::111122223333:role/old"],
+      [user],
+    ]);
   });
 
   it("refuses a replaces entry that is not an IAM user or role ARN", () => {

@@ -26,7 +26,10 @@ export function replacesOf(config: Pick<BrokerConfig, "workloads" | "tasks">): M
   const add = (arn: string, r: Replacer) => out.set(arn, [...(out.get(arn) ?? []), r]);
   for (const w of config.workloads)
     for (const arn of w.replaces ?? []) add(arn, { kind: "workload", name: w.name });
-  for (const t of config.tasks) for (const arn of t.replaces ?? []) add(arn, { kind: "task", name: t.name });
+  // Every task kind may name what it replaces; one whose schema has no `replaces` names nothing.
+  for (const t of config.tasks)
+    for (const arn of ("replaces" in t ? t.replaces : undefined) ?? [])
+      add(arn, { kind: "task", name: t.name });
   return out;
 }
 

@@ -31,6 +31,11 @@ export interface IssuedCredential {
    * they are. Never stored: they may hold the credential.
    */
   response?: Record<string, unknown>;
+  /**
+   * Ends the credential at once when the token path withholds it (its activation write failed), for
+   * providers that can (a GitHub token is deleted); otherwise the sweep ends it with the abandoned grant.
+   */
+  discard?: () => Promise<void>;
 }
 
 export interface CredentialProvider {
@@ -58,4 +63,5 @@ export interface RevocationRecheck {
 export const ISSUED_TOKEN_TYPES = {
   jwt: "urn:ietf:params:oauth:token-type:access_token",
   "aws-sts": "urn:credbroker:token-type:aws-credentials",
+  github: "urn:credbroker:token-type:github-token",
 } as const;

@@ -66,6 +66,12 @@ export function taskFindings(task: TaskConfig): BroadFinding[] {
       .filter((s) => s.includes("*"))
       .map((s) => ({ where: "scopes", reason: `wildcard scope ${s}` }));
   }
+  if (task.provider === "github") {
+    // Admin levels and repository or organisation administration hand over more than one task needs.
+    return Object.entries(task.permissions)
+      .filter(([p, level]) => level === "admin" || (/administration$/.test(p) && level === "write"))
+      .map(([p, level]) => ({ where: `permissions.${p}`, reason: `GitHub permission ${p}: ${level}` }));
+  }
   const findings: BroadFinding[] = [];
   if (!task.sessionPolicy && task.managedPolicyArns.length === 0)
     findings.push({
