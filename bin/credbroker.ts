@@ -15,12 +15,13 @@ const USAGE = `usage: credbroker <command>
   signals clear WORKLOAD NAME... [--config FILE] [--force] [--json]
   policy validate [--config FILE]
   policy test CASES_FILE... [--config FILE] [--json]
-  report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown]
+  report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown|html] [--out FILE]
   inventory sync [--account ID] [--credential-report FILE --authorization-details FILE [--account-id ID]] [--json]
   inventory list [--kind user|role|group|key] [--debt] [--json]
   inventory review ARN --note TEXT [--by NAME]
   exchange --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS] [--format json|env]
   credential-process --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS]
+  console [--port 8790] [--config FILE] [--table T] [--no-open]
   audit [--since ISO] [--until ISO] [--workload W] [--task T] [--outcome allow|deny|revoke|expire|...] [--json] [--limit N] [--follow]
   schema                      print the config's JSON Schema
 
@@ -65,6 +66,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case "inventory":
       return (await import("../lib/cli/inventory.ts")).inventoryCommand(args, io);
+    case "console":
+      return (await import("../lib/cli/console.ts")).consoleCommand(args, io);
     case "schema":
       io.out(
         `${JSON.stringify((await import("../lib/config/json-schema.ts")).jsonSchemaDocument(), null, 2)}\n`,

@@ -2,13 +2,17 @@
 // and for a git-URL install): Node refuses to strip types under node_modules, so consumers get JavaScript.
 //   dist/client/index.js  the client API (lib/client) as one ESM file with no dependencies, plus its .d.ts
 //   dist/cli/             the `credbroker` command (scripts/cli-entry.ts); npm dependencies stay imports
+//   dist/console/         the console's browser bundle (uPlot, sorting, live audit: lib/console/assets.ts),
+//                         since an installed package has neither esbuild nor uPlot to build it at run time
 // dist/ is git-ignored: it is built from a checked-out commit, never committed.
 import { execFileSync } from "node:child_process";
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
 import { type BuildOptions, build } from "esbuild";
+import { buildBrowserAssets, DIST_CSS, DIST_JS } from "../lib/console/assets.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
@@ -36,6 +40,11 @@ await build({
   splitting: true,
   packages: "external",
 });
+
+const assets = await buildBrowserAssets(esbuild);
+await mkdir(dirname(DIST_JS), { recursive: true });
+await writeFile(DIST_JS, assets.js);
+await writeFile(DIST_CSS, assets.css);
 
 /** tsc's declarations for the entry; relative `.ts` specifiers become `.js`, which every consumer resolves. */
 async function emitDeclarations(entry: string, outDir: string): Promise<void> {

@@ -72,6 +72,7 @@ export async function devCommand(
       `  table   ${dev.tableName} on ${dev.dynamo.endpoint} (dynalite${values["in-memory"] ? ", in memory" : `, data in ${resolve(values["data-dir"])}`})`,
       `  issuer  ${dev.issuerUrl}  (mint a token: credbroker dev token --sub SUBJECT)`,
       `  sweep   every ${interval} s`,
+      `  console ${dev.consoleUrl}`,
       "",
       "Point admin commands in another shell at this broker:",
       `  export CREDBROKER_CONFIG=${configPath}`,

@@ -30,8 +30,8 @@ export function debtSections(r: GovernanceReport): Section[] {
             actual: String(v.actual),
             verdict:
               v.criterion === "long-lived-keys"
-                ? `${v.title} (${v.replaced} replaced, ${v.unreplaced} unreplaced, ${v.stillUsedAfterReplacement} still used after replacement)`
-                : v.title,
+                ? `${v.title ?? v.criterion} (${v.replaced} replaced, ${v.unreplaced} unreplaced, ${v.stillUsedAfterReplacement} still used after replacement)`
+                : (v.title ?? v.criterion),
           })),
           columns: ["status", "criterion", "actual", "verdict"],
         },
@@ -49,7 +49,7 @@ export function debtSections(r: GovernanceReport): Section[] {
           title: "Trend (oldest first)",
           rows: d.trend.map((t) => ({
             snapshot: t.snapshotTime,
-            ...Object.fromEntries(DEBT_CRITERIA.map((c) => [c, String(t.counts[c])])),
+            ...Object.fromEntries(DEBT_CRITERIA.map((c) => [c, String(t.counts[c] ?? 0)])),
           })),
           columns: ["snapshot", ...DEBT_CRITERIA],
         },

@@ -1,11 +1,11 @@
 // `credbroker report`: the exit criteria of the access clean-up over a period (default the last 30 days),
-// as a table for people, JSON for machines (`--json`) or Markdown for a ticket (`--format markdown`).
+// as a table for people, JSON for machines (`--json`), Markdown for a ticket (`--format markdown`) or one
+// self-contained HTML page (`--format html`, lib/console/views), on stdout or into `--out FILE`.
+import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { loadConfigFile } from "../config/load.ts";
-import { debtFromStore } from "../core/inventory/gather.ts";
 import type { InventoryStore } from "../core/inventory/store.ts";
-import { buildReport } from "../core/report/build-report.ts";
-import { auditEventsBetween, lastGrantPerWorkload } from "../core/report/gather.ts";
+import { reportFromStore } from "../core/report/gather.ts";
 import type { GovernanceReport } from "../core/report/report-types.ts";
 import type { GrantStore } from "../core/store.ts";
 import { configPathFrom } from "./env.ts";
@@ -14,10 +14,10 @@ import type { CliIo } from "./io.ts";
 import { renderMarkdown, renderText } from "./report-render.ts";
 
 const DAY_MS = 86_400_000;
-const FORMATS = ["table", "json", "markdown"] as const;
+const FORMATS = ["table", "json", "markdown", "html"] as const;
 
 export const REPORT_USAGE =
-  "usage: credbroker report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown]";
+  "usage: credbroker report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown|html] [--out FILE]";
 
 export async function reportCommand(
   args: string[],
@@ -35,6 +35,7 @@ export async function reportCommand(
       days: { type: "string" },
       json: { type: "boolean", default: false },
       format: { type: "string" },
+      out: { type: "string" },
     },
   });
   const format = values.json ? "json" : (values.format ?? "table");
@@ -60,24 +61,30 @@ export async function reportCommand(
 
   const resolved = await loadConfigFile(configPathFrom(values.config, io.env));
   const s = await store(values.table);
-  const [events, lastGrantAt, debt] = await Promise.all([
-    auditEventsBetween(s, sinceMs, nowMs),
-    lastGrantPerWorkload(s, resolved.config.workloads),
-    inventory ? debtFromStore(await inventory(values.table), nowMs) : undefined,
-  ]);
-  const report = buildReport({
-    config: resolved.config,
-    policies: resolved.policies,
-    configVersion: resolved.version,
-    events,
-    lastGrantAt,
-    sinceMs,
-    untilMs: nowMs,
-    nowMs,
-    ...(debt ? { debt } : {}),
-  });
-  if (format === "json") io.out(`${JSON.stringify(report, null, 2)}\n`);
-  else if (format === "markdown") io.out(renderMarkdown(report));
-  else io.out(renderText(report));
+  const report = await reportFromStore(
+    s,
+    { config: resolved.config, policies: resolved.policies, configVersion: resolved.version },
+    { sinceMs, nowMs },
+    inventory ? await inventory(values.table) : undefined,
+  );
+  const text =
+    format === "json"
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : format === "markdown"
+        ? renderMarkdown(report)
+        : format === "html"
+          ? await renderHtml(report)
+          : renderText(report);
+  if (values.out) {
+    await writeFile(values.out, text);
+    io.err(`credbroker report: wrote ${values.out}\n`);
+  } else io.out(text);
   return report;
+}
+
+/** Loaded only for --format html: the page's views and its bundled browser code. */
+async function renderHtml(report: GovernanceReport): Promise<string> {
+  const { browserAssets } = await import("../console/assets.ts");
+  const { renderReportDocument } = await import("../console/views/report-document.ts");
+  return renderReportDocument(report, await browserAssets());
 }

@@ -7,6 +7,7 @@ import { DynamoGrantStore } from "../aws/dynamodb-store.ts";
 import { ensureTable } from "../aws/table-definition.ts";
 import { loadConfigFile } from "../config/load.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
+import { createConsoleApp } from "../console/server/console-app.ts";
 import type { Clock } from "../core/clock.ts";
 import { systemClock } from "../core/clock.ts";
 import type { BrokerDeps } from "../core/deps.ts";
@@ -50,6 +51,8 @@ export interface DevOptions {
 
 export interface DevBroker {
   url: string;
+  /** The web console of this broker's table (CONTRACT §11), with its token. */
+  consoleUrl: string;
   issuerUrl: string;
   devIssuer: DevIssuer;
   dynamo: LocalDynamo;
@@ -181,7 +184,19 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
         return errorResult(new NotFound());
     }
   };
-  server.on("request", serve(route));
+  // The console of this table on this port under /console/ (same token, cookie and Host rules as
+  // `credbroker console`); everything else is the broker's API.
+  const consoleApp = createConsoleApp(
+    { ...deps, table: tableName },
+    { basePath: "/console/", port: () => port },
+  );
+  const api = serve(route);
+  server.on("request", (req, res) => {
+    const path = req.url ?? "/";
+    if (path === "/console" || path.startsWith("/console/") || path.startsWith("/console?"))
+      void consoleApp.handle(req, res);
+    else void api(req, res);
+  });
 
   let sweeping: Promise<SweepSummary> | undefined;
   const sweep = () => {
@@ -208,6 +223,7 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
 
   return {
     url,
+    consoleUrl: consoleApp.url(url),
     issuerUrl: devIssuer.issuer,
     devIssuer,
     dynamo,

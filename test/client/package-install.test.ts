@@ -75,6 +75,9 @@ describe("the packed credbroker package", () => {
       expect.arrayContaining([
         "dist/client/index.js",
         "dist/client/index.d.ts",
+        // The console's browser bundle: an installed copy has neither esbuild nor uPlot to build it.
+        "dist/console/console.js",
+        "dist/console/console.css",
         manifest.bin["credbroker"]!.replace(/^\.\//, ""),
         "examples/broker.config.yaml",
       ]),

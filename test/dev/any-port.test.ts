@@ -54,6 +54,7 @@ describe("credbroker dev on a port other than 8787", () => {
   it("listens where it was told and trusts its own dev issuer there", async () => {
     expect(stdout).toContain(`listening on ${url}`);
     expect(stdout).toContain(`issuer  ${url}/dev/issuer`);
+    expect(stdout).toMatch(new RegExp(`console ${url}/console/\\?token=[A-Za-z0-9_-]{43}\n`));
     expect(stderr).not.toContain("no configured issuer trusts the dev issuer");
   });
 

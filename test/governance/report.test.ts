@@ -188,6 +188,31 @@ describe("credbroker report", () => {
     ]);
   });
 
+  it("totals denials by reason across workloads, most frequent first", () => {
+    expect(report.denials.byReason).toEqual([
+      { reason: "forbidden by sensitive-tasks", count: 3 },
+      { reason: "the subject is not a registered workload", count: 2 },
+      { reason: "no policy permits this request", count: 1 },
+      { reason: "the workload is disabled", count: 1 },
+    ]);
+  });
+
+  it("counts the period's grants per UTC day by outcome, every day present", () => {
+    const days = report.activity.byDay;
+    expect(days.length).toBe(31); // 30 days back from 10:00 UTC touch 31 calendar days
+    expect(days[0]!.day).toBe("2026-10-31");
+    expect(days.at(-1)!.day).toBe("2026-11-30");
+    const sum = (k: "issued" | "expired" | "revoked" | "released" | "failed" | "denied") =>
+      days.reduce((n, d) => n + d[k], 0);
+    // The same totals as the activity and denial sections.
+    expect([sum("issued"), sum("expired"), sum("released"), sum("failed"), sum("denied")]).toEqual([
+      6, 2, 2, 1, 7,
+    ]);
+    expect(sum("revoked") + sum("released")).toBe(report.activity.revoked.total);
+    expect(days.find((d) => d.day === "2026-11-30")!.denied).toBe(7);
+    expect(days.find((d) => d.day === "2026-11-25")!.issued).toBe(1);
+  });
+
   it("gives one verdict per criterion, with the gap to its target", () => {
     const v = Object.fromEntries(report.verdicts.map((x) => [x.criterion, x]));
     expect(report.verdicts.map((x) => [x.criterion, x.met, x.actual, x.gap])).toEqual([
@@ -259,6 +284,7 @@ describe("credbroker report", () => {
       "failed",
       "releasedShare",
       "byTask",
+      "byDay",
     ]);
     expect(Object.keys(report.verdicts[0]!)).toEqual([
       "criterion",

@@ -20,7 +20,8 @@ export interface DebtItem {
 
 export interface DebtVerdict {
   criterion: DebtCriterion;
-  title: string;
+  /** Not pinned by the contract; always set by buildDebt. */
+  title?: string;
   met: boolean;
   actual: number;
   target: number;
@@ -31,20 +32,22 @@ export interface DebtVerdict {
   stillUsedAfterReplacement?: number;
 }
 
-export interface DebtAccount {
+// A type, not an interface: readers that take any account object (Record<string, unknown>) accept it.
+export type DebtAccount = {
   accountId: string;
   snapshotTime: string;
   generatedTime: string | null;
   source: SnapshotSummary["source"];
   counts: DebtCounts;
-}
+};
 
 export interface DebtSection {
   /** The newest snapshot's time, or null before the first sync. */
   snapshotTime: string | null;
   accounts: DebtAccount[];
   verdicts: DebtVerdict[];
-  trend: { snapshotTime: string; counts: DebtCounts }[];
+  /** Every criterion is counted; readers should not rely on a count being present (Partial). */
+  trend: { snapshotTime: string; counts: Partial<DebtCounts> }[];
 }
 
 export const DEBT_TITLES: Record<DebtCriterion, string> = {

@@ -54,7 +54,7 @@ function count(t: Tally, e: AuditEvent): void {
   }
 }
 
-export function activitySection(events: readonly AuditEvent[]): ActivitySection {
+export function activitySection(events: readonly AuditEvent[]): Omit<ActivitySection, "byDay"> {
   const all = emptyTally();
   const byTask = new Map<string, Tally>();
   const reasons = new Map<string, number>();

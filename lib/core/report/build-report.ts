@@ -6,6 +6,7 @@ import type { DebtSection } from "../inventory/debt.ts";
 import type { CompiledPolicies } from "../policy/policy-set.ts";
 import { activitySection } from "./activity.ts";
 import { broadTasks } from "./broad-tasks.ts";
+import { activityByDay } from "./by-day.ts";
 import { denialSection } from "./denials.ts";
 import { exceptionSection } from "./exceptions.ts";
 import {
@@ -39,7 +40,10 @@ export function buildReport(input: ReportInputs): GovernanceReport {
   const exceptions = exceptionSection(input.policies, input.events, input.nowMs, options.expiringWithinDays);
   const broad = broadTasks(input.config.tasks);
   const denials = denialSection(input.events, createWorkloadMatcher(input.config.workloads));
-  const activity = activitySection(input.events);
+  const activity = {
+    ...activitySection(input.events),
+    byDay: activityByDay(input.events, input.sinceMs, input.untilMs),
+  };
   return {
     reportVersion: REPORT_VERSION,
     generatedAt: new Date(input.nowMs).toISOString(),

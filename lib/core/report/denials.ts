@@ -50,5 +50,11 @@ export function denialSection(events: readonly AuditEvent[], workloads?: Workloa
         .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
     }))
     .sort((a, b) => b.count - a.count || a.workload.localeCompare(b.workload));
-  return { total, byWorkload };
+  const reasons = new Map<string, number>();
+  for (const g of byWorkload)
+    for (const r of g.reasons) reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + r.count);
+  const byReason = [...reasons.entries()]
+    .map(([reason, count]) => ({ reason, count }))
+    .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+  return { total, byWorkload, byReason };
 }

@@ -3,7 +3,11 @@
 // workload).
 import type { WorkloadConfig } from "../../config/schema.ts";
 import type { AuditEvent } from "../audit.ts";
+import { debtFromStore } from "../inventory/gather.ts";
+import type { InventoryStore } from "../inventory/store.ts";
 import type { GrantStore } from "../store.ts";
+import { buildReport, type ReportInputs } from "./build-report.ts";
+import type { GovernanceReport } from "./report-types.ts";
 
 export async function auditEventsBetween(
   store: GrantStore,
@@ -31,4 +35,31 @@ export async function lastGrantPerWorkload(
     ),
   );
   return new Map(entries);
+}
+
+/**
+ * The report over [sinceMs, nowMs] read from the store: what `credbroker report` prints in every format
+ * and what the console's overview shows, so both count the same way.
+ */
+export async function reportFromStore(
+  store: GrantStore,
+  resolved: Pick<ReportInputs, "config" | "policies" | "configVersion">,
+  period: { sinceMs: number; nowMs: number },
+  /** The inventory's snapshots (CONTRACT §9); without it the debt section is empty. */
+  inventory?: InventoryStore,
+): Promise<GovernanceReport> {
+  const [events, lastGrantAt, debt] = await Promise.all([
+    auditEventsBetween(store, period.sinceMs, period.nowMs),
+    lastGrantPerWorkload(store, resolved.config.workloads),
+    inventory ? debtFromStore(inventory, period.nowMs) : undefined,
+  ]);
+  return buildReport({
+    ...resolved,
+    events,
+    lastGrantAt,
+    sinceMs: period.sinceMs,
+    untilMs: period.nowMs,
+    nowMs: period.nowMs,
+    ...(debt ? { debt } : {}),
+  });
 }

@@ -96,6 +96,8 @@ export interface DenialsSection {
     lastAt: string;
     reasons: { reason: string; count: number }[];
   }[];
+  /** The same denials by reason across workloads, most frequent first. */
+  byReason: { reason: string; count: number }[];
 }
 
 export interface TaskActivity {
@@ -120,6 +122,19 @@ export interface ActivitySection {
   failed: number;
   releasedShare: number | null;
   byTask: TaskActivity[];
+  /** Every UTC day of the period, oldest first: the grants over time the HTML report charts. */
+  byDay: DayActivity[];
+}
+
+/** One UTC day's events by outcome (`revoked` excludes releases, which are counted as `released`). */
+export interface DayActivity {
+  day: string;
+  issued: number;
+  expired: number;
+  revoked: number;
+  released: number;
+  failed: number;
+  denied: number;
 }
 
 export interface Verdict {
