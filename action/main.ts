@@ -1,7 +1,9 @@
 // The action's main step: request the job's OIDC token for the broker's audience, exchange it for the
 // task's credential, mask every secret, export it to the job, and leave the grant id for the post step.
-import { BrokerClient, GITHUB_TOKEN_TYPE } from "../lib/client/broker-client.ts";
-import { BrokerRequestError } from "../lib/client/errors.ts";
+import { exchangeWaitingForApproval } from "../lib/client/approval-wait.ts";
+import { BrokerClient, type ExchangeRequest, GITHUB_TOKEN_TYPE } from "../lib/client/broker-client.ts";
+import { ApprovalNotGranted, BrokerRequestError } from "../lib/client/errors.ts";
+import { postgresEnvironment } from "../lib/client/postgres-env.ts";
 import { fromGitHubActions } from "../lib/client/token-sources.ts";
 import { ActionsRuntime } from "./runtime.ts";
 
@@ -12,20 +14,36 @@ async function main(rt: ActionsRuntime): Promise<void> {
   const duration = rt.input("duration");
   const purpose = rt.input("purpose");
   const region = rt.input("aws-region");
+  const wait = rt.input("wait-for-approval");
   if (duration !== "" && !/^[1-9][0-9]*$/.test(duration))
     throw new Error("input duration must be a whole number of seconds");
+  if (wait !== "" && !/^[0-9]+$/.test(wait))
+    throw new Error("input wait-for-approval must be a whole number of seconds");
 
   const client = new BrokerClient({ url });
   // Without an audience input, use the one the broker publishes in its metadata.
   const audience = explicitAudience || (await client.audience());
-  const subjectToken = await fromGitHubActions({ audience, env: rt.env })();
-  rt.mask(subjectToken);
-  const response = await client.exchange({
-    subjectToken,
-    task,
-    ...(duration !== "" ? { durationSeconds: Number(duration) } : {}),
-    ...(purpose !== "" ? { purpose } : {}),
-  });
+  // A fresh OIDC token for every attempt: a wait for approval can outlast one.
+  const request = async (): Promise<ExchangeRequest> => {
+    const subjectToken = await fromGitHubActions({ audience, env: rt.env })();
+    rt.mask(subjectToken);
+    return {
+      subjectToken,
+      task,
+      ...(duration !== "" ? { durationSeconds: Number(duration) } : {}),
+      ...(purpose !== "" ? { purpose } : {}),
+    };
+  };
+  const response =
+    wait === "" || wait === "0"
+      ? await client.exchange(await request())
+      : await exchangeWaitingForApproval(client, request, {
+          waitSeconds: Number(wait),
+          onPending: (p) =>
+            rt.info(
+              `credbroker: task ${task} waits for approval (approval id ${p.approvalId}, lapses in ${p.expiresIn} s); waiting up to ${wait} s. An approver runs: credbroker approvals approve ${p.approvalId} --url ${client.url} --token-file APPROVER_TOKEN_FILE`,
+            ),
+        });
 
   // Mask first, export after: nothing secret may reach a log line before the runner knows to hide it.
   const c = response.credentials;
@@ -41,6 +59,10 @@ async function main(rt: ActionsRuntime): Promise<void> {
       rt.exportVariable("AWS_REGION", region);
       rt.exportVariable("AWS_DEFAULT_REGION", region);
     }
+  } else if (response.postgres) {
+    // The libpq variables: psql, pg_dump and node-postgres in later steps connect without more setup.
+    rt.mask(response.postgres.password);
+    for (const [name, value] of postgresEnvironment(response.postgres)) rt.exportVariable(name, value);
   } else if (response.issued_token_type === GITHUB_TOKEN_TYPE) {
     // An installation token: a masked output, for `with: token: ${{ steps.x.outputs.github-token }}`, and
     // GH_TOKEN for the gh CLI. The post step deletes it with the grant.
@@ -56,7 +78,13 @@ async function main(rt: ActionsRuntime): Promise<void> {
   rt.setOutput("expires-at", response.expires_at);
   rt.setOutput(
     "token-type",
-    c ? "aws-credentials" : response.issued_token_type === GITHUB_TOKEN_TYPE ? "github-token" : "bearer",
+    c
+      ? "aws-credentials"
+      : response.postgres
+        ? "postgres-credentials"
+        : response.issued_token_type === GITHUB_TOKEN_TYPE
+          ? "github-token"
+          : "bearer",
   );
   // Only what the post step needs to release the grant; it asks the runtime for a fresh OIDC token.
   rt.saveState("grant_id", response.grant_id);
@@ -69,9 +97,11 @@ const rt = new ActionsRuntime();
 main(rt).catch((err: unknown) => {
   // BrokerRequestError messages carry the OAuth error and the decision id; none carries a secret.
   const hint =
-    err instanceof BrokerRequestError && err.denied
-      ? " — ask the broker's operators, quoting the decision id"
-      : "";
+    err instanceof BrokerRequestError && err.error === "authorization_pending"
+      ? ` — approval id ${String(err.fields["approval_id"])}; set wait-for-approval to wait for it`
+      : (err instanceof BrokerRequestError && err.denied) || err instanceof ApprovalNotGranted
+        ? " — ask the broker's operators, quoting the decision id"
+        : "";
   rt.error(`credbroker: ${(err as Error).message}${hint}`);
   process.exitCode = 1;
 });

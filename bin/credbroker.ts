@@ -6,7 +6,7 @@ import { processIo } from "../lib/cli/io.ts";
 const USAGE = `usage: credbroker <command>
 
   dev [--config FILE] [--port 8787] [--data-dir DIR] [--sweep-interval SECONDS]
-  dev token --sub SUBJECT [--claim k=v]... [--url URL]
+  dev token --sub SUBJECT [--approver] [--claim k=v]... [--url URL]
   grants list [--status S] [--workload W] [--json] [--limit N]
   grants show ID [--json]
   grants revoke ID --reason TEXT
@@ -19,8 +19,9 @@ const USAGE = `usage: credbroker <command>
   inventory sync [--account ID] [--credential-report FILE --authorization-details FILE [--account-id ID]] [--json]
   inventory list [--kind user|role|group|key] [--debt] [--json]
   inventory review ARN --note TEXT [--by NAME]
-  exchange --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS] [--format json|env]
-  credential-process --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS]
+  exchange --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS] [--wait SECONDS] [--format json|env]
+  credential-process --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS] [--wait SECONDS]
+  approvals list|show ID|approve ID|deny ID [--reason TEXT] (--token-file F | --token-env VAR) [--url URL] [--json]
   console [--port 8790] [--config FILE] [--table T] [--no-open]
   audit [--since ISO] [--until ISO] [--workload W] [--task T] [--outcome allow|deny|revoke|expire|...] [--json] [--limit N] [--follow]
   schema                      print the config's JSON Schema
@@ -50,6 +51,8 @@ async function main(argv: string[]): Promise<void> {
       return (await import("../lib/cli/exchange.ts")).exchangeCommand(args, io);
     case "credential-process":
       return (await import("../lib/cli/credential-process.ts")).credentialProcessCommand(args, io);
+    case "approvals":
+      return (await import("../lib/cli/approvals.ts")).approvalsCommand(args, io);
     case "policy":
       return (await import("../lib/cli/policy.ts")).policyCommand(args, io);
     case "report": {

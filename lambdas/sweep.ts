@@ -25,6 +25,7 @@ export const handler = async (_event: unknown, context?: { getRemainingTimeInMil
           SweepScanned: { value: summary.scanned, unit: "Count" },
           SweepExpired: { value: summary.expired, unit: "Count" },
           SweepRevoked: { value: summary.revoked, unit: "Count" },
+          SweepLeftovers: { value: summary.leftovers, unit: "Count" },
           SweepIncomplete: { value: summary.complete ? 0 : 1, unit: "Count" },
         },
         { timestampMs: Date.now(), dimensions },

@@ -34,6 +34,7 @@ import {
   TransitionConflict,
   type TransitionPatch,
 } from "../core/store.ts";
+import { DynamoApprovalStore } from "./approval-store.ts";
 import { AUDIT_SHARDS, auditKey } from "./audit-partitions.ts";
 import { type PartitionQuery, readAuditPeriod } from "./audit-period-reader.ts";
 import { grantFromItem } from "./grant-item.ts";
@@ -88,6 +89,8 @@ export class DynamoGrantStore implements GrantStore {
   private readonly grantTtlS: number;
   private readonly auditTtlS: number;
   private readonly onRead: (n: number) => void;
+  /** Approval requests (CONTRACT §10) in the same table: lib/aws/approval-store.ts. */
+  readonly approvals: DynamoApprovalStore;
 
   constructor(options: DynamoGrantStoreOptions) {
     this.client = options.client;
@@ -99,6 +102,12 @@ export class DynamoGrantStore implements GrantStore {
     this.grantTtlS = (options.grantRetentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_S;
     this.auditTtlS = (options.auditRetentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_S;
     this.onRead = options.onRead ?? (() => {});
+    this.approvals = new DynamoApprovalStore({
+      client: options.client,
+      tableName: options.tableName,
+      retentionDays: options.grantRetentionDays ?? DEFAULT_RETENTION_DAYS,
+      onRead: this.onRead,
+    });
   }
 
   private dueKeys(grantId: string, dueAtMs: number) {

@@ -29,6 +29,8 @@ export const grantItemSchema = z
     accessKeyId: z.string().optional(),
     revocation: z.enum(["grant-listed", "token-issue-time"]).optional(),
     revocationPending: z.boolean().optional(),
+    database: z.string().optional(),
+    reassignTo: z.string().optional(),
     tokenSha256: z.string().optional(),
     tokenCiphertext: z.string().optional(),
   })

@@ -12,6 +12,7 @@ import type { GrantStore } from "../core/store.ts";
 import { awsProviders } from "../runtime/aws-providers.ts";
 import { buildDecidingDeps } from "../runtime/broker-deps.ts";
 import { githubProvider, sealOnlyVault } from "../runtime/github-provider.ts";
+import { postgresProviders } from "../runtime/postgres-providers.ts";
 import { configPathFrom, storeFromEnv } from "./env.ts";
 import { CliError } from "./errors.ts";
 
@@ -34,7 +35,7 @@ export async function adminDecidingDeps(
 /**
  * The providers of an admin command: aws-sts reaches IAM with the caller's credentials; github may not
  * decrypt tokens (only the revoke and sweep functions may), so a github grant it ends stays
- * revocationPending and the sweep deletes its token.
+ * revocationPending and the sweep deletes its token; postgres drops roles with the config's admin login.
  */
 export function adminProviders(
   resolved: ResolvedConfig,
@@ -44,6 +45,7 @@ export function adminProviders(
 ): Partial<Record<Provider, CredentialProvider>> {
   return {
     ...awsProviders(resolved),
+    ...postgresProviders(resolved, { log }),
     github: githubProvider(resolved, {
       store,
       log,

@@ -32,6 +32,8 @@ const STORED_OUTCOMES: Record<AuditOutcome, true> = {
   release: true,
   expire: true,
   change: true,
+  pending: true,
+  approve: true,
 };
 const STORED = Object.keys(STORED_OUTCOMES) as AuditOutcome[];
 

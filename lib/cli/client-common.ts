@@ -1,7 +1,9 @@
 // What `credbroker exchange` and `credbroker credential-process` share: the flags that pick the identity
 // token's source, and one-line explanations of client failures (never quoting a token or a secret).
-import { BrokerClient, type ExchangeResponse } from "../client/broker-client.ts";
+import { exchangeWaitingForApproval } from "../client/approval-wait.ts";
+import { BrokerClient, type ExchangeRequest, type ExchangeResponse } from "../client/broker-client.ts";
 import {
+  ApprovalNotGranted,
   BrokerRequestError,
   BrokerResponseInvalid,
   BrokerUnreachable,
@@ -26,6 +28,7 @@ export const CLIENT_OPTIONS = {
   duration: { type: "string" },
   purpose: { type: "string" },
   timeout: { type: "string" },
+  wait: { type: "string" },
 } as const;
 
 export interface ClientFlags {
@@ -38,6 +41,7 @@ export interface ClientFlags {
   duration?: string | undefined;
   purpose?: string | undefined;
   timeout?: string | undefined;
+  wait?: string | undefined;
 }
 
 export interface ClientSetup {
@@ -48,9 +52,18 @@ export interface ClientSetup {
   purpose?: string;
   /** Set by credential-process: the broker then refuses a jwt task before issuing anything. */
   requestedTokenType?: string;
+  /** `--wait SECONDS`: wait this long for people to approve a task that needs it (CONTRACT §10). */
+  waitSeconds?: number;
+  /** Where the pending line goes (stderr): never stdout, which carries only the credential. */
+  say?: (line: string) => void;
 }
 
-export function clientSetup(values: ClientFlags, env: NodeJS.ProcessEnv, usage: string): ClientSetup {
+export function clientSetup(
+  values: ClientFlags,
+  env: NodeJS.ProcessEnv,
+  usage: string,
+  say?: (line: string) => void,
+): ClientSetup {
   const url = values.url ?? env["CREDBROKER_URL"];
   if (!url || !values.task) throw new CliError(`--url and --task are required\n${usage}`, 2);
   const sources = [
@@ -80,6 +93,12 @@ export function clientSetup(values: ClientFlags, env: NodeJS.ProcessEnv, usage: 
     setup.durationSeconds = d;
   }
   if (values.purpose !== undefined) setup.purpose = values.purpose;
+  if (values.wait !== undefined) {
+    const w = Number(values.wait);
+    if (!Number.isInteger(w) || w < 0) throw new CliError("--wait must be a whole number of seconds", 2);
+    setup.waitSeconds = w;
+  }
+  if (say) setup.say = say;
   return setup;
 }
 
@@ -100,22 +119,46 @@ export async function exchangeWith(
   now: () => number = Date.now,
 ): Promise<ExchangeResponse> {
   let subjectToken: string | undefined;
-  try {
+  const request = async (): Promise<ExchangeRequest> => {
     subjectToken = await setup.token();
-    return await setup.client.exchange({
+    return {
       subjectToken,
       task: setup.task,
       ...(setup.durationSeconds !== undefined ? { durationSeconds: setup.durationSeconds } : {}),
       ...(setup.purpose !== undefined ? { purpose: setup.purpose } : {}),
       ...(setup.requestedTokenType !== undefined ? { requestedTokenType: setup.requestedTokenType } : {}),
+    };
+  };
+  try {
+    if (setup.waitSeconds === undefined) return await setup.client.exchange(await request());
+    return await exchangeWaitingForApproval(setup.client, request, {
+      waitSeconds: setup.waitSeconds,
+      onPending: (p) =>
+        setup.say?.(
+          `credbroker: task ${setup.task} waits for approval (approval id ${p.approvalId}, lapses in ${p.expiresIn} s); waiting up to ${setup.waitSeconds} s. An approver runs:\n  ${approveCommand(setup.client.url, p.approvalId)}\n`,
+        ),
     });
   } catch (err) {
     throw explain(err, setup, subjectToken, now());
   }
 }
 
+/** The command an approver runs for one request (CONTRACT §10). */
+export const approveCommand = (url: string, approvalId: string) =>
+  `credbroker approvals approve ${approvalId} --url ${url} --token-file APPROVER_TOKEN_FILE [--reason TEXT]`;
+
 function explain(err: unknown, setup: ClientSetup, subjectToken: string | undefined, nowMs: number): Error {
   if (err instanceof TokenSourceError) return new CliError(err.message);
+  if (err instanceof ApprovalNotGranted) {
+    const decision = err.decisionId ? ` (decision ${err.decisionId})` : "";
+    return new CliError(`no credential for task ${setup.task}: ${err.message}${decision}`);
+  }
+  if (err instanceof BrokerRequestError && err.error === "authorization_pending") {
+    const id = String(err.fields["approval_id"] ?? "");
+    return new CliError(
+      `task ${setup.task} waits for approval (approval id ${id}); nothing was issued yet. An approver runs:\n  ${approveCommand(setup.client.url, id)}\nthen run this again (with --wait SECONDS to wait for it)`,
+    );
+  }
   if (err instanceof BrokerUnreachable) return new CliError(`broker unreachable: ${err.url} (${err.reason})`);
   if (err instanceof BrokerResponseInvalid) return new CliError(err.message);
   if (err instanceof BrokerRequestError) {

@@ -7,7 +7,7 @@ import { CliError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 
 export const CREDENTIAL_PROCESS_USAGE =
-  "usage: credbroker credential-process --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS]";
+  "usage: credbroker credential-process --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS] [--wait SECONDS]";
 
 export async function credentialProcessCommand(args: string[], io: CliIo): Promise<void> {
   let values: ReturnType<typeof parse>["values"];
@@ -17,7 +17,7 @@ export async function credentialProcessCommand(args: string[], io: CliIo): Promi
     throw new CliError(`${(err as Error).message}\n${CREDENTIAL_PROCESS_USAGE}`, 2);
   }
   const setup = {
-    ...clientSetup(values, io.env, CREDENTIAL_PROCESS_USAGE),
+    ...clientSetup(values, io.env, CREDENTIAL_PROCESS_USAGE, io.err),
     requestedTokenType: AWS_CREDENTIALS_TOKEN_TYPE,
   };
   const response = await exchangeWith(setup);

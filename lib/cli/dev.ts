@@ -7,6 +7,7 @@ import type { AuditEvent } from "../core/audit.ts";
 import { jsonLogger, type Logger } from "../core/logger.ts";
 import { startDev } from "../local/dev-server.ts";
 import { awsProviders } from "../runtime/aws-providers.ts";
+import { postgresProviders } from "../runtime/postgres-providers.ts";
 import { CliError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 
@@ -56,14 +57,17 @@ export async function devCommand(
   if (!Number.isFinite(interval) || interval < 0)
     throw new CliError("--sweep-interval must be a number of seconds");
   const configPath = resolve(values.config ?? io.env["CREDBROKER_CONFIG"] ?? DEMO_CONFIG);
+  const devLog = devLogger(io, extra.readableAudit ?? process.stderr.isTTY === true);
   const dev = await startDev({
     configPath,
     port,
     dataDir: values["data-dir"],
     inMemory: values["in-memory"],
     sweepIntervalSeconds: interval,
-    log: devLogger(io, extra.readableAudit ?? process.stderr.isTTY === true),
-    providers: extra.providers ?? ((resolved) => awsProviders(resolved)),
+    log: devLog,
+    providers:
+      extra.providers ??
+      ((resolved) => ({ ...awsProviders(resolved), ...postgresProviders(resolved, { log: devLog }) })),
   });
   io.out(
     [
@@ -71,6 +75,7 @@ export async function devCommand(
       `  config  ${configPath} (version ${dev.deps.configVersion})`,
       `  table   ${dev.tableName} on ${dev.dynamo.endpoint} (dynalite${values["in-memory"] ? ", in memory" : `, data in ${resolve(values["data-dir"])}`})`,
       `  issuer  ${dev.issuerUrl}  (mint a token: credbroker dev token --sub SUBJECT)`,
+      `  approvers ${dev.devApprovers.issuer}  (mint one: credbroker dev token --sub ALICE --approver)`,
       `  sweep   every ${interval} s`,
       `  console ${dev.consoleUrl}`,
       "",
@@ -104,12 +109,13 @@ async function devToken(args: string[], io: CliIo): Promise<void> {
       claim: { type: "string", multiple: true, default: [] },
       url: { type: "string" },
       lifetime: { type: "string" },
+      approver: { type: "boolean", default: false },
     },
   });
   // The broker `dev` printed (export CREDBROKER_URL=…), so a dev server on another port needs no --url.
   const url = values.url ?? io.env["CREDBROKER_URL"] ?? "http://127.0.0.1:8787";
   if (!values.sub)
-    throw new CliError("usage: credbroker dev token --sub SUBJECT [--claim k=v]... [--url URL]");
+    throw new CliError("usage: credbroker dev token --sub SUBJECT [--approver] [--claim k=v]... [--url URL]");
   const claims: Record<string, string> = {};
   for (const c of values.claim ?? []) {
     const eq = c.indexOf("=");
@@ -118,7 +124,8 @@ async function devToken(args: string[], io: CliIo): Promise<void> {
   }
   let res: Response;
   try {
-    res = await fetch(`${url.replace(/\/$/, "")}/dev/issuer/token`, {
+    const issuerPath = values.approver ? "/dev/approvers" : "/dev/issuer";
+    res = await fetch(`${url.replace(/\/$/, "")}${issuerPath}/token`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({

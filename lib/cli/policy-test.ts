@@ -40,6 +40,16 @@ const caseSchema = z
       .strict()
       .default({ sourceIp: "127.0.0.1", purpose: "" }),
     signals: z.record(z.string(), z.string()).default({}),
+    /** An approval case (CONTRACT §10): may this approver approve the workload's request for the task? */
+    approver: z
+      .object({
+        sub: z.string().min(1),
+        /** An approvals.issuers name; default the only one. */
+        issuer: z.string().min(1).optional(),
+        claims: z.record(z.string(), z.unknown()).default({}),
+      })
+      .strict()
+      .optional(),
     expect: z.enum(["allow", "deny"]),
     /** The deciding policies, compared as a set: the permits of an allow, the forbids of a deny. */
     policyIds: z.array(z.string()).optional(),
@@ -104,9 +114,11 @@ function findWorkload(
 }
 
 function onlyIssuer(resolved: ResolvedConfig): string {
-  if (resolved.config.issuers.length !== 1)
-    throw new CaseError("the config trusts several issuers: give the case an issuer");
-  return resolved.config.issuers[0]!.name;
+  // Approver issuers never identify a workload (CONTRACT §10), so they do not make the choice ambiguous.
+  const approvers = new Set(resolved.config.approvals?.issuers ?? []);
+  const issuers = resolved.config.issuers.filter((i) => !approvers.has(i.name));
+  if (issuers.length !== 1) throw new CaseError("the config trusts several issuers: give the case an issuer");
+  return issuers[0]!.name;
 }
 
 function durationFor(task: TaskConfig, requested: number | undefined): number {
@@ -130,6 +142,7 @@ function evaluateCase(
 ): Evaluation {
   const task = resolved.config.tasks.find((t) => t.name === c.task);
   if (!task) throw new CaseError(`no task named ${c.task} in the config`);
+  if (c.approver) return evaluateApproval(resolved, authorizer, c, c.approver, task, nowMs);
   const found = findWorkload(resolved, c);
   const timeMs = c.context.time === undefined ? nowMs : Date.parse(c.context.time);
   if (Number.isNaN(timeMs)) throw new CaseError(`context.time ${c.context.time} is not an RFC 3339 time`);
@@ -151,6 +164,44 @@ function evaluateCase(
       context: { sourceIp: c.context.sourceIp, nowMs: timeMs, durationSeconds, purpose: c.context.purpose },
     }),
   );
+  return {
+    allowed: decision.allowed,
+    policyIds: decision.policyIds,
+    reasons: decision.reasons,
+    workload: workload.name,
+  };
+}
+
+/** An approval case: the approver's `approve` decision on a request of `workload` for `task`. */
+function evaluateApproval(
+  resolved: ResolvedConfig,
+  authorizer: Authorizer,
+  c: PolicyTestCase,
+  approver: NonNullable<PolicyTestCase["approver"]>,
+  task: TaskConfig,
+  nowMs: number,
+): Evaluation {
+  const workload = resolved.config.workloads.find((w) => w.name === c.workload);
+  if (!workload) throw new CaseError("an approval case names the requesting workload in workload");
+  const issuers = resolved.config.approvals?.issuers ?? [];
+  const issuer = approver.issuer ?? (issuers.length === 1 ? issuers[0] : undefined);
+  if (!issuer || !issuers.includes(issuer))
+    throw new CaseError(
+      "approver.issuer must name one of approvals.issuers (required when there are several)",
+    );
+  const timeMs = c.context.time === undefined ? nowMs : Date.parse(c.context.time);
+  const decision = authorizer.decideApproval({
+    approver: { name: approver.sub, issuer },
+    tags: claimsToTags({ sub: approver.sub, ...approver.claims }),
+    task: { name: task.name, provider: task.provider, sensitivity: task.sensitivity },
+    context: {
+      workload: workload.name,
+      owner: workload.owner ?? "",
+      purpose: c.context.purpose,
+      requestId: "policy-test",
+      nowMs: timeMs,
+    },
+  });
   return {
     allowed: decision.allowed,
     policyIds: decision.policyIds,

@@ -184,6 +184,7 @@ function sections(r: GovernanceReport): Section[] {
         },
       ],
     },
+    approvalsSection(r),
   ];
 }
 
@@ -231,4 +232,33 @@ export function renderMarkdown(r: GovernanceReport): string {
     }
   }
   return out.join("");
+}
+
+function approvalsSection(r: GovernanceReport): Section {
+  const p = r.approvals;
+  return {
+    heading: `Approvals (${p.pending} pending now)`,
+    blocks: [
+      {
+        title: "",
+        lines: [
+          `requested in the period: approved ${p.approved}, denied ${p.denied}, lapsed ${p.lapsed}; median time to decision: ${p.medianSecondsToDecision === null ? "-" : `${p.medianSecondsToDecision} s`}`,
+        ],
+      },
+      {
+        title: "By task",
+        rows: p.byTask.map((t) => ({
+          task: t.task,
+          requested: String(t.requested),
+          pending: String(t.pending),
+          approved: String(t.approved),
+          denied: String(t.denied),
+          lapsed: String(t.lapsed),
+          "median s": num(t.medianSecondsToDecision),
+        })),
+        columns: ["task", "requested", "pending", "approved", "denied", "lapsed", "median s"],
+        empty: "no approval requests",
+      },
+    ],
+  };
 }

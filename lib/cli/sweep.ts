@@ -37,7 +37,7 @@ export async function sweepCommand(args: string[], io: CliIo, deps?: SweepDepsFa
     io.out(
       `sweep: scanned ${summary.scanned}, expired ${summary.expired}, revoked ${summary.revoked}, failed ${summary.failed}, ` +
         `retried ${summary.retried}, pruned ${summary.pruned}, re-evaluated ${summary.reevaluated}, skipped ${summary.skipped}, ` +
-        `errors ${summary.errors}${summary.complete ? "" : " (budget ran out; run again to resume)"}\n`,
+        `errors ${summary.errors}${summary.leftovers ? `, leftovers dropped ${summary.leftovers}` : ""}${summary.complete ? "" : " (budget ran out; run again to resume)"}\n`,
     );
   if (summary.errors > 0) process.exitCode = 1;
 }

@@ -9,6 +9,18 @@ const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";
 export const AWS_CREDENTIALS_TOKEN_TYPE = "urn:credbroker:token-type:aws-credentials";
 export const GITHUB_TOKEN_TYPE = "urn:credbroker:token-type:github-token";
+export const POSTGRES_CREDENTIALS_TOKEN_TYPE = "urn:credbroker:token-type:postgres-credentials";
+
+/** A postgres task's user (CONTRACT §8.2); postgresEnvironment() turns it into libpq variables. */
+export interface PostgresCredentials {
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  password: string;
+  /** libpq's sslmode: verify-full, require or disable. */
+  sslmode: string;
+}
 
 export interface AwsSessionCredentials {
   AccessKeyId: string;
@@ -28,6 +40,7 @@ export interface ExchangeResponse {
   scope: string;
   grant_id: string;
   credentials?: AwsSessionCredentials;
+  postgres?: PostgresCredentials;
   /** github tasks: the repositories (names without the owner) and permissions of the installation token. */
   github?: { repositories: string[]; permissions: Record<string, string> };
 }
@@ -42,6 +55,31 @@ export interface ExchangeRequest {
   subjectTokenType?: string;
   /** Ask for a credential type; the broker refuses (issuing nothing) when the task's provider differs. */
   requestedTokenType?: string;
+  /** A poll for a request waiting for approval (CONTRACT §10): the `approval_id` the broker answered. */
+  approvalId?: string;
+}
+
+/** A request waiting for people (`GET /approvals` items, `GET /approvals/{id}`). */
+export interface ApprovalSummary {
+  approvalId: string;
+  workload: string;
+  task: string;
+  purpose: string;
+  requestedAt: string;
+  expiresAt: string;
+  approvals: number;
+  needed: number;
+  status?: string;
+  mayApprove?: boolean;
+  [field: string]: unknown;
+}
+
+/** The answer to `POST /approvals/{id}`. */
+export interface ApprovalDecisionResponse {
+  approvalId: string;
+  status: "pending" | "approved" | "denied" | "expired";
+  approvals: number;
+  needed: number;
 }
 
 export type IntrospectionResponse =
@@ -104,6 +142,7 @@ export class BrokerClient {
     if (request.durationSeconds !== undefined) form["duration_seconds"] = String(request.durationSeconds);
     if (request.purpose !== undefined && request.purpose !== "") form["purpose"] = request.purpose;
     if (request.requestedTokenType !== undefined) form["requested_token_type"] = request.requestedTokenType;
+    if (request.approvalId !== undefined) form["approval_id"] = request.approvalId;
     return parseExchange(await this.#post("/token", form));
   }
 
@@ -145,10 +184,47 @@ export class BrokerClient {
     }
   }
 
-  async #post(path: string, form: Record<string, string>): Promise<Record<string, unknown>> {
+  /** Pending approval requests, as an approver (`Authorization: Bearer <approver token>`). */
+  async listApprovals(approverToken: string): Promise<ApprovalSummary[]> {
+    const body = await this.#send("/approvals", { method: "GET", headers: bearer(approverToken) });
+    if (!Array.isArray(body["approvals"]))
+      throw new BrokerResponseInvalid("the broker's approvals answer has no list");
+    return body["approvals"] as ApprovalSummary[];
+  }
+
+  async showApproval(approvalId: string, approverToken: string): Promise<ApprovalSummary> {
+    const path = `/approvals/${encodeURIComponent(approvalId)}`;
+    return (await this.#send(path, { method: "GET", headers: bearer(approverToken) })) as ApprovalSummary;
+  }
+
+  /** Approves or denies one request; the answer says where it stands (approvals so far, needed). */
+  async decideApproval(input: {
+    approvalId: string;
+    decision: "approve" | "deny";
+    reason?: string;
+    approverToken: string;
+  }): Promise<ApprovalDecisionResponse> {
+    const form: Record<string, string> = { decision: input.decision };
+    if (input.reason !== undefined && input.reason !== "") form["reason"] = input.reason;
+    return (await this.#post(
+      `/approvals/${encodeURIComponent(input.approvalId)}`,
+      form,
+      bearer(input.approverToken),
+    )) as unknown as ApprovalDecisionResponse;
+  }
+
+  async #post(
+    path: string,
+    form: Record<string, string>,
+    headers: Record<string, string> = {},
+  ): Promise<Record<string, unknown>> {
     return this.#send(path, {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        accept: "application/json",
+        ...headers,
+      },
       body: new URLSearchParams(form).toString(),
     });
   }
@@ -185,13 +261,15 @@ export class BrokerClient {
       const description =
         typeof json?.["error_description"] === "string" ? json["error_description"] : undefined;
       const decisionId = typeof json?.["decision_id"] === "string" ? json["decision_id"] : undefined;
-      throw new BrokerRequestError(res.status, error, description, decisionId);
+      throw new BrokerRequestError(res.status, error, description, decisionId, json ?? {});
     }
     if (!json)
       throw new BrokerResponseInvalid(`the broker at ${this.url}${path} did not answer with a JSON object`);
     return json;
   }
 }
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}`, accept: "application/json" });
 
 function networkReason(err: unknown, timeoutMs: number): string {
   const e = err as { name?: string; cause?: { code?: string; name?: string; message?: string } };
@@ -216,6 +294,14 @@ function parseExchange(body: Record<string, unknown>): ExchangeResponse {
       if (!isString(c?.[key])) throw new BrokerResponseInvalid(`the broker's AWS credentials lack ${key}`);
     if (Number.isNaN(Date.parse(c["Expiration"] as string)))
       throw new BrokerResponseInvalid("the broker's AWS credentials have no valid Expiration");
+  }
+  const postgres = body["postgres"] as Record<string, unknown> | undefined;
+  if (postgres !== undefined) {
+    for (const key of ["host", "database", "username", "password", "sslmode"])
+      if (!isString(postgres?.[key]))
+        throw new BrokerResponseInvalid(`the broker's postgres answer lacks ${key}`);
+    if (!Number.isInteger(postgres["port"]))
+      throw new BrokerResponseInvalid("the broker's postgres answer lacks port");
   }
   return body as unknown as ExchangeResponse;
 }

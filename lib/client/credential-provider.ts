@@ -2,7 +2,8 @@
 // fromCredentialBroker({ url, task, tokenFile }) })`. Fetches on first use, caches, and refreshes before
 // expiry the way the SDK's own memoized providers do (5 minutes early), with concurrent callers sharing one
 // exchange. Structurally an `AwsCredentialIdentityProvider`, so the package needs no SDK dependency.
-import { AWS_CREDENTIALS_TOKEN_TYPE, BrokerClient } from "./broker-client.ts";
+import { exchangeWaitingForApproval, type PendingApproval } from "./approval-wait.ts";
+import { AWS_CREDENTIALS_TOKEN_TYPE, BrokerClient, type ExchangeRequest } from "./broker-client.ts";
 import { BrokerResponseInvalid } from "./errors.ts";
 import { fromTokenFile, type TokenProvider } from "./token-sources.ts";
 
@@ -42,6 +43,10 @@ export interface CredentialBrokerOptions {
   /** A client to reuse; otherwise one is built from `url`. */
   client?: BrokerClient;
   timeoutMs?: number;
+  /** For a task that needs people's approval: wait this long for it (docs/approvals.md). Default: don't. */
+  waitForApprovalSeconds?: number;
+  /** Told when the broker answers that approval is pending (the approval id to give the approvers). */
+  onApprovalPending?: (pending: PendingApproval) => void;
 }
 
 export const DEFAULT_REFRESH_BEFORE_EXPIRY_SECONDS = 300;
@@ -58,13 +63,20 @@ export function fromCredentialBroker(options: CredentialBrokerOptions): BrokerCr
   let pending: Promise<BrokerAwsCredentials> | undefined;
 
   const fetchCredentials = async (): Promise<BrokerAwsCredentials> => {
-    const response = await client.exchange({
+    const request = async (): Promise<ExchangeRequest> => ({
       subjectToken: await tokenProvider(),
       task: options.task,
       requestedTokenType: AWS_CREDENTIALS_TOKEN_TYPE,
       ...(options.duration !== undefined ? { durationSeconds: options.duration } : {}),
       ...(options.purpose !== undefined ? { purpose: options.purpose } : {}),
     });
+    const response =
+      options.waitForApprovalSeconds === undefined
+        ? await client.exchange(await request())
+        : await exchangeWaitingForApproval(client, request, {
+            waitSeconds: options.waitForApprovalSeconds,
+            ...(options.onApprovalPending ? { onPending: options.onApprovalPending } : {}),
+          });
     const c = response.credentials;
     if (!c)
       throw new BrokerResponseInvalid(

@@ -5,7 +5,8 @@ export type ClientErrorCode =
   | "broker_request"
   | "broker_unreachable"
   | "broker_response_invalid"
-  | "token_source";
+  | "token_source"
+  | "approval";
 
 export class BrokerClientError extends Error {
   readonly code: ClientErrorCode;
@@ -27,7 +28,16 @@ export class BrokerRequestError extends BrokerClientError {
   /** Set when the broker recorded a decision: quote it to an operator. */
   readonly decisionId: string | undefined;
 
-  constructor(status: number, error: string, errorDescription?: string, decisionId?: string) {
+  /** The whole error answer: the contract adds fields to some (`approval_id`, `interval`, `status`). */
+  readonly fields: Record<string, unknown>;
+
+  constructor(
+    status: number,
+    error: string,
+    errorDescription?: string,
+    decisionId?: string,
+    fields: Record<string, unknown> = {},
+  ) {
     super(
       "broker_request",
       `the broker refused the request: ${error}${errorDescription ? ` (${errorDescription})` : ""}${decisionId ? ` [decision ${decisionId}]` : ""}`,
@@ -36,6 +46,7 @@ export class BrokerRequestError extends BrokerClientError {
     this.error = error;
     this.errorDescription = errorDescription;
     this.decisionId = decisionId;
+    this.fields = fields;
   }
 
   /** True when the broker refused because of the policy or the workload inventory (HTTP 403). */
@@ -72,5 +83,25 @@ export class BrokerResponseInvalid extends BrokerClientError {
 export class TokenSourceError extends BrokerClientError {
   constructor(message: string) {
     super("token_source", message);
+  }
+}
+
+/** Why a request that waited for approval got no credential. */
+export type ApprovalEnd = "denied" | "expired" | "invalid" | "timeout";
+
+/**
+ * A request for a task that needs people's approval ended without a credential: an approver (or the policy)
+ * denied it, it lapsed, the approval could not be used, or the caller's wait ran out first.
+ */
+export class ApprovalNotGranted extends BrokerClientError {
+  readonly approvalId: string;
+  readonly reason: ApprovalEnd;
+  readonly decisionId: string | undefined;
+
+  constructor(approvalId: string, reason: ApprovalEnd, detail: string, decisionId?: string) {
+    super("approval", `approval ${approvalId} ${detail}`);
+    this.approvalId = approvalId;
+    this.reason = reason;
+    this.decisionId = decisionId;
   }
 }

@@ -1,5 +1,12 @@
 // The public client API of credbroker: what workloads import. Re-exports only.
 export {
+  exchangeWaitingForApproval,
+  type PendingApproval,
+  type WaitForApprovalOptions,
+} from "./approval-wait.ts";
+export {
+  type ApprovalDecisionResponse,
+  type ApprovalSummary,
   AWS_CREDENTIALS_TOKEN_TYPE,
   type AwsSessionCredentials,
   BrokerClient,
@@ -8,6 +15,8 @@ export {
   type ExchangeResponse,
   type IntrospectionResponse,
   JWT_TOKEN_TYPE,
+  POSTGRES_CREDENTIALS_TOKEN_TYPE,
+  type PostgresCredentials,
 } from "./broker-client.ts";
 export {
   type BrokerAwsCredentials,
@@ -17,6 +26,8 @@ export {
   fromCredentialBroker,
 } from "./credential-provider.ts";
 export {
+  type ApprovalEnd,
+  ApprovalNotGranted,
   BrokerClientError,
   BrokerRequestError,
   BrokerResponseInvalid,
@@ -24,6 +35,7 @@ export {
   type ClientErrorCode,
   TokenSourceError,
 } from "./errors.ts";
+export { postgresEnvironment } from "./postgres-env.ts";
 export {
   fromGitHubActions,
   fromTokenEnv,

@@ -8,6 +8,7 @@ import {
   MAX_REPOSITORIES,
   repositoryTemplateProblem,
 } from "../core/providers/github/repositories.ts";
+import { taskApprovalSchema } from "./approval-schema.ts";
 
 const name = z
   .string()
@@ -81,6 +82,7 @@ export const githubTaskSchema = z
     permissions: permissionsSchema,
     maxDurationSeconds: z.number().int().min(60).max(3600).default(3600),
     sensitivity: z.enum(["low", "medium", "high", "critical"]).default("medium"),
+    approval: taskApprovalSchema.optional(),
   })
   .strict()
   .superRefine((t, ctx) => {

@@ -5,8 +5,10 @@ import { z } from "zod";
 /** How long finished grants and audit events are kept when the config does not say: 400 days. */
 export const DEFAULT_RETENTION_DAYS = 400;
 
+import { taskApprovalSchema } from "./approval-schema.ts";
 import { githubAppSchema, githubTaskSchema } from "./github-schema.ts";
 import { inlineJwkProblem } from "./jwk.ts";
+import { databaseSchema, postgresTaskSchema } from "./postgres-schema.ts";
 
 const name = z
   .string()
@@ -73,6 +75,31 @@ export const workloadSchema = z
 
 const sensitivity = z.enum(["low", "medium", "high", "critical"]);
 
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** Approver issuers and where new requests are announced (CONTRACT §10). */
+export const approvalsSchema = z
+  .object({
+    issuers: z.array(name).min(1),
+    notify: z
+      .object({
+        // A request names workloads and purposes: never sent in the clear beyond this machine.
+        webhookUrl: z
+          .string()
+          .url("must be a URL")
+          .refine((u) => {
+            const url = new URL(u);
+            return (
+              url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))
+            );
+          }, "must be https (http only for a loopback host)")
+          .optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
 const policyStatement = z
   .object({
     Sid: z.string().optional(),
@@ -119,6 +146,7 @@ export const awsStsTaskSchema = z
       .optional(),
     maxDurationSeconds: z.number().int().min(900).max(43_200).default(900),
     sensitivity: sensitivity.default("medium"),
+    approval: taskApprovalSchema.optional(),
     region: z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region")
@@ -138,12 +166,14 @@ export const jwtTaskSchema = z
     maxDurationSeconds: z.number().int().min(60).max(3600).default(300),
     sensitivity: sensitivity.default("medium"),
     replaces,
+    approval: taskApprovalSchema.optional(),
   })
   .strict();
 
 export const taskSchema = z.discriminatedUnion("provider", [
   awsStsTaskSchema,
   jwtTaskSchema,
+  postgresTaskSchema,
   githubTaskSchema,
 ]);
 
@@ -173,6 +203,8 @@ export const configSchema = z
     issuers: z.array(issuerSchema).min(1),
     workloads: z.array(workloadSchema).default([]),
     tasks: z.array(taskSchema).min(1),
+    approvals: approvalsSchema.optional(),
+    databases: z.array(databaseSchema).default([]),
     githubApps: z.array(githubAppSchema).default([]),
     policies: z.array(z.string().min(1)).min(1),
     auditRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
@@ -192,6 +224,16 @@ export const configSchema = z
     dup(c.issuers, "issuers");
     dup(c.workloads, "workloads");
     dup(c.tasks, "tasks");
+    dup(c.databases, "databases");
+    const databaseNames = new Set(c.databases.map((d) => d.name));
+    c.tasks.forEach((t, i) => {
+      if (t.provider === "postgres" && !databaseNames.has(t.database))
+        ctx.addIssue({
+          code: "custom",
+          path: ["tasks", i, "database"],
+          message: `no database named ${t.database}`,
+        });
+    });
     dup(c.githubApps, "githubApps");
     const apps = new Set(c.githubApps.map((a) => a.name));
     c.tasks.forEach((t, i) => {
@@ -236,7 +278,41 @@ export const configSchema = z
           message: `no issuer named ${w.issuer}`,
         });
     });
+    approvalRules(c, issuerNames, ctx);
   });
+
+/** Approver issuers exist and identify no workload; a task that needs approval has someone to give it. */
+function approvalRules(
+  c: {
+    approvals?: { issuers: string[] } | undefined;
+    workloads: { issuer: string }[];
+    tasks: { approval?: unknown }[];
+  },
+  issuerNames: Set<string>,
+  ctx: z.RefinementCtx,
+): void {
+  const workloadIssuers = new Set(c.workloads.map((w) => w.issuer));
+  c.approvals?.issuers.forEach((issuer, i) => {
+    const path = ["approvals", "issuers", i];
+    if (!issuerNames.has(issuer))
+      ctx.addIssue({ code: "custom", path, message: `no issuer named ${issuer}` });
+    // A workload's token must never count as a person's approval: the two issuer sets are disjoint.
+    else if (workloadIssuers.has(issuer))
+      ctx.addIssue({
+        code: "custom",
+        path,
+        message: `issuer ${issuer} identifies workloads; an approver issuer may not`,
+      });
+  });
+  c.tasks.forEach((t, i) => {
+    if (t.approval !== undefined && !c.approvals)
+      ctx.addIssue({
+        code: "custom",
+        path: ["tasks", i, "approval"],
+        message: "needs approvals.issuers: nobody could approve this task",
+      });
+  });
+}
 
 export type BrokerConfig = z.infer<typeof configSchema>;
 export type IssuerConfig = z.infer<typeof issuerSchema>;
@@ -245,6 +321,8 @@ export type TaskConfig = z.infer<typeof taskSchema>;
 export type AwsStsTaskConfig = z.infer<typeof awsStsTaskSchema>;
 export type JwtTaskConfig = z.infer<typeof jwtTaskSchema>;
 export type InventoryConfig = z.infer<typeof inventorySchema>;
+export type TaskApprovalConfig = z.infer<typeof taskApprovalSchema>;
+export type ApprovalsConfig = z.infer<typeof approvalsSchema>;
 export type SessionPolicy = z.infer<typeof sessionPolicySchema>;
 export type GithubTaskConfig = z.infer<typeof githubTaskSchema>;
 export type GithubAppConfig = z.infer<typeof githubAppSchema>;

@@ -25,6 +25,7 @@ import {
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
 import { AttributeType, BillingMode, Table } from "aws-cdk-lib/aws-dynamodb";
+import type { ISecurityGroup, IVpc, SubnetSelection } from "aws-cdk-lib/aws-ec2";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { Effect, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
@@ -37,6 +38,7 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from "../aws/table-definition.ts";
 import { loadConfigFileSync, toConfigBundle } from "../config/load-sync.ts";
+import { postgresDeployProblems } from "../config/postgres-schema.ts";
 import { ConfigError, type ResolvedConfig } from "../config/resolve.ts";
 import { type AwsStsTaskConfig, ROLE_ARN_PATTERN } from "../config/schema.ts";
 import { accountOfArn } from "../core/providers/aws-sts/role-reach.ts";
@@ -59,7 +61,7 @@ const BUNDLING_ROOT = existsSync(OWN_LOCK_FILE)
 
 export const METRICS_NAMESPACE = "credbroker";
 
-export type BrokerFunctionName = "token" | "introspect" | "revoke" | "metadata" | "sweep";
+export type BrokerFunctionName = "token" | "introspect" | "revoke" | "metadata" | "sweep" | "approvals";
 
 export interface CredentialBrokerProps {
   /** Path of broker.config.yaml (or .json); its policy globs are resolved relative to it. */
@@ -110,6 +112,23 @@ export interface CredentialBrokerProps {
    * @default Schedule.rate(Duration.days(1))
    */
   readonly inventorySchedule?: Schedule;
+  /**
+   * The VPC of the functions that reach the config's databases (token, revoke and sweep; no other function
+   * runs in it). Give it when a postgres task's database is private; the subnets then need a route to
+   * DynamoDB, KMS, STS and Secrets Manager (a NAT gateway or VPC endpoints). See docs/postgres.md.
+   * @default - the functions run outside any VPC
+   */
+  readonly vpc?: IVpc;
+  /**
+   * Where in `vpc` those functions run.
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: SubnetSelection;
+  /**
+   * Security groups of those functions; the databases' groups must admit them on the database port.
+   * @default - one group per function, allowing all outbound traffic
+   */
+  readonly securityGroups?: ISecurityGroup[];
 }
 
 export interface BrokerAlarms {
@@ -149,6 +168,8 @@ export class CredentialBroker extends Construct {
   public readonly revocationWriterArns: readonly string[];
   /** The daily inventory sync (function, schedule, alarm); only when the config has an `inventory` block. */
   public readonly inventory?: InventorySync;
+  /** The databases' admin secrets, which only the token, revoke and sweep functions may read. */
+  public readonly databaseSecretArns: readonly string[];
   /**
    * Keeps GitHub installation tokens as ciphertext on their grants (only with `githubApps`): /token may
    * encrypt, only the revoke and sweep functions may decrypt, always under a `credbroker-grant` context.
@@ -162,11 +183,15 @@ export class CredentialBroker extends Construct {
     const dueShards = props.dueShards ?? 8;
     if (!Number.isInteger(dueShards) || dueShards < 1 || dueShards > 64)
       throw new TypeError("dueShards must be an integer 1..64");
+    if (!props.vpc && (props.vpcSubnets || props.securityGroups))
+      throw new TypeError("vpcSubnets and securityGroups need vpc");
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
 
     // 1. Validate config and Cedar policies now: a ConfigError here fails synth with file:line:col.
     this.resolvedConfig = loadConfigFileSync(props.configPath);
+    const deployProblems = postgresDeployProblems(this.resolvedConfig.config.databases);
+    if (deployProblems.length > 0) throw new ConfigError(props.configPath, deployProblems);
     refusePemKeys(this.resolvedConfig, props.configPath);
     this.taskRoleArns = [
       ...new Set(
@@ -185,6 +210,11 @@ export class CredentialBroker extends Construct {
         this.resolvedConfig.config.tasks
           .filter((t): t is AwsStsTaskConfig => t.provider === "aws-sts" && t.revocationRoleArn !== undefined)
           .map((t) => t.revocationRoleArn!),
+      ),
+    ];
+    this.databaseSecretArns = [
+      ...new Set(
+        this.resolvedConfig.config.databases.flatMap((d) => (d.admin.secretArn ? [d.admin.secretArn] : [])),
       ),
     ];
     this.githubAppKeyArns = [
@@ -228,7 +258,7 @@ export class CredentialBroker extends Construct {
     // 3. One function per handler, each with its own role and log group.
     const makeFunction = (
       name: BrokerFunctionName | "inventory",
-      options: { timeout: Duration; signs: boolean; memorySize?: number },
+      options: { timeout: Duration; signs: boolean; memorySize?: number; reachesDatabases?: boolean },
     ): NodejsFunction => {
       const logGroup = new LogGroup(this, `${name}Logs`, {
         retention: logRetention,
@@ -248,6 +278,13 @@ export class CredentialBroker extends Construct {
         timeout: options.timeout,
         role,
         logGroup,
+        ...(options.reachesDatabases && props.vpc
+          ? {
+              vpc: props.vpc,
+              ...(props.vpcSubnets ? { vpcSubnets: props.vpcSubnets } : {}),
+              ...(props.securityGroups ? { securityGroups: props.securityGroups } : {}),
+            }
+          : {}),
         environment: {
           [LAMBDA_ENV.table]: this.table.tableName,
           [LAMBDA_ENV.configBundle]: CONFIG_BUNDLE_FILE,
@@ -282,12 +319,26 @@ export class CredentialBroker extends Construct {
     };
     // Near API Gateway's 30 s limit on purpose: a stalled AWS call must end in the SDK's own timeout (and
     // its retries), which the handler answers with 503, not in a Lambda timeout, which reaches clients as 5xx.
-    const token = makeFunction("token", { timeout: Duration.seconds(29), signs: true });
+    const token = makeFunction("token", {
+      timeout: Duration.seconds(29),
+      signs: true,
+      reachesDatabases: true,
+    });
     const introspect = makeFunction("introspect", { timeout: Duration.seconds(10), signs: true });
-    const revoke = makeFunction("revoke", { timeout: Duration.seconds(29), signs: true });
+    const revoke = makeFunction("revoke", {
+      timeout: Duration.seconds(29),
+      signs: true,
+      reachesDatabases: true,
+    });
     const metadata = makeFunction("metadata", { timeout: Duration.seconds(10), signs: true });
-    const sweep = makeFunction("sweep", { timeout: Duration.seconds(60), signs: false });
-    this.functions = { token, introspect, revoke, metadata, sweep };
+    const sweep = makeFunction("sweep", {
+      timeout: Duration.seconds(60),
+      signs: false,
+      reachesDatabases: true,
+    });
+    // People approve and deny requests (CONTRACT §10); it signs nothing.
+    const approvals = makeFunction("approvals", { timeout: Duration.seconds(29), signs: false });
+    this.functions = { token, introspect, revoke, metadata, sweep, approvals };
 
     // 4. Least privilege, statement by statement: named actions on named resources.
     const tableArn = this.table.tableArn;
@@ -295,7 +346,17 @@ export class CredentialBroker extends Construct {
     const allow = (fn: NodejsFunction, sid: string, actions: string[], resources: string[]) =>
       fn.addToRolePolicy(new PolicyStatement({ sid, effect: Effect.ALLOW, actions, resources }));
     // Grant records, audit events and signals are single items; nothing on a request path queries.
-    allow(token, "GrantStore", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [tableArn]);
+    // DeleteItem: a request that lost the race for its open-approval slot removes its own never-announced
+    // record (the role's PutItem could overwrite it anyway, so this adds no power).
+    allow(
+      token,
+      "GrantStore",
+      ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+      [tableArn],
+    );
+    // Approval requests are single items (conditional puts); the pending list is the sparse index gsi3.
+    allow(approvals, "ApprovalStore", ["dynamodb:GetItem", "dynamodb:PutItem"], [tableArn]);
+    allow(approvals, "PendingApprovals", ["dynamodb:Query"], [indexArn("gsi3")]);
     allow(introspect, "GrantStore", ["dynamodb:GetItem"], [tableArn]);
     allow(revoke, "GrantStore", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], [tableArn]);
     // The sweep also keeps its own state and re-evaluation marks in the table: it queries the marks'
@@ -376,6 +437,52 @@ export class CredentialBroker extends Construct {
       for (const fn of [sweep, revoke])
         allow(fn, "AssumeRevocationWriters", ["sts:AssumeRole"], [...this.revocationWriterArns]);
 
+    // In a VPC, Lambda attaches the functions' network interfaces with the functions' own roles. CDK adds a
+    // managed policy for that only to roles it creates itself, so the statements are spelled out here.
+    if (props.vpc) {
+      const { partition, region, account } = Stack.of(this);
+      const ec2 = (type: string) => `arn:${partition}:ec2:${region}:${account}:${type}/*`;
+      for (const fn of [token, revoke, sweep]) {
+        allow(
+          fn,
+          "ManageVpcNetworkInterfaces",
+          [
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:CreateNetworkInterface",
+            "ec2:DeleteNetworkInterface",
+            "ec2:UnassignPrivateIpAddresses",
+          ],
+          [ec2("network-interface"), ec2("subnet"), ec2("security-group")],
+        );
+        allow(
+          fn,
+          "DescribeVpcNetworkInterfaces",
+          ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+          ["*"],
+        );
+        // cdk-nag names each wildcard resource as it renders it: tokens as <AWS::Name>.
+        const shown = (v: string, name: string) => (Token.isUnresolved(v) ? `<AWS::${name}>` : v);
+        const nagArn = (type: string) =>
+          `arn:<AWS::Partition>:ec2:${shown(region, "Region")}:${shown(account, "AccountId")}:${type}/*`;
+        for (const resource of [...["network-interface", "subnet", "security-group"].map(nagArn), "*"])
+          Validations.of(fn.role!).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::${resource}]`,
+            reason:
+              "Lambda's VPC networking: interface ids are not known before Lambda creates them, and EC2 Describe actions support no resource-level permissions; the statements name the interface, subnet and security-group types only.",
+          });
+      }
+    }
+
+    // The functions that create and drop PostgreSQL roles read the admin secrets; no other function may.
+    if (this.databaseSecretArns.length > 0)
+      for (const fn of [token, revoke, sweep])
+        allow(
+          fn,
+          "ReadDatabaseAdminSecrets",
+          ["secretsmanager:GetSecretValue"],
+          [...this.databaseSecretArns],
+        );
+
     // 5. The HTTP API (CONTRACT §4). ANY routes, so that a wrong method reaches the handler and gets the
     // contract's 405 rather than API Gateway's 404.
     this.accessLogGroup = new LogGroup(this, "AccessLogs", {
@@ -421,13 +528,15 @@ export class CredentialBroker extends Construct {
       ...route("/revoke", revoke),
       ...route("/.well-known/jwks.json", metadata),
       ...route("/.well-known/oauth-authorization-server", metadata),
+      ...route("/approvals", approvals),
+      ...route("/approvals/{id}", approvals),
     ];
     route("/introspect", introspect, true);
     for (const r of publicRoutes) {
       Validations.of(r).acknowledge({
         id: "AwsSolutions-APIG4",
         reason:
-          "OAuth endpoints: /token and /revoke authenticate the caller by its signed subject token (RFC 8693/7009), and the JWKS and RFC 8414 metadata are public by design. /introspect uses IAM auth.",
+          "OAuth endpoints: /token and /revoke authenticate the caller by its signed subject token (RFC 8693/7009), /approvals by the approver's signed bearer token (RFC 6750, verified against approvals.issuers only), and the JWKS and RFC 8414 metadata are public by design. /introspect uses IAM auth.",
       });
     }
 

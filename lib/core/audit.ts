@@ -13,13 +13,15 @@ export type AuditOutcome =
   | "revoke"
   | "release"
   | "expire"
-  | "change";
+  | "change"
+  | "pending"
+  | "approve";
 
 export interface AuditEvent {
   eventId: string;
   /** ISO 8601 with milliseconds. */
   time: string;
-  kind: "token" | "revoke" | "sweep" | "admin" | "signal";
+  kind: "token" | "revoke" | "sweep" | "admin" | "signal" | "approval";
   outcome: AuditOutcome;
   decisionId?: string;
   grantId?: string;
@@ -41,6 +43,10 @@ export interface AuditEvent {
    * not a second revocation, and counts of revocations skip it.
    */
   revocationMode?: RevocationMode;
+  /** Human approval (CONTRACT §10): the request, and the approver's issuer name and `sub`. */
+  approvalId?: string;
+  approverIssuer?: string;
+  approverSubject?: string;
 }
 
 /** An event about one grant: who, what and why come from the grant record itself. */

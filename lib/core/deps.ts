@@ -1,4 +1,5 @@
 import type { BrokerConfig, TaskConfig } from "../config/schema.ts";
+import type { ApprovalNotifier } from "./approvals/notify.ts";
 import type { Clock } from "./clock.ts";
 import type { Provider } from "./grant.ts";
 import type { SubjectTokenVerifier } from "./identity/verifier.ts";
@@ -27,4 +28,8 @@ export interface BrokerDeps {
   accessTokens: AccessTokenVerifier;
   clock: Clock;
   log: Logger;
+  /** Verifies approver tokens against `approvals.issuers` only (CONTRACT §10); absent without approvals. */
+  approverVerifier?: SubjectTokenVerifier;
+  /** Announces new approval requests (the config's webhook). */
+  notifier?: ApprovalNotifier;
 }

@@ -7,6 +7,7 @@ import { STS_MIN_DURATION_SECONDS } from "./providers/aws-sts/limits.ts";
 const MIN_DURATION_SECONDS: Record<TaskConfig["provider"], number> = {
   "aws-sts": STS_MIN_DURATION_SECONDS,
   jwt: 60,
+  postgres: 300,
   github: 60,
 };
 

@@ -10,7 +10,13 @@ export type OAuthError =
   | "method_not_allowed"
   | "unsupported_media_type"
   | "request_too_large"
-  | "not_found";
+  | "not_found"
+  | "authorization_pending"
+  | "slow_down"
+  | "expired_token"
+  | "invalid_grant"
+  | "invalid_token"
+  | "conflict";
 
 export type BrokerErrorCode =
   | "missing_parameter"
@@ -41,7 +47,15 @@ export type BrokerErrorCode =
   | "method_not_allowed"
   | "unsupported_media_type"
   | "body_too_large"
-  | "not_found";
+  | "not_found"
+  | "authorization_pending"
+  | "slow_down"
+  | "approval_denied"
+  | "approval_expired"
+  | "approval_invalid"
+  | "invalid_approver_token"
+  | "approver_not_permitted"
+  | "approval_conflict";
 
 export class BrokerError extends Error {
   readonly code: BrokerErrorCode;
@@ -49,6 +63,8 @@ export class BrokerError extends Error {
   decisionId?: string;
   /** What went wrong in detail, for server-side logs only; never sent to the caller. */
   readonly detail?: string;
+  /** Fields the contract adds to this error's answer (an approval's id and interval, a request's status). */
+  fields?: Record<string, string | number>;
 
   constructor(code: BrokerErrorCode, message: string, detail?: string) {
     super(message);
@@ -222,6 +238,63 @@ export class NotFound extends BrokerError {
   }
 }
 
+// Human approval (CONTRACT §10): the RFC 8628 polling answers and the approver routes' failures.
+type ApprovalAnswer = { approvalId: string; intervalSeconds: number; expiresInSeconds: number };
+const pollFields = (a: ApprovalAnswer) => ({
+  approval_id: a.approvalId,
+  interval: a.intervalSeconds,
+  expires_in: a.expiresInSeconds,
+});
+export class AuthorizationPending extends BrokerError {
+  constructor(answer: ApprovalAnswer) {
+    super("authorization_pending", "the request waits for approval; poll again with approval_id");
+    this.fields = pollFields(answer);
+  }
+}
+export class SlowDown extends BrokerError {
+  constructor(answer: ApprovalAnswer) {
+    super("slow_down", "polled faster than the interval; the interval grew by 5 seconds");
+    this.fields = pollFields(answer);
+  }
+}
+export class ApprovalDenied extends BrokerError {
+  constructor() {
+    super("approval_denied", "an approver denied the request");
+  }
+}
+export class ApprovalExpired extends BrokerError {
+  constructor() {
+    super("approval_expired", "the approval request lapsed; make a new request");
+  }
+}
+export class ApprovalInvalid extends BrokerError {
+  constructor(why: "unknown" | "used" | "other-workload" | "mismatch") {
+    const text = {
+      unknown: "approval_id does not name an approval request",
+      used: "the approval was already used",
+      "other-workload": "the approval request belongs to another workload",
+      mismatch: "the poll must repeat the request's task, purpose and duration",
+    }[why];
+    super("approval_invalid", text);
+  }
+}
+export class InvalidApproverToken extends BrokerError {
+  constructor(detail?: string) {
+    super("invalid_approver_token", "a valid approver token is required (Authorization: Bearer)", detail);
+  }
+}
+export class ApproverNotPermitted extends BrokerError {
+  constructor() {
+    super("approver_not_permitted", "no policy permits this approver to decide this request");
+  }
+}
+export class ApprovalConflict extends BrokerError {
+  constructor(status: string) {
+    super("approval_conflict", `the approval request is no longer pending (${status})`);
+    this.fields = { status };
+  }
+}
+
 /** The one table from codes to the contract's HTTP status and OAuth error (CONTRACT §4). */
 export const ERROR_RESPONSES: Record<BrokerErrorCode, { status: number; error: OAuthError }> = {
   missing_parameter: { status: 400, error: "invalid_request" },
@@ -253,6 +326,14 @@ export const ERROR_RESPONSES: Record<BrokerErrorCode, { status: number; error: O
   unsupported_media_type: { status: 415, error: "unsupported_media_type" },
   body_too_large: { status: 413, error: "request_too_large" },
   not_found: { status: 404, error: "not_found" },
+  authorization_pending: { status: 400, error: "authorization_pending" },
+  slow_down: { status: 400, error: "slow_down" },
+  approval_denied: { status: 403, error: "access_denied" },
+  approval_expired: { status: 400, error: "expired_token" },
+  approval_invalid: { status: 400, error: "invalid_grant" },
+  invalid_approver_token: { status: 401, error: "invalid_token" },
+  approver_not_permitted: { status: 403, error: "access_denied" },
+  approval_conflict: { status: 409, error: "conflict" },
 };
 
 /** Anything that is not a BrokerError is a bug or an outage: fail closed as 503. */

@@ -2,6 +2,7 @@
 // render → record → issue → respond. Every step is a named call; every exit records one audit event.
 
 import type { TaskConfig } from "../config/schema.ts";
+import { approvalGate } from "./approvals/gate.ts";
 import type { AuditEvent } from "./audit.ts";
 import { recordAudit } from "./audit-recorder.ts";
 import { epochSeconds, isoSeconds } from "./clock.ts";
@@ -97,11 +98,25 @@ export async function exchangeToken(
     event.policyIds = decision.policyIds;
     event.reasons = decision.reasons;
     if (!decision.allowed) throw new PolicyDenied();
+    // CONTRACT §10: a task that needs people's approval answers `authorization_pending` until they gave it.
+    const approved = await approvalGate(deps, {
+      task,
+      approvalId: request.approvalId,
+      workload,
+      subject: subject.subject,
+      issuer: subject.issuer.name,
+      claimTags,
+      subjectTokenSha256: event.subjectTokenSha256,
+      purpose: request.purpose,
+      durationSeconds,
+      sourceIp,
+      event,
+    });
 
     const provider = deps.providers[task.provider];
     if (!provider) throw new DependencyUnavailable(`${task.provider} provider`, "provider not configured");
     const now = deps.clock.now();
-    const grantId = newId(now);
+    const grantId = approved?.grantId ?? newId(now);
     event.grantId = grantId;
     const prepared = provider.prepare({
       task,
@@ -111,6 +126,8 @@ export async function exchangeToken(
       durationSeconds,
       nowMs: now,
     });
+    // A provider that must ask its system first (PostgreSQL's group roles) does so before anything is recorded.
+    await provider.ready?.(prepared);
 
     const grant = await recordGrant(deps, {
       grantId,
@@ -132,6 +149,7 @@ export async function exchangeToken(
       // Claims are not secrets (the token is): kept so the sweep can re-decide the grant when context changes.
       claimTags,
       ...(prepared.roleArn ? { roleArn: prepared.roleArn } : {}),
+      ...prepared.grantFields,
     });
 
     const issued = await issueCredential(deps, provider, prepared, grant);

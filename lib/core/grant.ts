@@ -54,6 +54,9 @@ export interface Grant {
   revocation?: RevocationMode;
   /** aws-sts: a revocation that still has to be written to IAM (the sweep retries it). */
   revocationPending?: boolean;
+  /** postgres: the databases[].name its role lives in, and the group role that inherits what it owns. */
+  database?: string;
+  reassignTo?: string;
   /** github: SHA-256 of the installation token, never the token. */
   tokenSha256?: string;
   /**
@@ -85,6 +88,7 @@ export function grantView(g: Grant): Record<string, unknown> {
     ...(g.accessKeyId ? { accessKeyId: g.accessKeyId } : {}),
     ...(g.revocation ? { revocation: g.revocation } : {}),
     ...(g.revocationPending ? { revocationPending: true } : {}),
+    ...(g.database ? { database: g.database } : {}),
     ...(g.tokenSha256 ? { tokenSha256: g.tokenSha256 } : {}),
   };
 }

@@ -8,7 +8,7 @@ export interface Logger {
 }
 
 const SECRET_KEYS =
-  /^(subject_token|access_token|token|SecretAccessKey|SessionToken|secretAccessKey|sessionToken|d|privateKey|authorization)$/i;
+  /^(subject_token|access_token|token|SecretAccessKey|SessionToken|secretAccessKey|sessionToken|d|privateKey|authorization|password)$/i;
 
 function redact(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== "object") return value;

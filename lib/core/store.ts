@@ -1,3 +1,4 @@
+import type { ApprovalStore } from "./approvals/store.ts";
 import type { AuditEvent } from "./audit.ts";
 import type { Grant, GrantStatus } from "./grant.ts";
 
@@ -61,6 +62,8 @@ export interface ReevaluationMark {
  * implementation translates its own conditional-failure error into TransitionConflict.
  */
 export interface GrantStore {
+  /** Approval requests (CONTRACT §10), kept in the same table; absent in stores that keep none. */
+  readonly approvals?: ApprovalStore;
   /** Writes a new grant in status issuing; fails if the id exists. Durable when it resolves. */
   createGrant(grant: Grant, dueAtMs: number): Promise<void>;
   /** Moves a grant from one status to another, or throws TransitionConflict. Returns the new record. */

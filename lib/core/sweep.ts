@@ -5,9 +5,11 @@
 //   2. re-evaluation marks (signals, workload changes): that workload's live grants are re-decided;
 //   3. the due index, shard by shard: expire what ran out, fail-and-revoke what was abandoned in `issuing`,
 //      retry pending revocations, read applied ones back, prune revocation lists, and re-decide grants that
-//      time alone can end (an exception's expiry, a time window) — they were put on the index at that moment.
+//      time alone can end (an exception's expiry, a time window) — they were put on the index at that moment;
+//   4. leftovers: credentials no live grant owns (a PostgreSQL role left by a crash), a bounded batch a run.
 // Every move is a conditional write, so concurrent sweeps agree on one winner.
 
+import { lapseDueApprovals } from "./approvals/lapse.ts";
 import type { AuditEvent } from "./audit.ts";
 import { grantEvent } from "./audit.ts";
 import { recordAudit } from "./audit-recorder.ts";
@@ -37,6 +39,8 @@ export interface SweepSummary {
   failed: number;
   retried: number;
   pruned: number;
+  /** Credentials that no live grant owned (left by a crash), found outside the due index and ended. */
+  leftovers: number;
   /** Active grants decided again (and kept or revoked). */
   reevaluated: number;
   /** Transitions another sweep (or request) made first. */
@@ -51,6 +55,8 @@ export interface SweepSummary {
   complete: boolean;
   /** Age of the oldest entry still due when the sweep stopped (0 when none): the lag alarm's input. */
   oldestDueAgeSeconds?: number;
+  /** Approval requests that lapsed in this run (CONTRACT §10); absent when none did. */
+  approvalsLapsed?: number;
 }
 
 interface Cursor {
@@ -84,6 +90,7 @@ export async function sweepDue(deps: SweepDeps, options: SweepOptions = {}): Pro
       failed: 0,
       retried: 0,
       pruned: 0,
+      leftovers: 0,
       reevaluated: 0,
       skipped: 0,
       errors: 0,
@@ -97,11 +104,16 @@ export async function sweepDue(deps: SweepDeps, options: SweepOptions = {}): Pro
   const marksDone = await guarded(run, "re-evaluation marks", () => processMarks(run));
   const resumeFrom = options.cursor ?? (await storedDueCursor(run));
   const dueDone = await guarded(run, "due index", () => sweepDueIndex(run, resumeFrom));
+  const approvals = await guarded(run, "approvals", () =>
+    lapseDueApprovals(deps, { deadlineMs: run.deadline }),
+  );
+  if (approvals && approvals.lapsed > 0) run.summary.approvalsLapsed = approvals.lapsed;
+  if (!outOfTime(run)) await guarded(run, "leftovers", () => sweepLeftovers(run));
   let passDone = pass !== false; // false: the config step itself failed
   if (pass) passDone = (await guarded(run, "config pass", () => continuePass(run, pass))) === true;
   // Last, so it cannot bump the revision under the config pass of this same run.
   await saveDueCursor(run, resumeFrom);
-  run.summary.complete = marksDone && dueDone && passDone;
+  run.summary.complete = marksDone && dueDone && passDone && approvals !== false && approvals.complete;
   run.summary.oldestDueAgeSeconds = await oldestDueAge(run);
   return run.summary;
 }
@@ -430,6 +442,19 @@ async function sweepOne(run: Run, grant: Grant): Promise<void> {
       grantId: grant.grantId,
       error: (err as Error).name,
     });
+  }
+}
+
+// ---- 4. leftovers ------------------------------------------------------------------------------------
+
+/** Each provider that can look for credentials outside the due index does, once, bounded by itself. */
+async function sweepLeftovers(run: Run): Promise<void> {
+  const { deps, summary } = run;
+  for (const provider of Object.values(deps.providers)) {
+    if (!provider?.sweepLeftovers) continue;
+    const result = await provider.sweepLeftovers((id) => deps.store.getGrant(id), run.started);
+    summary.leftovers += result.dropped;
+    summary.errors += result.errors;
   }
 }
 

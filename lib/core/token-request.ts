@@ -6,6 +6,7 @@ import {
   UnsupportedGrantType,
   UnsupportedTokenType,
 } from "./errors.ts";
+import { GRANT_ID_PATTERN } from "./ids.ts";
 import type { Params } from "./params.ts";
 
 export const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -21,6 +22,8 @@ export interface TokenRequest {
   durationSeconds?: number;
   purpose: string;
   requestedTokenType?: string;
+  /** A poll for an approval request (CONTRACT §10). */
+  approvalId?: string;
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: purpose must be printable.
@@ -64,6 +67,12 @@ export function parseTokenRequest(params: Params): TokenRequest {
     if (requested.includes("\u0000") || requested.length > 256)
       throw new MalformedParameter("requested_token_type", "must be a token type URI");
     request.requestedTokenType = requested;
+  }
+  const approvalId = params.get("approval_id");
+  if (approvalId !== undefined) {
+    if (!GRANT_ID_PATTERN.test(approvalId))
+      throw new MalformedParameter("approval_id", "is not an approval id");
+    request.approvalId = approvalId;
   }
   return request;
 }

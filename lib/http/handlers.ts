@@ -1,7 +1,20 @@
 // Thin adapters from HTTP events to the core: parse the body, call one core function, render the result
 // or the error through the contract's table. Nothing here decides anything.
+
+import {
+  type ApproverDeps,
+  decideApproval,
+  listApprovals,
+  showApproval,
+} from "../core/approvals/approver-api.ts";
 import type { BrokerDeps } from "../core/deps.ts";
-import { asBrokerError, type BrokerError, ERROR_RESPONSES, MethodNotAllowed } from "../core/errors.ts";
+import {
+  asBrokerError,
+  type BrokerError,
+  ERROR_RESPONSES,
+  MethodNotAllowed,
+  NotFound,
+} from "../core/errors.ts";
 import { exchangeToken } from "../core/exchange.ts";
 import { introspectToken } from "../core/introspect.ts";
 import { publicJwks, serverMetadata } from "../core/metadata.ts";
@@ -13,10 +26,16 @@ export type Handler = (event: HttpEvent) => Promise<HttpResult>;
 
 export function errorResult(error: BrokerError, requestId?: string): HttpResult {
   const { status, error: code } = ERROR_RESPONSES[error.code];
-  const body: Record<string, string> = { error: code, error_description: error.message };
+  const body: Record<string, string | number> = {
+    ...error.fields,
+    error: code,
+    error_description: error.message,
+  };
   if (error.decisionId) body["decision_id"] = error.decisionId;
   if (status >= 500 && requestId) body["request_id"] = requestId;
   const extra: Record<string, string> = status === 405 ? { allow: "POST" } : {};
+  // RFC 6750 §3: a refused bearer token says so in the challenge.
+  if (status === 401) extra["www-authenticate"] = 'Bearer error="invalid_token"';
   return jsonResult(status, body, extra);
 }
 
@@ -58,6 +77,52 @@ function get(deps: BrokerDeps, work: () => Promise<unknown>): Handler {
   };
 }
 
+/**
+ * `GET /approvals`, `GET /approvals/{id}`, `POST /approvals/{id}` (CONTRACT §10): one function behind the
+ * approver routes, authenticated by the approver token in `Authorization`, not by IAM.
+ */
+export function approvalsHandler(deps: ApproverDeps): Handler {
+  return async (event) => {
+    const requestId = event.requestContext.requestId;
+    try {
+      const method = event.requestContext.http.method.toUpperCase();
+      const id = /^\/approvals(?:\/([^/]+))?\/?$/.exec(event.rawPath)?.[1];
+      const authorization = header(event, "authorization");
+      if (method === "GET" || method === "HEAD")
+        return jsonResult(
+          200,
+          id === undefined
+            ? await listApprovals(deps, authorization)
+            : await showApproval(deps, authorization, decodeURIComponent(id)),
+        );
+      if (method !== "POST" || id === undefined) {
+        const r = errorResult(new MethodNotAllowed());
+        r.headers["allow"] = id === undefined ? "GET" : "GET, POST";
+        return r;
+      }
+      return jsonResult(
+        200,
+        await decideApproval(deps, {
+          authorization,
+          id: decodeURIComponent(id),
+          params: params(event),
+          sourceIp: event.requestContext.http.sourceIp,
+        }),
+      );
+    } catch (err) {
+      const error = err instanceof URIError ? new NotFound() : asBrokerError(err);
+      if (error.code === "dependency_unavailable")
+        deps.log.error("request failed", {
+          requestId,
+          code: error.code,
+          detail: error.detail,
+          path: "/approvals",
+        });
+      return errorResult(error, requestId);
+    }
+  };
+}
+
 const params = (event: HttpEvent) => parseParams(header(event, "content-type"), bodyBytes(event));
 
 export function createHandlers(deps: BrokerDeps) {
@@ -73,6 +138,7 @@ export function createHandlers(deps: BrokerDeps) {
     revoke: post(deps, (event) => releaseGrant(deps, params(event))),
     jwks: get(deps, () => publicJwks(deps.signer)),
     metadata: get(deps, async () => serverMetadata(deps.config.issuerUrl, deps.config.audience)),
+    approvals: approvalsHandler(deps),
   } satisfies Record<string, Handler>;
 }
 

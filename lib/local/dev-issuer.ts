@@ -7,6 +7,8 @@ import type { IssuerConfig } from "../config/schema.ts";
 /** The port `credbroker dev` listens on unless told otherwise; the demo config names its dev issuer there. */
 export const DEFAULT_DEV_PORT = 8787;
 export const DEV_ISSUER_PATH = "/dev/issuer";
+/** The dev approver issuer (CONTRACT §10): people's tokens, with keys of their own. */
+export const DEV_APPROVER_ISSUER_PATH = "/dev/approvers";
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 export interface DevIssuer {
@@ -50,11 +52,20 @@ export async function createDevIssuer(issuer: string, privateKey: KeyObject): Pr
  * server's own issuer; on another port its tokens carry another `iss`. Such entries are pointed at the
  * issuer actually served, and so is a `jwksUri` on that default origin. Any other issuer is left alone.
  */
-export function retargetDevIssuers(issuers: IssuerConfig[], devIssuerUrl: string): IssuerConfig[] {
-  const actual = new URL(devIssuerUrl);
+export function retargetDevIssuers(
+  issuers: IssuerConfig[],
+  devIssuerUrl: string,
+  devApproverIssuerUrl?: string,
+): IssuerConfig[] {
   return issuers.map((entry) => {
-    if (!isDefaultDevIssuer(entry.issuer)) return entry;
-    const retargeted: IssuerConfig = { ...entry, issuer: devIssuerUrl };
+    const served = isDefaultDevIssuer(entry.issuer, DEV_ISSUER_PATH)
+      ? devIssuerUrl
+      : devApproverIssuerUrl && isDefaultDevIssuer(entry.issuer, DEV_APPROVER_ISSUER_PATH)
+        ? devApproverIssuerUrl
+        : undefined;
+    if (!served) return entry;
+    const actual = new URL(served);
+    const retargeted: IssuerConfig = { ...entry, issuer: served };
     if (entry.jwksUri && onDefaultDevOrigin(entry.jwksUri)) {
       const jwks = new URL(entry.jwksUri);
       retargeted.jwksUri = `${actual.origin}${jwks.pathname}${jwks.search}`;
@@ -63,8 +74,8 @@ export function retargetDevIssuers(issuers: IssuerConfig[], devIssuerUrl: string
   });
 }
 
-function isDefaultDevIssuer(url: string): boolean {
-  return onDefaultDevOrigin(url) && new URL(url).pathname.replace(/\/$/, "") === DEV_ISSUER_PATH;
+function isDefaultDevIssuer(url: string, path: string): boolean {
+  return onDefaultDevOrigin(url) && new URL(url).pathname.replace(/\/$/, "") === path;
 }
 
 function onDefaultDevOrigin(url: string): boolean {

@@ -21,6 +21,7 @@ import { githubProvider } from "../runtime/github-provider.ts";
 import {
   createDevIssuer,
   DEFAULT_DEV_PORT,
+  DEV_APPROVER_ISSUER_PATH,
   DEV_ISSUER_PATH,
   type DevIssuer,
   retargetDevIssuers,
@@ -55,6 +56,8 @@ export interface DevBroker {
   consoleUrl: string;
   issuerUrl: string;
   devIssuer: DevIssuer;
+  /** The dev approver issuer at <url>/dev/approvers (CONTRACT §10). */
+  devApprovers: DevIssuer;
   dynamo: LocalDynamo;
   tableName: string;
   configPath: string;
@@ -102,6 +105,10 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
     `${url}${DEV_ISSUER_PATH}`,
     await loadOrCreateSigningKey(join(dataDir, "dev-issuer-key.json")),
   );
+  const devApprovers = await createDevIssuer(
+    `${url}${DEV_APPROVER_ISSUER_PATH}`,
+    await loadOrCreateSigningKey(join(dataDir, "dev-approver-key.json")),
+  );
   const signer = await createLocalSigner(await loadOrCreateSigningKey(join(dataDir, "signing-key.json")));
 
   // The demo config names the dev issuer on the default port; on any other port it is still this server's.
@@ -110,7 +117,7 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
     config: {
       ...resolved.config,
       issuerUrl: url,
-      issuers: retargetDevIssuers(resolved.config.issuers, devIssuer.issuer),
+      issuers: retargetDevIssuers(resolved.config.issuers, devIssuer.issuer, devApprovers.issuer),
     },
   };
   if (!runtime.config.issuers.some((i) => i.issuer === devIssuer.issuer))
@@ -137,9 +144,36 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
   });
   const handlers = createHandlers(deps);
 
+  /** `POST <issuer>/token` of a dev issuer: JSON {sub, claims} in, {token} out. */
+  const mintDevToken = async (issuer: DevIssuer, event: HttpEvent): Promise<HttpResult> => {
+    const method = event.requestContext.http.method.toUpperCase();
+    if (method !== "POST") return errorResult(new MethodNotAllowed());
+    let input: { sub?: unknown; claims?: unknown; lifetimeSeconds?: unknown };
+    try {
+      input = JSON.parse(bodyBytes(event).toString("utf8") || "{}");
+    } catch {
+      return jsonResult(400, {
+        error: "invalid_request",
+        error_description: "body must be JSON {sub, claims}",
+      });
+    }
+    if (typeof input.sub !== "string" || input.sub === "")
+      return jsonResult(400, { error: "invalid_request", error_description: "sub is required" });
+    const claims =
+      input.claims && typeof input.claims === "object" ? (input.claims as Record<string, unknown>) : {};
+    const lifetime = typeof input.lifetimeSeconds === "number" ? input.lifetimeSeconds : 600;
+    const token = await issuer.mint({
+      sub: input.sub,
+      claims,
+      audience: runtime.config.audience,
+      lifetimeSeconds: lifetime,
+      nowMs: clock.now(),
+    });
+    return jsonResult(200, { token });
+  };
+
   const route = async (event: HttpEvent): Promise<HttpResult> => {
     const path = event.rawPath;
-    const method = event.requestContext.http.method.toUpperCase();
     switch (path) {
       case "/token":
         return handlers.token(event);
@@ -155,32 +189,16 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
         return jsonResult(200, devIssuer.discovery());
       case "/dev/issuer/jwks.json":
         return jsonResult(200, await devIssuer.jwks());
-      case "/dev/issuer/token": {
-        if (method !== "POST") return errorResult(new MethodNotAllowed());
-        let input: { sub?: unknown; claims?: unknown; lifetimeSeconds?: unknown };
-        try {
-          input = JSON.parse(bodyBytes(event).toString("utf8") || "{}");
-        } catch {
-          return jsonResult(400, {
-            error: "invalid_request",
-            error_description: "body must be JSON {sub, claims}",
-          });
-        }
-        if (typeof input.sub !== "string" || input.sub === "")
-          return jsonResult(400, { error: "invalid_request", error_description: "sub is required" });
-        const claims =
-          input.claims && typeof input.claims === "object" ? (input.claims as Record<string, unknown>) : {};
-        const lifetime = typeof input.lifetimeSeconds === "number" ? input.lifetimeSeconds : 600;
-        const token = await devIssuer.mint({
-          sub: input.sub,
-          claims,
-          audience: runtime.config.audience,
-          lifetimeSeconds: lifetime,
-          nowMs: clock.now(),
-        });
-        return jsonResult(200, { token });
-      }
+      case "/dev/issuer/token":
+        return mintDevToken(devIssuer, event);
+      case "/dev/approvers/.well-known/openid-configuration":
+        return jsonResult(200, devApprovers.discovery());
+      case "/dev/approvers/jwks.json":
+        return jsonResult(200, await devApprovers.jwks());
+      case "/dev/approvers/token":
+        return mintDevToken(devApprovers, event);
       default:
+        if (path === "/approvals" || path.startsWith("/approvals/")) return handlers.approvals(event);
         return errorResult(new NotFound());
     }
   };
@@ -214,7 +232,8 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
           sweep()
             .then((s) => {
               options.onSweep?.(s);
-              if (s.expired + s.revoked + s.failed + s.retried > 0) options.log.info("sweep", { summary: s });
+              if (s.expired + s.revoked + s.failed + s.retried + (s.approvalsLapsed ?? 0) > 0)
+                options.log.info("sweep", { summary: s });
             })
             .catch((err) => options.log.warn("sweep failed", { error: (err as Error).name }));
         }, interval)
@@ -226,6 +245,7 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
     consoleUrl: consoleApp.url(url),
     issuerUrl: devIssuer.issuer,
     devIssuer,
+    devApprovers,
     dynamo,
     tableName,
     configPath,

@@ -4,6 +4,7 @@ import type { ResolvedConfig } from "../config/resolve.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import type { BrokerDeps } from "../core/deps.ts";
 import type { Provider } from "../core/grant.ts";
+import type { SubjectTokenVerifier } from "../core/identity/verifier.ts";
 import { createWorkloadMatcher } from "../core/identity/workloads.ts";
 import { createAccessTokenVerifier } from "../core/jwt/access-token.ts";
 import { type Logger, silentLogger } from "../core/logger.ts";
@@ -14,6 +15,7 @@ import type { ReevaluateDeps } from "../core/reevaluate.ts";
 import type { Signer } from "../core/signer.ts";
 import type { GrantStore } from "../core/store.ts";
 import { createJoseVerifier, type JoseVerifierOptions } from "../identity/jose-verifier.ts";
+import { createWebhookNotifier } from "../notify/webhook-notifier.ts";
 
 export interface BrokerAdapters {
   store: GrantStore;
@@ -65,8 +67,10 @@ export async function addTokenDeps(
   adapters: Pick<BrokerAdapters, "signer" | "verifier">,
 ): Promise<BrokerDeps> {
   const { config } = resolved;
+  const webhookUrl = config.approvals?.notify.webhookUrl;
   return {
-    ...deciding,
+    ...addApproverDeps(resolved, deciding, adapters),
+    ...(webhookUrl ? { notifier: createWebhookNotifier({ url: webhookUrl, log: deciding.log }) } : {}),
     verifier: createJoseVerifier({
       issuers: config.issuers,
       audience: config.audience,
@@ -76,5 +80,26 @@ export async function addTokenDeps(
     providers: { jwt: createJwtProvider(adapters.signer, config.issuerUrl), ...deciding.providers },
     signer: adapters.signer,
     accessTokens: await createAccessTokenVerifier(adapters.signer, config.issuerUrl),
+  };
+}
+
+/** What the approver routes need: deciding deps plus a verifier of approver tokens (no signer, no KMS). */
+export function addApproverDeps<T extends Pick<ReevaluateDeps, "clock">>(
+  resolved: ResolvedConfig,
+  deciding: T,
+  adapters: Pick<BrokerAdapters, "verifier"> = {},
+): T & { approverVerifier?: SubjectTokenVerifier } {
+  const { config } = resolved;
+  // Approver tokens are checked against the approver issuers only: a workload's token never approves.
+  const approverIssuers = config.issuers.filter((i) => config.approvals?.issuers.includes(i.name));
+  if (approverIssuers.length === 0) return deciding;
+  return {
+    ...deciding,
+    approverVerifier: createJoseVerifier({
+      issuers: approverIssuers,
+      audience: config.audience,
+      clock: deciding.clock,
+      ...adapters.verifier,
+    }),
   };
 }

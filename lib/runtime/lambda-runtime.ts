@@ -15,11 +15,18 @@ import { DependencyUnavailable } from "../core/errors.ts";
 import { jsonLogger } from "../core/logger.ts";
 import type { ReevaluateDeps } from "../core/reevaluate.ts";
 import type { HttpEvent } from "../http/apigw.ts";
-import { type BrokerHandlers, createHandlers, errorResult, type Handler } from "../http/handlers.ts";
+import {
+  approvalsHandler,
+  type BrokerHandlers,
+  createHandlers,
+  errorResult,
+  type Handler,
+} from "../http/handlers.ts";
 import { awsProviders } from "./aws-providers.ts";
-import { addTokenDeps, buildDecidingDeps } from "./broker-deps.ts";
+import { addApproverDeps, addTokenDeps, buildDecidingDeps } from "./broker-deps.ts";
 import { githubProvider, sealOnlyVault } from "./github-provider.ts";
 import { type LambdaEnv, readLambdaEnv, requireSigningKey } from "./lambda-env.ts";
+import { postgresProviders } from "./postgres-providers.ts";
 
 /** The sweep's dependencies: everything the broker has except what signs or verifies tokens. */
 export type SweepRuntimeDeps = Omit<BrokerDeps, "signer" | "accessTokens" | "verifier">;
@@ -76,7 +83,7 @@ function prepare(): Prepared {
   const deciding = buildDecidingDeps(resolved, {
     store,
     log,
-    providers: { ...awsProviders(resolved), github },
+    providers: { ...awsProviders(resolved), ...postgresProviders(resolved, { log }), github },
   });
   prepared = { env, resolved, deciding };
   return prepared;
@@ -129,3 +136,29 @@ export function lambdaHandler(route: (handlers: BrokerHandlers, event: HttpEvent
 
 /** For the scheduled sweep: no signer, so no KMS client and no KMS permission. */
 export const lambdaSweepDeps = (): SweepRuntimeDeps => prepare().deciding;
+
+/**
+ * GET/POST /approvals (CONTRACT §10): approver tokens, Cedar and the table. It signs nothing, so it needs
+ * no KMS client and no KMS permission.
+ */
+export function lambdaApprovalsHandler(): Handler {
+  try {
+    prepare();
+  } catch {
+    // As for the other request functions: every request retries it and answers 503.
+  }
+  let handler: Handler | undefined;
+  return async (event) => {
+    try {
+      const { resolved, deciding } = prepare();
+      handler ??= approvalsHandler(addApproverDeps(resolved, deciding));
+    } catch (err) {
+      log.error("broker unavailable", {
+        requestId: event.requestContext.requestId,
+        error: (err as Error)?.name ?? "unknown",
+      });
+      return errorResult(new DependencyUnavailable("broker start-up"), event.requestContext.requestId);
+    }
+    return handler(event);
+  };
+}

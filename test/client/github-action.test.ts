@@ -257,6 +257,72 @@ describe.each(runners)("the GitHub Action (%s)", (_name, runner) => {
     expect((await readCommandFile(job.files.GITHUB_OUTPUT))["token-type"]).toBe("bearer");
   });
 
+  it("waits for approval with wait-for-approval, printing the approval id, and exports the credential once approved", async () => {
+    const job = await newJob();
+    oidcSubject = { sub: "agent:ops", claims: {} };
+    try {
+      const running = step(runner, action.runs.main, job, {
+        "INPUT_BROKER-URL": broker.dev.url,
+        INPUT_TASK: "rotate-prod-db",
+        INPUT_PURPOSE: `rotate from ${runner.length} runner`,
+        "INPUT_WAIT-FOR-APPROVAL": "60",
+      });
+      const approvals = broker.dev.deps.store.approvals!;
+      let pending = await approvals.listPending();
+      for (let i = 0; i < 200 && pending.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        pending = await approvals.listPending();
+      }
+      const id = pending[0]!.approvalId;
+      const approver = await broker.dev.devApprovers.mint({
+        sub: "alice",
+        claims: { groups: "sre" },
+        audience: broker.audience,
+        nowMs: Date.now(),
+      });
+      const res = await fetch(`${broker.dev.url}/approvals/${id}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${approver}`, "content-type": "application/x-www-form-urlencoded" },
+        body: "decision=approve&reason=change+OPS-1",
+      });
+      expect(res.status).toBe(200);
+      const main = await running;
+      expect(main.code).toBe(0);
+      expect(main.stdout).toContain(`waits for approval (approval id ${id}`);
+      expect(main.stdout).toContain(`credbroker approvals approve ${id}`);
+      const exported = await readCommandFile(job.files.GITHUB_ENV);
+      expect(Object.keys(exported).sort()).toEqual(["CREDBROKER_GRANT_ID", "CREDBROKER_TOKEN"]);
+      expect(main.stdout).toContain(`::add-mask::${exported["CREDBROKER_TOKEN"]}\n`);
+    } finally {
+      oidcSubject = {
+        sub: "repo:acme/web:ref:refs/heads/main",
+        claims: { repository: "acme/web", ref: "refs/heads/main" },
+      };
+    }
+  });
+
+  it("fails at once while approval is pending when wait-for-approval is not set, naming the approval", async () => {
+    const job = await newJob();
+    oidcSubject = { sub: "agent:ops", claims: {} };
+    try {
+      const main = await step(runner, action.runs.main, job, {
+        "INPUT_BROKER-URL": broker.dev.url,
+        INPUT_TASK: "rotate-prod-db",
+        INPUT_PURPOSE: `no wait from ${runner.length} runner`,
+      });
+      expect(main.code).toBe(1);
+      expect(main.stdout).toMatch(
+        /^::error::credbroker: .*authorization_pending.*approval id [0-9a-z]{26}; set wait-for-approval/m,
+      );
+      expect(await readFile(job.files.GITHUB_ENV, "utf8")).toBe("");
+    } finally {
+      oidcSubject = {
+        sub: "repo:acme/web:ref:refs/heads/main",
+        claims: { repository: "acme/web", ref: "refs/heads/main" },
+      };
+    }
+  });
+
   it("fails the step with the decision id and exports nothing when the broker denies", async () => {
     const job = await newJob();
     oidcSubject = { sub: "repo:acme/reports:ref:refs/heads/main", claims: {} };

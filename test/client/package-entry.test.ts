@@ -9,6 +9,7 @@ describe("the client entry", () => {
   it("exports the client API and nothing of the broker's internals", () => {
     expect(Object.keys(client).sort()).toEqual([
       "AWS_CREDENTIALS_TOKEN_TYPE",
+      "ApprovalNotGranted",
       "BrokerClient",
       "BrokerClientError",
       "BrokerRequestError",
@@ -16,11 +17,14 @@ describe("the client entry", () => {
       "BrokerUnreachable",
       "DEFAULT_REFRESH_BEFORE_EXPIRY_SECONDS",
       "JWT_TOKEN_TYPE",
+      "POSTGRES_CREDENTIALS_TOKEN_TYPE",
       "TokenSourceError",
+      "exchangeWaitingForApproval",
       "fromCredentialBroker",
       "fromGitHubActions",
       "fromTokenEnv",
       "fromTokenFile",
+      "postgresEnvironment",
     ]);
   });
 

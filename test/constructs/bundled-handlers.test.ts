@@ -29,6 +29,7 @@ let stack: CredbrokerStack;
 let dynamo: LocalDynamo;
 let kms: KmsFixture;
 let issuer: TestIssuer;
+let approvers: TestIssuer;
 let recorder: RecordingProxy;
 let aws: AwsQueryServer;
 /** What each function called, as `action` or `action index`, across every invocation in this file. */
@@ -88,7 +89,7 @@ async function invoke(name: BrokerFunctionName, event: unknown, extraEnv: Record
       CREDBROKER_TABLE: tableName,
       CREDBROKER_CONFIG_BUNDLE: "credbroker.config.json",
       CREDBROKER_DUE_SHARDS: "8",
-      ...(name === "sweep" ? {} : { CREDBROKER_SIGNING_KEY_ID: kms.keyArn }),
+      ...(name === "sweep" || name === "approvals" ? {} : { CREDBROKER_SIGNING_KEY_ID: kms.keyArn }),
       AWS_LAMBDA_FUNCTION_NAME: `credbroker-${name}`,
       ...extraEnv,
     },
@@ -113,12 +114,17 @@ const httpEvent = (method: string, path: string, body?: Record<string, string>) 
 
 beforeAll(async () => {
   issuer = await createTestIssuer();
+  approvers = await createTestIssuer("https://idp.corp.test");
   const configPath = writeConfig(
     {
       version: 1,
       audience: "credbroker",
       issuerUrl: "https://broker.test",
-      issuers: [{ name: "test", issuer: issuer.issuer, jwks: issuer.jwks, algorithms: ["ES256"] }],
+      issuers: [
+        { name: "test", issuer: issuer.issuer, jwks: issuer.jwks, algorithms: ["ES256"] },
+        { name: "corp", issuer: approvers.issuer, jwks: approvers.jwks, algorithms: ["ES256"] },
+      ],
+      approvals: { issuers: ["corp"] },
       workloads: [
         { name: "web-ci", issuer: "test", subject: "repo:acme/web:**", owner: "team-web@acme.test" },
       ],
@@ -131,6 +137,13 @@ beforeAll(async () => {
           maxDurationSeconds: 300,
         },
         { name: "deploy-web", provider: "aws-sts", roleArn: DEPLOY_ROLE, maxDurationSeconds: 900 },
+        {
+          name: "rotate-db",
+          provider: "jwt",
+          audience: "https://db.test",
+          maxDurationSeconds: 300,
+          approval: { approvals: 1, expiresInSeconds: 900 },
+        },
       ],
       policies: ["policies/*.cedar"],
     },
@@ -138,6 +151,10 @@ beforeAll(async () => {
       "main.cedar": `${VALID_POLICY}
 @id("ci-deploys-web")
 permit (principal == Workload::"web-ci", action == Action::"issue", resource == Task::"deploy-web");
+@id("ci-rotates-db")
+permit (principal == Workload::"web-ci", action == Action::"issue", resource == Task::"rotate-db");
+@id("corp-approves")
+permit (principal, action == Action::"approve", resource) when { principal.issuer == "corp" };
 `,
     },
   );
@@ -279,6 +296,39 @@ describe("bundled Lambda handlers", () => {
     }
   });
 
+  it("token and approvals: a request waits for approval, an approver approves, the next poll gets the token", async () => {
+    const subject = await issuer.mint({ sub: "repo:acme/web:ref:refs/heads/main", repository: "acme/web" });
+    const exchange = {
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token: subject,
+      subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
+      scope: "rotate-db",
+    };
+    const asked = await invoke("token", httpEvent("POST", "/token", exchange));
+    expect(asked.result.statusCode).toBe(400);
+    const id = JSON.parse(asked.result.body).approval_id as string;
+    const approver = await approvers.mint({ sub: "alice" });
+    const withBearer = (e: ReturnType<typeof httpEvent>) => ({
+      ...e,
+      headers: { ...e.headers, authorization: `Bearer ${approver}` },
+    });
+    const list = await invoke("approvals", withBearer(httpEvent("GET", "/approvals")));
+    expect(JSON.parse(list.result.body).approvals).toEqual([expect.objectContaining({ approvalId: id })]);
+    const approved = await invoke(
+      "approvals",
+      withBearer(httpEvent("POST", `/approvals/${id}`, { decision: "approve", reason: "ok" })),
+    );
+    expect(JSON.parse(approved.result.body)).toMatchObject({ status: "approved", approvals: 1, needed: 1 });
+    const polled = await invoke("token", httpEvent("POST", "/token", { ...exchange, approval_id: id }));
+    // Polled within the interval in this test's wall clock, or after it: either way no credential yet or one.
+    if (polled.result.statusCode !== 200) {
+      expect(JSON.parse(polled.result.body).error).toBe("slow_down");
+      await new Promise((r) => setTimeout(r, 10_000));
+      const again = await invoke("token", httpEvent("POST", "/token", { ...exchange, approval_id: id }));
+      expect(again.result.statusCode).toBe(200);
+    }
+  }, 60_000);
+
   it("sweep: runs without a signing key and publishes EMF metrics", async () => {
     // A workload left marked for re-evaluation (as `signals set` leaves it), so the run reads the live index.
     await new DynamoGrantStore({ client: dynamo.client, tableName }).markReevaluation(
@@ -299,7 +349,14 @@ describe("bundled Lambda handlers", () => {
 
   it("each function's role allows every DynamoDB, KMS, STS and IAM call that function made", () => {
     const resources = Template.fromStack(stack).toJSON()["Resources"] as TemplateResources;
-    expect([...calledBy.keys()].sort()).toEqual(["introspect", "metadata", "revoke", "sweep", "token"]);
+    expect([...calledBy.keys()].sort()).toEqual([
+      "approvals",
+      "introspect",
+      "metadata",
+      "revoke",
+      "sweep",
+      "token",
+    ]);
     const refused: string[] = [];
     for (const [name, calls] of calledBy) {
       const statements = roleStatements(stack, resources, name);

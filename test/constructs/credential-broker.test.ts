@@ -64,6 +64,8 @@ describe("CredentialBroker: cdk-nag", () => {
     expect(acks.map((a) => `${a.path.replace("Credbroker/Broker/", "")} ${a.id}`).sort()).toEqual([
       "Api/ANY--.well-known--jwks.json Annotation::AwsSolutions-APIG4",
       "Api/ANY--.well-known--oauth-authorization-server Annotation::AwsSolutions-APIG4",
+      "Api/ANY--approvals Annotation::AwsSolutions-APIG4",
+      "Api/ANY--approvals--{id} Annotation::AwsSolutions-APIG4",
       "Api/ANY--revoke Annotation::AwsSolutions-APIG4",
       "Api/ANY--token Annotation::AwsSolutions-APIG4",
       "SweepDeadLetters Annotation::AwsSolutions-SQS3",
@@ -110,7 +112,7 @@ describe("CredentialBroker: state", () => {
 });
 
 describe("CredentialBroker: functions", () => {
-  const names: BrokerFunctionName[] = ["token", "introspect", "revoke", "metadata", "sweep"];
+  const names: BrokerFunctionName[] = ["token", "introspect", "revoke", "metadata", "sweep", "approvals"];
 
   it.each(names)(
     "bundles %s for nodejs24.x on arm64 with the validated config and the Cedar wasm",
@@ -138,14 +140,15 @@ describe("CredentialBroker: functions", () => {
     },
   );
 
-  it("gives the signing key to every function except the sweep", () => {
+  it("gives the signing key to every function except the sweep and the approvals function", () => {
     for (const name of names) {
       const env = (
         resources[logicalId(stack.broker.functions[name])]!.Properties["Environment"] as {
           Variables: Record<string, unknown>;
         }
       ).Variables;
-      if (name === "sweep") expect(env).not.toHaveProperty("CREDBROKER_SIGNING_KEY_ID");
+      if (name === "sweep" || name === "approvals")
+        expect(env).not.toHaveProperty("CREDBROKER_SIGNING_KEY_ID");
       else
         expect(env["CREDBROKER_SIGNING_KEY_ID"]).toEqual({
           "Fn::GetAtt": [logicalId(stack.broker.signingKey), "Arn"],
@@ -177,7 +180,10 @@ describe("CredentialBroker: least privilege", () => {
       "token",
       [
         logs,
-        { actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [TABLE] },
+        {
+          actions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          resources: [TABLE],
+        },
         { actions: ["kms:Sign"], resources: [KEY] },
         { actions: ["kms:GetPublicKey"], resources: [KEY] },
         { actions: ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"], resources: taskRoles },
@@ -201,6 +207,14 @@ describe("CredentialBroker: least privilege", () => {
       ],
     ],
     ["metadata", [logs, { actions: ["kms:GetPublicKey"], resources: [KEY] }]],
+    [
+      "approvals",
+      [
+        logs,
+        { actions: ["dynamodb:GetItem", "dynamodb:PutItem"], resources: [TABLE] },
+        { actions: ["dynamodb:Query"], resources: [`${TABLE}/index/gsi3`] },
+      ],
+    ],
     [
       "sweep",
       [
@@ -228,7 +242,7 @@ describe("CredentialBroker: least privilege", () => {
   });
 
   it("grants no wildcard resource or action to any function", () => {
-    for (const name of ["token", "introspect", "revoke", "metadata", "sweep"] as const) {
+    for (const name of ["token", "introspect", "revoke", "metadata", "sweep", "approvals"] as const) {
       for (const s of statementsOf(name)) {
         for (const r of s.resources) expect(r).not.toContain("*");
         for (const a of s.actions) expect(a).not.toContain("*");
@@ -275,7 +289,10 @@ describe("CredentialBroker: retired task roles", () => {
       "token",
       [
         logs,
-        { actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], resources: [TABLE] },
+        {
+          actions: ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          resources: [TABLE],
+        },
         { actions: ["kms:Sign"], resources: [KEY] },
         { actions: ["kms:GetPublicKey"], resources: [KEY] },
         {
@@ -366,6 +383,8 @@ describe("CredentialBroker: HTTP API", () => {
     ["ANY /introspect", "AWS_IAM", "introspect"],
     ["ANY /.well-known/jwks.json", "NONE", "metadata"],
     ["ANY /.well-known/oauth-authorization-server", "NONE", "metadata"],
+    ["ANY /approvals", "NONE", "approvals"],
+    ["ANY /approvals/{id}", "NONE", "approvals"],
   ] as const)("routes %s (auth %s) to the %s function", (routeKey, auth, fn) => {
     const route = Object.values(resources).find(
       (r) => r.Type === "AWS::ApiGatewayV2::Route" && r.Properties["RouteKey"] === routeKey,
@@ -382,8 +401,8 @@ describe("CredentialBroker: HTTP API", () => {
     );
   });
 
-  it("has exactly those five routes", () => {
-    template.resourceCountIs("AWS::ApiGatewayV2::Route", 5);
+  it("has exactly those seven routes", () => {
+    template.resourceCountIs("AWS::ApiGatewayV2::Route", 7);
   });
 
   it("throttles the $default stage and writes JSON access logs without query strings or headers", () => {
@@ -555,7 +574,7 @@ describe("CredentialBroker: props", () => {
     config["tasks"] = (config["tasks"] as { provider: string }[]).filter((t) => t.provider === "jwt");
     const s = new CredbrokerStack(other, "JwtOnly", { broker: { configPath: writeConfig(config) } });
     const policies = Template.fromStack(s).findResources("AWS::IAM::Policy");
-    expect(Object.keys(policies)).toHaveLength(5);
+    expect(Object.keys(policies)).toHaveLength(6);
     expect(JSON.stringify(policies)).not.toMatch(/"sts:|"iam:/);
   });
 

@@ -51,7 +51,7 @@ describe("the credbroker/constructs package entry", () => {
     };
     new constructs.BrokerTargetRole(stack, "WebDeployer", roleProps);
     const template = Template.fromStack(stack);
-    template.resourceCountIs("AWS::Lambda::Function", 5);
+    template.resourceCountIs("AWS::Lambda::Function", 6);
     template.hasResourceProperties("AWS::IAM::Role", { RoleName: "web-deployer" });
   }, 120_000);
 
@@ -120,7 +120,7 @@ describe("the credbroker/constructs package entry", () => {
       Resources: Record<string, { Type: string; Properties: { Code?: { S3Key: string } } }>;
     };
     const functions = Object.values(template.Resources).filter((r) => r.Type === "AWS::Lambda::Function");
-    expect(functions).toHaveLength(5);
+    expect(functions).toHaveLength(6);
     for (const fn of functions) {
       const asset = join(outdir, `asset.${fn.Properties.Code!.S3Key.replace(/\.zip$/, "")}`);
       expect(readdirSync(asset).sort()).toEqual([

@@ -88,7 +88,7 @@ describe("decisions", () => {
   it("evaluates time and network conditions from the request context", async () => {
     const policies = `
 @id("office-hours-from-office")
-permit (principal, action, resource)
+permit (principal, action == Action::"issue", resource)
 when { context.hourUtc >= 8 && context.hourUtc < 18 && context.weekdayUtc >= 1 && context.weekdayUtc <= 5 && context.sourceIp.isInRange(ip("10.20.0.0/16")) };`;
     const broker = await createTestBroker({ policies });
     const token = await broker.issuer.mint({ repository: "acme/web" }, { nowMs: NOW });

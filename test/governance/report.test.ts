@@ -248,6 +248,15 @@ describe("credbroker report", () => {
       "activity",
       "verdicts",
       "debt",
+      "approvals",
+    ]);
+    expect(Object.keys(report.approvals)).toEqual([
+      "pending",
+      "approved",
+      "denied",
+      "lapsed",
+      "medianSecondsToDecision",
+      "byTask",
     ]);
     expect(report.reportVersion).toBe(1);
     expect(Object.keys(report.workloads)).toEqual(["total", "idleDays", "orphaned", "disabled", "idle"]);

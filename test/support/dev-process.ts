@@ -30,7 +30,7 @@ const canListen = (port: number) =>
   });
 
 /** A port whose next port is free too: dev puts dynalite on the API port + 1. */
-async function freePortPair(): Promise<number> {
+export async function freePortPair(): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 40_000);
     if ((await canListen(port)) && (await canListen(port + 1))) return port;

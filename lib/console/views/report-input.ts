@@ -56,7 +56,8 @@ export interface PendingApproval {
   needed: number;
 }
 
-export type ReportViewInput = GovernanceReport & {
+// The core report's own `approvals` (lib/core/report/approvals.ts) is one shape of this section.
+export type ReportViewInput = Omit<GovernanceReport, "approvals"> & {
   debt?: DebtSection | null;
   approvals?: ApprovalsSection | null;
   /** The pending requests themselves, when the caller can list them (the console's approvals source). */

@@ -289,7 +289,9 @@ function approvals(r: ReportViewInput): Html {
     ]),
     empty: a ? `${a.pending} pending` : "",
   });
-  if (!a && pending.length === 0)
+  // The core report always carries the section; with no request in it and none pending it is the empty state.
+  const noRequests = !a || (byTaskRows(a.byTask).length === 0 && a.pending === 0);
+  if (noRequests && pending.length === 0)
     return section(
       "approvals",
       "Pending approvals",

@@ -27,8 +27,19 @@ export interface DecisionResult {
   denial?: "forbidden" | "no-permit" | "exception-expired" | "unevaluable";
 }
 
+/** One approver's say on one approval request (CONTRACT §10): `approve`, decided per approval. */
+export interface ApprovalDecisionInput {
+  approver: { name: string; issuer: string };
+  /** The approver token's claims, flattened like a workload's. */
+  tags: Record<string, string>;
+  task: { name: string; provider: string; sensitivity: string };
+  context: { workload: string; owner: string; purpose: string; requestId: string; nowMs: number };
+}
+
 export interface Authorizer {
   decide(input: DecisionInput): DecisionResult;
+  /** Whether an approver may approve (or deny) a request for a task; default deny, forbid wins. */
+  decideApproval(input: ApprovalDecisionInput): DecisionResult;
 }
 
 let counter = 0;
@@ -162,6 +173,71 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
         policyIds: live,
         reasons: live.map((id) => `permitted by ${id}`),
         erroredPolicyIds,
+      };
+    },
+
+    decideApproval(input) {
+      const answer = cedar.statefulIsAuthorized({
+        principal: { type: "Approver", id: input.approver.name },
+        action: { type: "Action", id: "approve" },
+        resource: { type: "Task", id: input.task.name },
+        context: {
+          workload: input.context.workload,
+          owner: input.context.owner,
+          purpose: input.context.purpose,
+          requestId: input.context.requestId,
+        },
+        preparsedPolicySetId: setFor(input.task.name),
+        entities: [
+          {
+            uid: { type: "Approver", id: input.approver.name },
+            attrs: { name: input.approver.name, issuer: input.approver.issuer },
+            parents: [],
+            tags: input.tags,
+          },
+          {
+            uid: { type: "Task", id: input.task.name },
+            attrs: {
+              name: input.task.name,
+              provider: input.task.provider,
+              sensitivity: input.task.sensitivity,
+            },
+            parents: [],
+          },
+        ],
+      });
+      if (answer.type === "failure")
+        return {
+          allowed: false,
+          policyIds: [],
+          reasons: ["approval could not be evaluated"],
+          erroredPolicyIds: [],
+          denial: "unevaluable",
+        };
+      const { decision, diagnostics } = answer.response;
+      const erroredPolicyIds = diagnostics.errors.map((e) => e.policyId);
+      // An exception past its @expires no longer permits approvals either.
+      const live = diagnostics.reason.filter((id) => {
+        const expiresAt = compiled.policies[id]?.expiresAt;
+        return expiresAt === undefined || input.context.nowMs < expiresAt;
+      });
+      if (decision === "allow" && live.length > 0)
+        return {
+          allowed: true,
+          policyIds: live,
+          reasons: live.map((id) => `permitted by ${id}`),
+          erroredPolicyIds,
+        };
+      const forbids = decision === "deny" ? diagnostics.reason : [];
+      return {
+        allowed: false,
+        policyIds: forbids,
+        reasons:
+          forbids.length > 0
+            ? forbids.map((id) => `forbidden by ${id}`)
+            : ["no policy permits this approver"],
+        erroredPolicyIds,
+        denial: forbids.length > 0 ? "forbidden" : "no-permit",
       };
     },
   };

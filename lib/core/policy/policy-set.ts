@@ -60,11 +60,18 @@ export function compilePolicies(files: PolicyFile[]): CompiledPolicies {
       }
       continue;
     }
+    // A policy that leaves its action open is checked once per action: report each place once.
+    const reported = new Set<string>();
     for (const v of validation.validationErrors) {
       const loc = v.error.sourceLocations?.[0];
       const at = loc ? lineOf(text, loc.start) : undefined;
-      const message = v.error.message.replace(/^for policy `policy\d+`, /, "");
-      problems.push(`${file}${at ? `:${at.line}:${at.column}` : ""}: ${message}`);
+      const where = `${file}${at ? `:${at.line}:${at.column}` : ""}`;
+      if (at && reported.has(where)) continue;
+      reported.add(where);
+      let message = v.error.message.replace(/^for policy `policy\d+`, /, "");
+      if (/for Action::"approve"/.test(message))
+        message += `; a policy that leaves its action open applies to approve too: scope it with action == Action::"issue"`;
+      problems.push(`${where}: ${message}`);
     }
     const parts = cedar.policySetTextToParts(text);
     if (parts.type === "failure") {

@@ -17,6 +17,8 @@ export interface PreparedCredential {
   roleArn?: string;
   /** Provider-specific request (a rendered session policy, JWT claims). */
   request: unknown;
+  /** Recorded on the grant, so that ending it still knows where to go if the config changes. */
+  grantFields?: Partial<Pick<Grant, "database" | "reassignTo">>;
 }
 
 export interface IssuedCredential {
@@ -41,6 +43,8 @@ export interface IssuedCredential {
 export interface CredentialProvider {
   /** Pure: renders and checks every limit; throws a BrokerError for a request that must not proceed. */
   prepare(input: PrepareInput): PreparedCredential;
+  /** Checks that the outside system may serve the task now, before any grant is recorded; throws a BrokerError. */
+  ready?(prepared: PreparedCredential): Promise<void>;
   /** Makes the credential for a recorded grant; throws a BrokerError on failure. */
   issue(prepared: PreparedCredential, grant: Grant): Promise<IssuedCredential>;
   /** Makes an issued credential unusable, if the provider needs to do anything beyond the grant status. */
@@ -52,6 +56,17 @@ export interface CredentialProvider {
    * conditional writes, such as IAM, can lose it to a rival writer). Providers without it are not re-checked.
    */
   recheckRevocation?(grant: Grant, nowMs: number): Promise<RevocationRecheck>;
+  /** Ends credentials that no live grant owns; the sweep calls it once a run (`grantOf` reads the store). */
+  sweepLeftovers?(
+    grantOf: (grantId: string) => Promise<Grant | undefined>,
+    nowMs: number,
+  ): Promise<LeftoverSweep>;
+}
+
+/** What one bounded look for leftover credentials (those no live grant owns, e.g. after a crash) did. */
+export interface LeftoverSweep {
+  dropped: number;
+  errors: number;
 }
 
 /** What a re-check found: how the grant is denied now, and whether its deny had gone and was written again. */
@@ -63,5 +78,6 @@ export interface RevocationRecheck {
 export const ISSUED_TOKEN_TYPES = {
   jwt: "urn:ietf:params:oauth:token-type:access_token",
   "aws-sts": "urn:credbroker:token-type:aws-credentials",
+  postgres: "urn:credbroker:token-type:postgres-credentials",
   github: "urn:credbroker:token-type:github-token",
 } as const;

@@ -61,6 +61,8 @@ export function activitySection(events: readonly AuditEvent[]): Omit<ActivitySec
   for (const e of events) {
     // How a revocation took effect in IAM, recorded after the revocation itself: not another revocation.
     if (e.revocationMode) continue;
+    // Approval requests lapse too; the report counts them in its own section (approvals).
+    if (e.kind === "approval") continue;
     count(all, e);
     if (e.task && ["issue", "expire", "release", "revoke", "fail"].includes(e.outcome)) {
       const t = byTask.get(e.task) ?? emptyTally();

@@ -66,6 +66,8 @@ export function taskFindings(task: TaskConfig): BroadFinding[] {
       .filter((s) => s.includes("*"))
       .map((s) => ({ where: "scopes", reason: `wildcard scope ${s}` }));
   }
+  // A postgres task's breadth is its group roles', checked against the server before each first issue.
+  if (task.provider === "postgres") return [];
   if (task.provider === "github") {
     // Admin levels and repository or organisation administration hand over more than one task needs.
     return Object.entries(task.permissions)

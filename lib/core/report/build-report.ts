@@ -1,10 +1,12 @@
 // Assembles the governance report from its inputs; pure, so tests give it a seeded period and a fixed time.
 import type { BrokerConfig } from "../../config/schema.ts";
+import type { ApprovalRequest } from "../approvals/request.ts";
 import type { AuditEvent } from "../audit.ts";
 import { createWorkloadMatcher } from "../identity/workloads.ts";
 import type { DebtSection } from "../inventory/debt.ts";
 import type { CompiledPolicies } from "../policy/policy-set.ts";
 import { activitySection } from "./activity.ts";
+import { approvalSection } from "./approvals.ts";
 import { broadTasks } from "./broad-tasks.ts";
 import { activityByDay } from "./by-day.ts";
 import { denialSection } from "./denials.ts";
@@ -32,6 +34,8 @@ export interface ReportInputs {
   options?: Partial<ReportOptions>;
   /** The inventory's debt (CONTRACT §9); an empty section before the first sync. */
   debt?: DebtSection;
+  /** Approval requests made in the period, and those pending now (CONTRACT §10). */
+  approvals?: { requested: readonly ApprovalRequest[]; pending: readonly ApprovalRequest[] };
 }
 
 export function buildReport(input: ReportInputs): GovernanceReport {
@@ -60,5 +64,6 @@ export function buildReport(input: ReportInputs): GovernanceReport {
     activity,
     verdicts: verdicts({ workloads, exceptions, broadTasks: broad, denials, activity, options }),
     debt: input.debt ?? { snapshotTime: null, accounts: [], verdicts: [], trend: [] },
+    approvals: approvalSection(input.approvals?.requested ?? [], input.approvals?.pending ?? [], input.nowMs),
   };
 }

@@ -25,7 +25,8 @@ export function denialSection(events: readonly AuditEvent[], workloads?: Workloa
   >();
   let total = 0;
   for (const e of events) {
-    if (e.outcome !== "deny") continue;
+    // An approver's denial is a person's decision, not a policy's: counted under approvals.
+    if (e.outcome !== "deny" || e.kind === "approval") continue;
     total++;
     const name = who(e, workloads);
     let g = groups.get(name);

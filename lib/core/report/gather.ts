@@ -37,6 +37,16 @@ export async function lastGrantPerWorkload(
   return new Map(entries);
 }
 
+/** Approval requests made in the period and those pending now, by key (month partitions, the pending index). */
+export async function approvalsBetween(store: GrantStore, sinceMs: number, untilMs: number) {
+  if (!store.approvals) return { requested: [], pending: [] };
+  const [requested, pending] = await Promise.all([
+    store.approvals.listRequested(sinceMs, untilMs),
+    store.approvals.listPending(),
+  ]);
+  return { requested, pending };
+}
+
 /**
  * The report over [sinceMs, nowMs] read from the store: what `credbroker report` prints in every format
  * and what the console's overview shows, so both count the same way.
@@ -48,9 +58,10 @@ export async function reportFromStore(
   /** The inventory's snapshots (CONTRACT §9); without it the debt section is empty. */
   inventory?: InventoryStore,
 ): Promise<GovernanceReport> {
-  const [events, lastGrantAt, debt] = await Promise.all([
+  const [events, lastGrantAt, approvals, debt] = await Promise.all([
     auditEventsBetween(store, period.sinceMs, period.nowMs),
     lastGrantPerWorkload(store, resolved.config.workloads),
+    approvalsBetween(store, period.sinceMs, period.nowMs),
     inventory ? debtFromStore(inventory, period.nowMs) : undefined,
   ]);
   return buildReport({
@@ -61,5 +72,6 @@ export async function reportFromStore(
     untilMs: period.nowMs,
     nowMs: period.nowMs,
     ...(debt ? { debt } : {}),
+    approvals,
   });
 }

@@ -150,6 +150,28 @@ export interface Verdict {
   summary: string;
 }
 
+/** Human approval (CONTRACT §10): requests made in the period, by where they ended; `pending` as of now. */
+// A type alias, not an interface: the console reads these rows as plain records.
+export type ApprovalTaskCounts = {
+  task: string;
+  requested: number;
+  pending: number;
+  approved: number;
+  denied: number;
+  lapsed: number;
+  medianSecondsToDecision: number | null;
+};
+
+export interface ApprovalsSection {
+  pending: number;
+  approved: number;
+  denied: number;
+  lapsed: number;
+  /** From request to the deciding approval or denial, over the period's decided requests; null when none. */
+  medianSecondsToDecision: number | null;
+  byTask: ApprovalTaskCounts[];
+}
+
 export interface GovernanceReport {
   reportVersion: typeof REPORT_VERSION;
   generatedAt: string;
@@ -162,4 +184,5 @@ export interface GovernanceReport {
   activity: ActivitySection;
   verdicts: Verdict[];
   debt: DebtSection;
+  approvals: ApprovalsSection;
 }
