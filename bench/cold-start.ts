@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureTable } from "../lib/aws/table-definition.ts";
 import { loadConfigFileSync, toConfigBundle } from "../lib/config/load-sync.ts";
+import { configVersion } from "../lib/config/resolve.ts";
 import { createDevIssuer } from "../lib/local/dev-issuer.ts";
 import { startLocalDynamo } from "../lib/local/dynalite.ts";
 import { generateSigningKey } from "../lib/local/local-signer.ts";
@@ -36,6 +37,34 @@ export interface ColdStartFigures {
   coldStartImportMs: number;
   coldStartFirstRequestMs: number;
   coldStartRuns: number;
+  /**
+   * CONTRACT §12: coldStartMs over the cold start of bench/cold-start-floor.ts (the same SDK clients, one
+   * GetItem), bundled and started the same way, runs interleaved with the token function's.
+   */
+  coldStartOverheadRatio: number;
+  coldStartFloorMs: number;
+  /**
+   * Inside the import: loading and evaluating the bundle's modules up to the handler's own top-level code
+   * (parse, compile, cedar-wasm's instantiation, every package's module body), then the handler's steps:
+   * the bundled config (zod), SDK clients and signer, and the deps (authorizer, verifiers).
+   */
+  coldStartModuleLoadMs: number;
+  coldStartConfigMs: number;
+  coldStartClientsMs: number;
+  coldStartDepsMs: number;
+  coldStartFloorImportMs: number;
+  coldStartFloorFirstRequestMs: number;
+  floorBundleJsBytes: number;
+  /**
+   * The floor with this repository's logger and EMF writer, and with Powertools' Logger and Metrics, each
+   * writing one log line and one metric: what each pair adds over the floor, to the cold start (ms, and as
+   * a share of the floor: the change it would make to coldStartOverheadRatio) and to the bundle (bytes).
+   */
+  loggingOursColdStartAddedMs: number;
+  loggingPowertoolsColdStartAddedMs: number;
+  loggingPowertoolsOverheadRatioAdded: number;
+  loggingOursBundleAddedBytes: number;
+  loggingPowertoolsBundleAddedBytes: number;
 }
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -45,7 +74,7 @@ const root = join(here, "..");
 const DRIVER = `
 const boot = performance.now();
 const t0 = performance.now();
-const { handler } = await import(process.env.BENCH_HANDLER);
+const { handler, phases } = await import(process.env.BENCH_HANDLER);
 const t1 = performance.now();
 const body = new URLSearchParams({
   grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
@@ -61,7 +90,7 @@ const result = await handler({
   requestContext: { requestId: "cold-1", http: { method: "POST", path: "/token", sourceIp: "127.0.0.1" } },
 });
 const t2 = performance.now();
-process.stdout.write(JSON.stringify({ status: result.statusCode, error: result.statusCode === 200 ? undefined : result.body, bootMs: boot, importMs: t1 - t0, requestMs: t2 - t1 }) + "\\n");
+process.stdout.write(JSON.stringify({ status: result.statusCode, error: result.statusCode === 200 ? undefined : result.body, bootMs: boot, importMs: t1 - t0, requestMs: t2 - t1, phases: phases && { ...phases, moduleStartMs: phases.moduleStartMs - t0 } }) + "\\n");
 `;
 
 export interface ColdStartOptions {
@@ -81,6 +110,12 @@ export async function benchColdStart(
     externalSdk: true,
   });
   const harness: BundleResult = await bundleLambda(join(here, "cold-start-handler.ts"), join(outdir, "cold"));
+  const floor: BundleResult = await bundleLambda(join(here, "cold-start-floor.ts"), join(outdir, "floor"));
+  const floorOurs = await bundleLambda(join(here, "cold-start-floor-ours.ts"), join(outdir, "floor-ours"));
+  const floorPowertools = await bundleLambda(
+    join(here, "cold-start-floor-powertools.ts"),
+    join(outdir, "floor-powertools"),
+  );
   const driver = join(outdir, "cold", "driver.mjs");
   await writeFile(driver, DRIVER);
 
@@ -101,10 +136,66 @@ export async function benchColdStart(
   const bundle = toConfigBundle(loadConfigFileSync(join(root, "examples/broker.config.yaml")));
   const config = bundle.config as { issuers: { issuer: string }[] };
   config.issuers[0]!.issuer = issuerUrl;
+  // The version hashes the config: recompute it, or every cold start would see a changed config and
+  // compile the policies afresh, which a deployed function never does.
+  bundle.version = configVersion(
+    bundle.config as Parameters<typeof configVersion>[0],
+    bundle.policyFiles,
+    "bench",
+  );
   await writeFile(join(outdir, "cold", "credbroker.config.json"), JSON.stringify(bundle));
 
   const signingJwk = JSON.stringify(generateSigningKey().export({ format: "jwk" }));
-  const samples: { wallMs: number; bootMs: number; importMs: number; requestMs: number }[] = [];
+  type Phases = { moduleStartMs: number; configMs: number; clientsMs: number; depsMs: number };
+  type Sample = { wallMs: number; bootMs: number; importMs: number; requestMs: number; phases?: Phases };
+  /** One fresh process: import `handlerFile`, answer one request, report the phases. */
+  const coldRun = async (handlerFile: string, subjectToken: string): Promise<Sample> => {
+    const started = performance.now();
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [...(options.nodeArgs ?? []), driver], {
+        cwd: join(outdir, "cold"),
+        env: {
+          PATH: process.env["PATH"] ?? "",
+          ...aws.env(),
+          AWS_REGION: "us-east-1",
+          AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+          LAMBDA_TASK_ROOT: join(outdir, "cold"),
+          [LAMBDA_ENV.table]: "credbroker",
+          BENCH_HANDLER: handlerFile,
+          BENCH_SIGNING_JWK: signingJwk,
+          BENCH_SUBJECT_TOKEN: subjectToken,
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("error", reject);
+      child.on("exit", (code) =>
+        code === 0
+          ? resolve(stdout)
+          : reject(new Error(`cold-start child exited ${code}: ${stderr.slice(-2000)}`)),
+      );
+    });
+    const wallMs = performance.now() - started;
+    const line = JSON.parse(out.trim().split("\n").pop()!) as {
+      status: number;
+      error?: string;
+      bootMs: number;
+      importMs: number;
+      requestMs: number;
+      phases?: Phases;
+    };
+    if (line.status !== 200)
+      throw new Error(`cold-start first request answered ${line.status}: ${line.error}`);
+    return { wallMs, ...line };
+  };
+  const samples: Sample[] = [];
+  const floorSamples: Sample[] = [];
+  const oursSamples: Sample[] = [];
+  const powertoolsSamples: Sample[] = [];
   try {
     for (let i = 0; i < runs + 1; i++) {
       const subjectToken = await devIssuer.mint({
@@ -113,47 +204,18 @@ export async function benchColdStart(
         audience: "credbroker",
         nowMs: Date.now(),
       });
-      const started = performance.now();
-      const out = await new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, [...(options.nodeArgs ?? []), driver], {
-          cwd: join(outdir, "cold"),
-          env: {
-            PATH: process.env["PATH"] ?? "",
-            ...aws.env(),
-            AWS_REGION: "us-east-1",
-            AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-            LAMBDA_TASK_ROOT: join(outdir, "cold"),
-            [LAMBDA_ENV.table]: "credbroker",
-            BENCH_HANDLER: harness.file,
-            BENCH_SIGNING_JWK: signingJwk,
-            BENCH_SUBJECT_TOKEN: subjectToken,
-          },
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
-        child.on("error", reject);
-        child.on("exit", (code) =>
-          code === 0
-            ? resolve(stdout)
-            : reject(new Error(`cold-start child exited ${code}: ${stderr.slice(-2000)}`)),
-        );
-      });
-      const wallMs = performance.now() - started;
-      const line = JSON.parse(out.trim().split("\n").pop()!) as {
-        status: number;
-        error?: string;
-        bootMs: number;
-        importMs: number;
-        requestMs: number;
-      };
-      if (line.status !== 200)
-        throw new Error(`cold-start first request answered ${line.status}: ${line.error}`);
-      // The first run also warms the OS file cache; it is not counted.
-      if (i > 0) samples.push({ wallMs, ...line });
+      // Interleaved, so that the machine's load falls on both alike. The first round also warms the OS file
+      // cache; it is not counted.
+      const token = await coldRun(harness.file, subjectToken);
+      const bare = await coldRun(floor.file, subjectToken);
+      const ours = await coldRun(floorOurs.file, subjectToken);
+      const powertools = await coldRun(floorPowertools.file, subjectToken);
+      if (i > 0) {
+        samples.push(token);
+        floorSamples.push(bare);
+        oursSamples.push(ours);
+        powertoolsSamples.push(powertools);
+      }
     }
   } finally {
     issuerServer.close();
@@ -175,5 +237,32 @@ export async function benchColdStart(
     coldStartImportMs: round(median(samples.map((s) => s.importMs)), 1),
     coldStartFirstRequestMs: round(median(samples.map((s) => s.requestMs)), 1),
     coldStartRuns: samples.length,
+    coldStartOverheadRatio: round(
+      median(samples.map((s) => s.wallMs)) / median(floorSamples.map((s) => s.wallMs)),
+      3,
+    ),
+    coldStartFloorMs: round(median(floorSamples.map((s) => s.wallMs)), 1),
+    floorBundleJsBytes: floor.jsBytes,
+    loggingOursColdStartAddedMs: round(
+      median(oursSamples.map((s) => s.wallMs)) - median(floorSamples.map((s) => s.wallMs)),
+      1,
+    ),
+    loggingPowertoolsColdStartAddedMs: round(
+      median(powertoolsSamples.map((s) => s.wallMs)) - median(floorSamples.map((s) => s.wallMs)),
+      1,
+    ),
+    loggingPowertoolsOverheadRatioAdded: round(
+      (median(powertoolsSamples.map((s) => s.wallMs)) - median(oursSamples.map((s) => s.wallMs))) /
+        median(floorSamples.map((s) => s.wallMs)),
+      3,
+    ),
+    loggingOursBundleAddedBytes: floorOurs.jsBytes - floor.jsBytes,
+    loggingPowertoolsBundleAddedBytes: floorPowertools.jsBytes - floor.jsBytes,
+    coldStartModuleLoadMs: round(median(samples.map((s) => s.phases?.moduleStartMs ?? Number.NaN)), 1),
+    coldStartConfigMs: round(median(samples.map((s) => s.phases?.configMs ?? Number.NaN)), 1),
+    coldStartClientsMs: round(median(samples.map((s) => s.phases?.clientsMs ?? Number.NaN)), 1),
+    coldStartDepsMs: round(median(samples.map((s) => s.phases?.depsMs ?? Number.NaN)), 1),
+    coldStartFloorImportMs: round(median(floorSamples.map((s) => s.importMs)), 1),
+    coldStartFloorFirstRequestMs: round(median(floorSamples.map((s) => s.requestMs)), 1),
   };
 }

@@ -3,7 +3,15 @@
 // dynalite and the same STS fixture in the same process: the grant's PutItem and UpdateItem and one
 // AssumeRole. A second baseline adds the broker's other I/O (the signals read and the audit write).
 // The three are interleaved in blocks so that machine noise falls on all of them alike.
+//
+// CONTRACT §12's figure, `issueOverheadRatioAllIo`, is the token handler (the Lambda's path, no HTTP) over
+// the I/O the broker must await, measured in the same run: the signals GetItem, the grant PutItem and
+// AssumeRole one after another, then the grant's activation UpdateItem and the audit PutItem in parallel,
+// with items copied from what the broker wrote. `issueHttpOverheadRatioAllIo` is the dev server's HTTP
+// path over the same baseline.
 
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import {
   type AttributeValue,
   GetItemCommand,
@@ -24,8 +32,9 @@ export interface IssuePathFigures {
   issueP50Ms: number;
   issueP99Ms: number;
   rawCallsP50Ms: number;
-  /** The baseline plus the signals GetItem and the audit PutItem: every I/O call the broker path makes. */
+  /** The baseline plus the signals GetItem and the audit PutItem, one after another. */
   rawAllCallsP50Ms: number;
+  /** CONTRACT §12: the token handler p50 over rawAllIoP50Ms. */
   issueOverheadRatioAllIo: number;
   issueRequests: number;
   /** Which task the broker path issued: aws-sts, or jwt while the aws-sts provider is not wired. */
@@ -36,6 +45,15 @@ export interface IssuePathFigures {
    */
   issueHandlerP50Ms: number;
   issueHandlerOverheadRatioAllIo: number;
+  /** CONTRACT §12's baseline: signals, grant put, AssumeRole, then activation and audit put in parallel. */
+  rawAllIoP50Ms: number;
+  /**
+   * POST /token through the dev server with the HTTP client in a separate process (bench/load-generator.ts),
+   * one request at a time, timed by that client: the dev server's HTTP path without the client's own CPU.
+   */
+  issueHttpP50Ms: number;
+  /** CONTRACT §12 for the dev server's HTTP path: issueHttpP50Ms over rawAllIoP50Ms. */
+  issueHttpOverheadRatioAllIo: number;
 }
 
 export async function benchIssuePath(
@@ -45,7 +63,20 @@ export async function benchIssuePath(
   const requests = options.requests ?? 2_000;
   const warmup = options.warmup ?? 200;
   const task = broker.hasAwsSts ? "deploy-web" : "read-reports";
-  const tokens = await broker.mintTokens(2 * requests + warmup);
+  const tokens = await broker.mintTokens(3 * requests + 2 * warmup);
+  const client = fork(fileURLToPath(new URL("./load-generator.ts", import.meta.url)), [], {
+    execPath: process.execPath,
+    execArgv: process.execArgv,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const remoteBlock = (list: string[]) =>
+    new Promise<number[]>((resolve, reject) => {
+      client.once("message", (m: { ms?: number[]; error?: string }) =>
+        m.ms ? resolve(m.ms) : reject(new Error(`HTTP client: ${m.error}`)),
+      );
+      client.send({ url: broker.dev.url, task, tokens: list });
+    });
+  const remoteBase = 2 * requests + warmup;
   const handlers = createHandlers(broker.dev.deps);
 
   const ddb = localDynamoClient(broker.dev.dynamo.endpoint);
@@ -77,6 +108,7 @@ export async function benchIssuePath(
   // Warm up the broker first: it also leaves a real grant item to copy for the baseline.
   for (let i = 0; i < warmup; i++) await brokerOnce(i);
   const template = await grantTemplate(ddb, table);
+  const audit = await auditTemplate(ddb, table);
 
   let n = 0;
   const rawOnce = async (all: boolean) => {
@@ -163,15 +195,103 @@ export async function benchIssuePath(
       );
     }
   };
+  const assumeRole = (id: string) =>
+    sts.send(
+      new AssumeRoleCommand({
+        RoleArn: ROLE_ARN,
+        RoleSessionName: `cb-${id}`.slice(0, 64),
+        DurationSeconds: 900,
+        SourceIdentity: "web-ci",
+        Policy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Action: ["s3:PutObject"], Resource: `arn:aws:s3:::acme-web/acme/web/${id}/*` },
+          ],
+        }),
+        Tags: [
+          { Key: "credbroker-grant", Value: id },
+          { Key: "credbroker-workload", Value: "web-ci" },
+          { Key: "credbroker-task", Value: "deploy-web" },
+        ],
+        TransitiveTagKeys: ["credbroker-grant"],
+      }),
+    );
+  // §12's baseline, with the broker's own items: the activation sets what the broker's sets (status, expiry,
+  // access key id, due keys, write id) and asks for nothing back; the audit item is a copy of one the broker
+  // stored, under fresh keys.
+  const rawAllIoOnce = async () => {
+    const id = `rawio-${process.pid}-${n++}`;
+    const key = { pk: { S: `GRANT#${id}` }, sk: { S: "GRANT" } };
+    await ddb.send(
+      new GetItemCommand({ TableName: table, Key: { pk: { S: "SIGNALS#web-ci" }, sk: { S: "SIGNALS" } } }),
+    );
+    await ddb.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { ...template, ...key, grantId: { S: id }, status: { S: "issuing" } },
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
+    );
+    if (broker.hasAwsSts) await assumeRole(id);
+    const now = new Date().toISOString();
+    const auditPk = auditKey({ time: now, eventId: id }, AUDIT_SHARDS);
+    await Promise.all([
+      ddb.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: key,
+          UpdateExpression: "SET #f0 = :v0, #f1 = :v1, #f2 = :v2, #f3 = :v3, #f4 = :v4, #f5 = :v5",
+          ConditionExpression: "attribute_exists(pk) AND #status = :expected",
+          ExpressionAttributeNames: {
+            "#status": "status",
+            "#f0": "expiresAt",
+            "#f1": "accessKeyId",
+            "#f2": "status",
+            "#f3": "duePk",
+            "#f4": "dueSk",
+            "#f5": "writeId",
+          },
+          ExpressionAttributeValues: {
+            ":expected": { S: "issuing" },
+            ":v0": { S: new Date(Date.now() + 900_000).toISOString() },
+            ":v1": { S: "ASIAEXAMPLEEXAMPLE00" },
+            ":v2": { S: "active" },
+            ":v3": { S: "DUE#3" },
+            ":v4": { S: `${Date.now() + 900_000}#${id}` },
+            ":v5": { S: "00000000-0000-4000-8000-000000000000" },
+          },
+        }),
+      ),
+      ddb.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: {
+            ...audit,
+            pk: { S: auditPk.pk },
+            sk: { S: auditPk.sk },
+            eventId: { S: id },
+            grantId: { S: id },
+            time: { S: now },
+            gsi1sk: { S: `${now}#${id}` },
+            liveSk: { S: `${now}#${id}` },
+          },
+        }),
+      ),
+    ]);
+  };
   for (let i = 0; i < warmup; i++) {
     await rawOnce(false);
     await rawOnce(true);
+    await rawAllIoOnce();
   }
+  await remoteBlock(tokens.slice(remoteBase, remoteBase + warmup));
 
   const brokerMs: number[] = [];
   const rawMs: number[] = [];
   const rawAllMs: number[] = [];
   const handlerMs: number[] = [];
+  const rawAllIoMs: number[] = [];
+  const httpMs: number[] = [];
   const block = 100;
   for (let done = 0; done < requests; done += block) {
     for (let i = done; i < Math.min(requests, done + block); i++)
@@ -182,11 +302,15 @@ export async function benchIssuePath(
       rawAllMs.push(await timeMs(() => rawOnce(true)));
     for (let i = done; i < Math.min(requests, done + block); i++)
       handlerMs.push(await timeMs(() => handlerOnce(warmup + requests + i)));
+    for (let i = done; i < Math.min(requests, done + block); i++) rawAllIoMs.push(await timeMs(rawAllIoOnce));
+    const from = remoteBase + warmup + done;
+    httpMs.push(...(await remoteBlock(tokens.slice(from, from + Math.min(block, requests - done)))));
     // The fixture keeps every call for assertions; a benchmark has no use for them.
     broker.aws.calls.length = 0;
   }
   ddb.destroy();
   sts.destroy();
+  client.send("exit");
 
   const issueP50 = median(brokerMs);
   return {
@@ -195,11 +319,14 @@ export async function benchIssuePath(
     issueP99Ms: round(quantile(brokerMs, 0.99), 3),
     rawCallsP50Ms: round(median(rawMs), 3),
     rawAllCallsP50Ms: round(median(rawAllMs), 3),
-    issueOverheadRatioAllIo: round(issueP50 / median(rawAllMs), 3),
+    issueOverheadRatioAllIo: round(median(handlerMs) / median(rawAllIoMs), 3),
     issueRequests: issued - warmup,
     issueTask: broker.hasAwsSts ? "aws-sts" : "jwt",
     issueHandlerP50Ms: round(median(handlerMs), 3),
     issueHandlerOverheadRatioAllIo: round(median(handlerMs) / median(rawAllMs), 3),
+    rawAllIoP50Ms: round(median(rawAllIoMs), 3),
+    issueHttpP50Ms: round(median(httpMs), 3),
+    issueHttpOverheadRatioAllIo: round(median(httpMs) / median(rawAllIoMs), 3),
   };
 }
 
@@ -216,4 +343,19 @@ async function grantTemplate(
     key = page.LastEvaluatedKey;
   } while (key);
   throw new Error("no grant item found after warm-up");
+}
+
+/** An audit event exactly as the broker stored it for an issue, for the baseline's audit PutItem. */
+async function auditTemplate(
+  ddb: ReturnType<typeof localDynamoClient>,
+  table: string,
+): Promise<Record<string, AttributeValue>> {
+  let key: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await ddb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: key, Limit: 50 }));
+    const event = page.Items?.find((item) => item["type"]?.S === "audit" && item["outcome"]?.S === "issue");
+    if (event) return event;
+    key = page.LastEvaluatedKey;
+  } while (key);
+  throw new Error("no audit event found after warm-up");
 }

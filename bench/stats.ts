@@ -76,3 +76,47 @@ function batchSize(fn: () => void): number {
   }
   return Math.max(1, Math.round(2 / ((performance.now() - t) / n)));
 }
+
+/**
+ * Two calls measured side by side in one process: batches (~2 ms each) alternate between `a` and `b` until
+ * `minMs` has passed, so machine noise falls on both alike. Each side's figure is the median batch mean.
+ */
+export async function pairedMicros(
+  a: () => unknown,
+  b: () => unknown,
+  options: { minMs?: number } = {},
+): Promise<{ a: CallCost; b: CallCost }> {
+  const minMs = options.minMs ?? 2_000;
+  const sizeOf = async (fn: () => unknown) => {
+    const t = performance.now();
+    let n = 0;
+    while (performance.now() - t < 100 || n < 20) {
+      const r = fn();
+      if (r instanceof Promise) await r;
+      n++;
+    }
+    return Math.max(1, Math.round(2 / ((performance.now() - t) / n)));
+  };
+  const batchA = await sizeOf(a);
+  const batchB = await sizeOf(b);
+  const meansA: number[] = [];
+  const meansB: number[] = [];
+  const batch = async (fn: () => unknown, size: number, into: number[]) => {
+    const t0 = performance.now();
+    for (let i = 0; i < size; i++) {
+      // A synchronous call is not awaited: a microtask per call would add the same cost to both sides.
+      const r = fn();
+      if (r instanceof Promise) await r;
+    }
+    into.push(((performance.now() - t0) * 1000) / size);
+  };
+  const until = performance.now() + minMs;
+  while (performance.now() < until || meansA.length < 20) {
+    await batch(a, batchA, meansA);
+    await batch(b, batchB, meansB);
+  }
+  return {
+    a: { median: median(meansA), p10: quantile(meansA, 0.1) },
+    b: { median: median(meansB), p10: quantile(meansB, 0.1) },
+  };
+}

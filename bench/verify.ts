@@ -1,10 +1,11 @@
 // Figure 4: one subject-token verification with the issuer's keys already in hand (inline JWKS, so no
 // fetch): header checks, signature, and every claim check the broker asks jose for.
+import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
 import { systemClock } from "../lib/core/clock.ts";
 import { createJoseVerifier } from "../lib/identity/jose-verifier.ts";
 import { createTestIssuer } from "../test/support/issuer.ts";
 import { GITHUB_LIKE_CLAIMS } from "./claims.ts";
-import { type CallCost, microsPerAsyncCall, round } from "./stats.ts";
+import { type CallCost, microsPerAsyncCall, pairedMicros, round } from "./stats.ts";
 
 export interface VerifyFigures {
   /** RS256, what GitHub Actions, GitLab and Kubernetes sign with. */
@@ -14,9 +15,20 @@ export interface VerifyFigures {
   /** 10th percentiles of the same batches. */
   verifyMicrosP10: number;
   verifyMicrosEs256P10: number;
+  /**
+   * CONTRACT §12: the verifier over a bare `jose.jwtVerify` with the same key set and options, RS256,
+   * measured side by side in one process (and the ES256 one beside it).
+   */
+  verifyOverheadRatio: number;
+  verifyOverheadRatioEs256: number;
+  verifyBareMicros: number;
+  verifyPairedMicros: number;
 }
 
-async function verifyCost(alg: "RS256" | "ES256", minMs: number): Promise<CallCost> {
+async function verifyCost(
+  alg: "RS256" | "ES256",
+  minMs: number,
+): Promise<CallCost & { ratio: number; bare: number; paired: number }> {
   const issuer = await createTestIssuer(`https://issuer-${alg.toLowerCase()}.bench`, alg);
   const verifier = createJoseVerifier({
     issuers: [
@@ -34,7 +46,27 @@ async function verifyCost(alg: "RS256" | "ES256", minMs: number): Promise<CallCo
   });
   const token = await issuer.mint(GITHUB_LIKE_CLAIMS);
   await verifier.verify(token);
-  return microsPerAsyncCall(() => verifier.verify(token), { minMs });
+  const cost = await microsPerAsyncCall(() => verifier.verify(token), { minMs });
+  // The floor: jose alone, with the key set and the options the verifier passes it.
+  const keys = createLocalJWKSet(issuer.jwks as JSONWebKeySet);
+  const bare = () =>
+    jwtVerify(token, keys, {
+      issuer: issuer.issuer,
+      audience: "credbroker",
+      algorithms: [alg],
+      maxTokenAge: 900,
+      clockTolerance: 30,
+      currentDate: new Date(systemClock.now()),
+      requiredClaims: ["sub", "aud", "exp", "iat"],
+    });
+  await bare();
+  const paired = await pairedMicros(() => verifier.verify(token), bare, { minMs });
+  return {
+    ...cost,
+    ratio: paired.a.median / paired.b.median,
+    bare: paired.b.median,
+    paired: paired.a.median,
+  };
 }
 
 export async function benchVerify(options: { minMs?: number } = {}): Promise<VerifyFigures> {
@@ -42,6 +74,10 @@ export async function benchVerify(options: { minMs?: number } = {}): Promise<Ver
   const rs = await verifyCost("RS256", minMs);
   const es = await verifyCost("ES256", minMs);
   return {
+    verifyOverheadRatio: round(rs.ratio, 3),
+    verifyOverheadRatioEs256: round(es.ratio, 3),
+    verifyBareMicros: round(rs.bare, 1),
+    verifyPairedMicros: round(rs.paired, 1),
     verifyMicros: round(rs.median, 1),
     verifyMicrosEs256: round(es.median, 1),
     verifyMicrosP10: round(rs.p10, 1),

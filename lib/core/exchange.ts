@@ -4,7 +4,7 @@
 import type { TaskConfig } from "../config/schema.ts";
 import { approvalGate } from "./approvals/gate.ts";
 import type { AuditEvent } from "./audit.ts";
-import { recordAudit } from "./audit-recorder.ts";
+import { type AuditWrite, recordAudit, startAudit } from "./audit-recorder.ts";
 import { epochSeconds, isoSeconds } from "./clock.ts";
 import { decisionInput, recheckAt } from "./decision.ts";
 import type { BrokerDeps } from "./deps.ts";
@@ -72,6 +72,8 @@ export async function exchangeToken(
     outcome: "error",
     sourceIp,
   };
+  /** The issue's audit write, sent beside the activation; `finally` awaits it. */
+  let auditWrite: AuditWrite | undefined;
   try {
     const request = parseTokenRequest(parseParams(body.contentType, body.bytes));
     event.subjectTokenSha256 = sha256Hex(request.subjectToken);
@@ -153,6 +155,10 @@ export async function exchangeToken(
     });
 
     const issued = await issueCredential(deps, provider, prepared, grant);
+    // The activation and the audit write do not depend on each other, so they go out together. The
+    // credential is still only handed out once the grant is active; if the activation fails, `finally`
+    // stores the event again with its real outcome (same key, so still one event for the request).
+    auditWrite = startAudit(deps.store, { ...event, outcome: "issue" });
     await activateGrant(deps, grant, issued, recheckAt(deps.policies, decision, now)).catch(async (err) => {
       // Withheld: a credential the provider can end at once is ended now, not only by the sweep.
       await issued.discard?.().catch(() => {});
@@ -176,7 +182,7 @@ export async function exchangeToken(
     // The HTTP handler logs a 503's detail once, with the request id.
     throw error;
   } finally {
-    await recordAudit(deps.store, deps.log, event);
+    await recordAudit(deps.store, deps.log, event, auditWrite);
   }
 }
 

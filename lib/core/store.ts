@@ -87,6 +87,7 @@ export interface GrantStore {
   ): Promise<Page<Grant>>;
   readonly dueShards: number;
 
+  /** Stores an event; storing one again (same eventId and time) replaces it. */
   putAudit(event: AuditEvent): Promise<void>;
   listAudit(options: {
     sinceMs: number;

@@ -10,26 +10,42 @@ import { errorResult } from "../http/handlers.ts";
 
 export type Route = (event: HttpEvent) => Promise<HttpResult>;
 
+/**
+ * The body, read with plain stream events (an async iterator costs a promise per chunk on every request).
+ * "too-large" once it passes the limit; a chunked body that never ends stops being read well past it.
+ */
+function readBody(req: IncomingMessage): Promise<Buffer | "too-large"> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+      if (size > MAX_BODY_BYTES * 16) {
+        // As before: the request (and so its connection) is dropped.
+        req.off("data", onData);
+        req.destroy();
+        resolve("too-large");
+      }
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(tooLarge ? "too-large" : Buffer.concat(chunks)));
+    req.once("error", reject);
+  });
+}
+
 async function readEvent(req: IncomingMessage): Promise<HttpEvent | "too-large"> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = false;
   // A declared length over the limit is refused without reading the body.
   if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) return "too-large";
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) tooLarge = true;
-    else chunks.push(chunk as Buffer);
-    // A chunked body that never ends must not keep the server reading: stop well past the limit.
-    if (size > MAX_BODY_BYTES * 16) break;
-  }
-  if (tooLarge) return "too-large";
+  const body = await readBody(req);
+  if (body === "too-large") return "too-large";
   const url = req.url ?? "/";
   const q = url.indexOf("?");
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers))
     if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
-  const body = Buffer.concat(chunks);
   const sourceIp = (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
   return {
     version: "2.0",

@@ -1,6 +1,6 @@
 // The authorizer decides each task against the policies that can apply to it (its `resource ==` policies
-// plus the unscoped ones). That must never change an answer: every decision is compared with Cedar
-// evaluating the whole set at once.
+// plus the unscoped ones), passing only the tags those policies can read. That must never change an answer:
+// every decision is compared with Cedar evaluating the whole set at once with every tag.
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -24,6 +24,8 @@ const condition = fc.constantFrom(
   `resource.sensitivity == "high"`,
   "context.hourUtc >= 9 && context.hourUtc < 17",
   `context.sourceIp.isInRange(ip("10.0.0.0/8"))`,
+  // A computed tag key: the authorizer must then pass every tag, not only those named by a literal.
+  "principal.hasTag(resource.sensitivity)",
   // Overflows at evaluation: Cedar skips the policy and reports it as errored, for matching tasks only.
   "context.durationSeconds * 9223372036854775807 > 0",
 );
@@ -40,7 +42,11 @@ const request = fc.record({
   sensitivity: fc.constantFrom("low", "high"),
   hour: fc.integer({ min: 0, max: 23 }),
   ip: fc.constantFrom("10.1.2.3", "192.168.0.9"),
-  tags: fc.dictionary(fc.constantFrom("team", "signal:flagged"), fc.constantFrom("web", "ops", "true")),
+  // "high" is read only through the computed key above; "other" by no policy at all.
+  tags: fc.dictionary(
+    fc.constantFrom("team", "signal:flagged", "high", "other"),
+    fc.constantFrom("web", "ops", "true"),
+  ),
 });
 
 interface Request {
@@ -95,7 +101,7 @@ function wholeSet(policies: Record<string, string>, i: DecisionInput) {
 }
 
 describe("task-scoped policy sets", () => {
-  it("decide exactly as Cedar does on the whole set: decision, deciding policies and erroring policies", () => {
+  it("decide exactly as Cedar does on the whole set with every tag: decision, deciding and erroring policies", () => {
     fc.assert(
       fc.property(
         fc.array(policy, { minLength: 1, maxLength: 12 }),
@@ -105,14 +111,30 @@ describe("task-scoped policy sets", () => {
             (p, n) =>
               `@id("p${n}") ${p.effect} (${p.principal}, action == Action::"issue", ${p.resource}) when { ${p.when} };`,
           );
-          const authorizer = createAuthorizer(
-            compilePolicies([{ file: "gen.cedar", text: texts.join("\n") }]),
-          );
+          const compiled = compilePolicies([{ file: "gen.cedar", text: texts.join("\n") }]);
+          const authorizer = createAuthorizer(compiled);
+          // A bundle compiled before the scope and tag facts were recorded: the authorizer reads them itself.
+          const older = createAuthorizer({
+            policies: Object.fromEntries(
+              Object.entries(compiled.policies).map(([id, { scopedTask: _s, tagKeys: _t, ...info }]) => [
+                id,
+                info,
+              ]),
+            ),
+          });
           const byId = Object.fromEntries(texts.map((t, n) => [`p${n}`, t]));
           for (const r of requests) {
             const i = input(r);
             const ours = authorizer.decide(i);
             const theirs = wholeSet(byId, i);
+            // Cedar lists deciding policies in no fixed order, so they are compared as sets.
+            const sorted = (d: typeof ours) => ({
+              ...d,
+              policyIds: [...d.policyIds].sort(),
+              reasons: [...d.reasons].sort(),
+              erroredPolicyIds: [...d.erroredPolicyIds].sort(),
+            });
+            expect(sorted(older.decide(i))).toEqual(sorted(ours));
             expect(ours.allowed).toBe(theirs.decision === "allow");
             expect([...ours.policyIds].sort()).toEqual([...theirs.diagnostics.reason].sort());
             expect([...ours.erroredPolicyIds].sort()).toEqual(

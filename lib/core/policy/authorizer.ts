@@ -1,5 +1,6 @@
 // Decides one request with the policy set parsed once per cold start (STYLE.md §7).
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
+import { scopedTaskOf, tagKeysOf } from "./policy-facts.ts";
 import type { CompiledPolicies } from "./policy-set.ts";
 
 export interface DecisionInput {
@@ -44,54 +45,93 @@ export interface Authorizer {
 
 let counter = 0;
 
-/** The task a policy's scope pins (`resource == Task::"x"`); undefined when it may apply to any task. */
-function scopedTask(text: string): string | undefined {
-  const json = cedar.policyToJson(text);
-  if (json.type !== "success") return undefined;
-  const resource = json.json.resource;
-  if (resource.op !== "==" || !("entity" in resource)) return undefined;
-  const uid = "__entity" in resource.entity ? resource.entity.__entity : resource.entity;
-  return uid.type === "Task" ? uid.id : undefined;
+function unionOf(sets: (string[] | "any")[]): Set<string> | "any" {
+  const out = new Set<string>();
+  for (const s of sets) {
+    if (s === "any") return "any";
+    for (const k of s) out.add(k);
+  }
+  return out;
 }
 
 export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
   const base = `credbroker-${++counter}`;
   const staticPolicies: Record<string, string> = {};
   for (const [id, p] of Object.entries(compiled.policies)) staticPolicies[id] = p.text;
-  // The whole set is parsed once up front, so a set that cannot parse fails at start, not per request.
-  const parsed = cedar.preparsePolicySet(base, { staticPolicies });
-  if (parsed.type === "failure")
-    throw new Error(`policy set does not parse: ${parsed.errors.map((e) => e.message).join("; ")}`);
 
   // Cedar evaluates every policy of the set on each request, so the cost grows with the whole set. A policy
   // scoped `resource == Task::"x"` can only ever match requests for task x (it is never satisfied, never
   // errors, never a reason for any other task), so each task is decided against its own policies plus the
   // unscoped ones: the same answer, at a cost that follows the task's policies. Sets are parsed on first use.
+  //
+  // Likewise for tags: each one crosses the JS/wasm boundary field by field, and a request carries every
+  // claim as a tag. Cedar cannot enumerate tags, only test or read one by key, so when every `hasTag`/`getTag`
+  // of a set names its key as a literal, passing just those keys gives the same answer.
   const anyTask: Record<string, string> = {};
   const byTask = new Map<string, Record<string, string>>();
-  for (const [id, text] of Object.entries(staticPolicies)) {
-    const task = scopedTask(text);
-    if (task === undefined) anyTask[id] = text;
-    else byTask.set(task, { ...byTask.get(task), [id]: text });
-  }
-  const taskSets = new Map<string, string>();
-  const setFor = (task: string): string => {
-    if (byTask.size === 0) return base;
-    const key = byTask.has(task) ? `t:${task}` : "any";
-    let setId = taskSets.get(key);
-    if (!setId) {
-      setId = `${base}-${taskSets.size + 1}`;
-      const subset = cedar.preparsePolicySet(setId, { staticPolicies: { ...anyTask, ...byTask.get(task) } });
-      // A subset of a set that parsed cannot fail to parse; if it ever did, the whole set still decides.
-      if (subset.type === "failure") return base;
-      taskSets.set(key, setId);
+  const tagKeys = new Map<string, string[] | "any">();
+  for (const [id, info] of Object.entries(compiled.policies)) {
+    let task = info.scopedTask;
+    let keys = info.tagKeys;
+    if (keys === undefined) {
+      // Compiled before these facts were recorded: read them from Cedar's parse of the text.
+      const json = cedar.policyToJson(info.text);
+      const policyJson = json.type === "success" ? json.json : undefined;
+      keys = tagKeysOf(policyJson);
+      task = scopedTaskOf(policyJson);
     }
-    return setId;
+    tagKeys.set(id, keys);
+    if (task === undefined) anyTask[id] = info.text;
+    else byTask.set(task, { ...byTask.get(task), [id]: info.text });
+  }
+  interface DecidingSet {
+    id: string;
+    /** The tags its policies can read; undefined: pass them all. */
+    tags: string[] | undefined;
+  }
+  const setOf = (id: string, policies: Record<string, string>): DecidingSet => {
+    const keys = unionOf(Object.keys(policies).map((p) => tagKeys.get(p) ?? "any"));
+    return { id, tags: keys === "any" ? undefined : [...keys] };
+  };
+  // The whole set is parsed when first needed (a set without task-scoped policies, or the fallback below):
+  // compilePolicies has validated every policy already, and a cold start should not parse it twice.
+  let whole: DecidingSet | undefined;
+  const wholeSet = (): DecidingSet => {
+    if (!whole) {
+      const parsed = cedar.preparsePolicySet(base, { staticPolicies });
+      if (parsed.type === "failure")
+        throw new Error(`policy set does not parse: ${parsed.errors.map((e) => e.message).join("; ")}`);
+      whole = setOf(base, staticPolicies);
+    }
+    return whole;
+  };
+  const taskSets = new Map<string, DecidingSet>();
+  const setFor = (task: string): DecidingSet => {
+    if (byTask.size === 0) return wholeSet();
+    const key = byTask.has(task) ? `t:${task}` : "any";
+    let set = taskSets.get(key);
+    if (!set) {
+      const setId = `${base}-${taskSets.size + 1}`;
+      const policies = { ...anyTask, ...byTask.get(task) };
+      const subset = cedar.preparsePolicySet(setId, { staticPolicies: policies });
+      // A subset of a set that parsed cannot fail to parse; if it ever did, the whole set still decides.
+      if (subset.type === "failure") return wholeSet();
+      set = setOf(setId, policies);
+      taskSets.set(key, set);
+    }
+    return set;
+  };
+  const tagsFor = (set: DecidingSet, all: Record<string, string>): Record<string, string> => {
+    if (!set.tags) return all;
+    const tags: Record<string, string> = {};
+    for (const k of set.tags) if (Object.hasOwn(all, k)) tags[k] = all[k]!;
+    return tags;
   };
 
   return {
     decide(input) {
-      const setId = setFor(input.task.name);
+      const set = setFor(input.task.name);
+      const setId = set.id;
       const now = new Date(input.context.nowMs);
       const answer = cedar.statefulIsAuthorized({
         principal: { type: "Workload", id: input.workload.name },
@@ -116,7 +156,7 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
               ...(input.workload.owner !== undefined ? { owner: input.workload.owner } : {}),
             },
             parents: [],
-            tags: input.tags,
+            tags: tagsFor(set, input.tags),
           },
           {
             uid: { type: "Task", id: input.task.name },
@@ -187,7 +227,8 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
           purpose: input.context.purpose,
           requestId: input.context.requestId,
         },
-        preparsedPolicySetId: setFor(input.task.name),
+        // Every approver tag is passed: the tag narrowing above is for workloads' claims on the hot path.
+        preparsedPolicySetId: setFor(input.task.name).id,
         entities: [
           {
             uid: { type: "Approver", id: input.approver.name },

@@ -2,6 +2,7 @@
 // schema, each policy named by its @id, exceptions (@exception + @expires) read once.
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
 import { CEDAR_SCHEMA } from "./cedar-schema.ts";
+import { scopedTaskOf, tagKeysOf } from "./policy-facts.ts";
 
 export interface PolicyFile {
   /** The path as the user wrote it (relative to the config), used in every message about the file. */
@@ -22,6 +23,13 @@ export interface PolicyInfo {
   text: string;
   /** Which context variables the policy reads; the sweep uses this to know what time can change. */
   readsTime: boolean;
+  /** The task its scope pins (`resource == Task::"x"`); absent: any task. Meaningful only with tagKeys. */
+  scopedTask?: string;
+  /**
+   * The tag keys it can read, or "any". Absent in bundles compiled before it existed: the authorizer then
+   * works both facts out from the text itself.
+   */
+  tagKeys?: string[] | "any";
 }
 
 export interface CompiledPolicies {
@@ -106,7 +114,10 @@ export function compilePolicies(files: PolicyFile[]): CompiledPolicies {
         effect: json.json.effect,
         text: policyText,
         readsTime: readsContext(json.json, TIME_ATTRIBUTES),
+        tagKeys: tagKeysOf(json.json),
       };
+      const scopedTask = scopedTaskOf(json.json);
+      if (scopedTask !== undefined) info.scopedTask = scopedTask;
       const exception = annotations["exception"];
       const expires = annotations["expires"];
       if (exception !== undefined || expires !== undefined) {
