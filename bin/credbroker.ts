@@ -16,6 +16,9 @@ const USAGE = `usage: credbroker <command>
   policy validate [--config FILE]
   policy test CASES_FILE... [--config FILE] [--json]
   report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown|html] [--out FILE]
+  inventory sync [--account ID] [--credential-report FILE --authorization-details FILE [--account-id ID]] [--json]
+  inventory list [--kind user|role|group|key] [--debt] [--json]
+  inventory review ARN --note TEXT [--by NAME]
   exchange --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS] [--wait SECONDS] [--format json|env]
   credential-process --url URL --task TASK (--token-file F | --token-env VAR | --github [--audience A]) [--duration N] [--purpose TEXT] [--timeout SECONDS] [--wait SECONDS]
   approvals list|show ID|approve ID|deny ID [--reason TEXT] (--token-file F | --token-env VAR) [--url URL] [--json]
@@ -54,11 +57,18 @@ async function main(argv: string[]): Promise<void> {
       return (await import("../lib/cli/policy.ts")).policyCommand(args, io);
     case "report": {
       const { storeFromEnv } = await import("../lib/cli/env.ts");
-      await (await import("../lib/cli/report.ts")).reportCommand(args, io, async (table) =>
-        storeFromEnv(table, io.env),
+      const { inventoryStoreFromEnv } = await import("../lib/cli/inventory.ts");
+      await (await import("../lib/cli/report.ts")).reportCommand(
+        args,
+        io,
+        async (table) => storeFromEnv(table, io.env),
+        Date.now,
+        (table) => inventoryStoreFromEnv(table, io.env),
       );
       return;
     }
+    case "inventory":
+      return (await import("../lib/cli/inventory.ts")).inventoryCommand(args, io);
     case "console":
       return (await import("../lib/cli/console.ts")).consoleCommand(args, io);
     case "schema":

@@ -2,6 +2,7 @@
 // ticket or wiki page. The JSON form is the report object itself.
 import type { GovernanceReport } from "../core/report/report-types.ts";
 import { table } from "./io.ts";
+import { debtSections } from "./report-render-debt.ts";
 
 type Rows = Record<string, string>[];
 
@@ -14,7 +15,7 @@ interface Block {
   empty?: string;
 }
 
-interface Section {
+export interface Section {
   heading: string;
   blocks: Block[];
 }
@@ -41,6 +42,7 @@ function sections(r: GovernanceReport): Section[] {
         },
       ],
     },
+    ...debtSections(r),
     {
       heading: `Workloads (${w.total} configured)`,
       blocks: [

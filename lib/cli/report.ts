@@ -4,6 +4,7 @@
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { loadConfigFile } from "../config/load.ts";
+import type { InventoryStore } from "../core/inventory/store.ts";
 import { reportFromStore } from "../core/report/gather.ts";
 import type { GovernanceReport } from "../core/report/report-types.ts";
 import type { GrantStore } from "../core/store.ts";
@@ -23,6 +24,7 @@ export async function reportCommand(
   io: CliIo,
   store: (table?: string) => Promise<GrantStore>,
   now: () => number = Date.now,
+  inventory?: (table?: string) => Promise<InventoryStore>,
 ): Promise<GovernanceReport> {
   const { values } = parseArgs({
     args,
@@ -63,6 +65,7 @@ export async function reportCommand(
     s,
     { config: resolved.config, policies: resolved.policies, configVersion: resolved.version },
     { sinceMs, nowMs },
+    inventory ? await inventory(values.table) : undefined,
   );
   const text =
     format === "json"

@@ -56,6 +56,12 @@ export const issuerSchema = z
   .strict()
   .refine((i) => !(i.jwksUri && i.jwks), { message: "give jwksUri or jwks, not both", path: ["jwks"] });
 
+/** An IAM user or role ARN (the long-lived identities a workload or task replaces, CONTRACT §9). */
+const principalArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[\w+=,.@/-]{1,512}$/, "must be an IAM user or role ARN");
+const replaces = z.array(principalArn).optional();
+
 export const workloadSchema = z
   .object({
     name,
@@ -63,6 +69,7 @@ export const workloadSchema = z
     subject: z.string().min(1).max(512),
     owner: z.string().min(1).max(256).optional(),
     disabled: z.boolean().default(false),
+    replaces,
   })
   .strict();
 
@@ -144,6 +151,7 @@ export const awsStsTaskSchema = z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region")
       .optional(),
+    replaces,
   })
   .strict();
 
@@ -157,6 +165,7 @@ export const jwtTaskSchema = z
       .default([]),
     maxDurationSeconds: z.number().int().min(60).max(3600).default(300),
     sensitivity: sensitivity.default("medium"),
+    replaces,
     approval: taskApprovalSchema.optional(),
   })
   .strict();
@@ -167,6 +176,23 @@ export const taskSchema = z.discriminatedUnion("provider", [
   postgresTaskSchema,
   githubTaskSchema,
 ]);
+
+const accountId = z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id");
+
+/** CONTRACT §9: which accounts `inventory sync` reads, and how the debt is counted. */
+export const inventorySchema = z
+  .object({
+    accounts: z.array(z.object({ accountId, roleArn: roleArn.optional() }).strict()).default([]),
+    ownerTagKeys: z.array(z.string().min(1).max(128)).min(1).default(["owner"]),
+    staleAfterDays: z.number().int().min(1).max(3650).default(90),
+    reviewValidDays: z.number().int().min(1).max(3650).default(90),
+    snapshotsKept: z.number().int().min(1).max(1000).default(90),
+    /** The broker's own IAM principals (role ARNs); the CDK construct adds its function roles. */
+    brokerPrincipals: z
+      .array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$/, "must be an IAM ARN"))
+      .default([]),
+  })
+  .strict();
 
 export const configSchema = z
   .object({
@@ -183,6 +209,7 @@ export const configSchema = z
     policies: z.array(z.string().min(1)).min(1),
     auditRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
     grantRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
+    inventory: inventorySchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -227,6 +254,20 @@ export const configSchema = z
           message: `duplicate issuer URL ${issuer.issuer}`,
         });
       issuerUrls.add(issuer.issuer);
+    });
+    c.inventory?.accounts.forEach((a, i) => {
+      if (c.inventory?.accounts.findIndex((b) => b.accountId === a.accountId) !== i)
+        ctx.addIssue({
+          code: "custom",
+          path: ["inventory", "accounts", i, "accountId"],
+          message: `duplicate account ${a.accountId}`,
+        });
+      if (a.roleArn && a.roleArn.split(":")[4] !== a.accountId)
+        ctx.addIssue({
+          code: "custom",
+          path: ["inventory", "accounts", i, "roleArn"],
+          message: "must be a role in that account",
+        });
     });
     const issuerNames = new Set(c.issuers.map((i) => i.name));
     c.workloads.forEach((w, i) => {
@@ -279,6 +320,7 @@ export type WorkloadConfig = z.infer<typeof workloadSchema>;
 export type TaskConfig = z.infer<typeof taskSchema>;
 export type AwsStsTaskConfig = z.infer<typeof awsStsTaskSchema>;
 export type JwtTaskConfig = z.infer<typeof jwtTaskSchema>;
+export type InventoryConfig = z.infer<typeof inventorySchema>;
 export type TaskApprovalConfig = z.infer<typeof taskApprovalSchema>;
 export type ApprovalsConfig = z.infer<typeof approvalsSchema>;
 export type SessionPolicy = z.infer<typeof sessionPolicySchema>;

@@ -43,6 +43,7 @@ import { ConfigError, type ResolvedConfig } from "../config/resolve.ts";
 import { type AwsStsTaskConfig, ROLE_ARN_PATTERN } from "../config/schema.ts";
 import { accountOfArn } from "../core/providers/aws-sts/role-reach.ts";
 import { CONFIG_BUNDLE_FILE, LAMBDA_ENV } from "../runtime/lambda-env.ts";
+import { addInventorySync, type InventorySync } from "./inventory-sync.ts";
 import { CEDAR_WASM, LAMBDA_BANNER, LAMBDA_MAIN_FIELDS, LAMBDA_TARGET } from "./lambda-bundling.ts";
 import { sweepLagWindow } from "./sweep-lag-window.ts";
 
@@ -107,6 +108,11 @@ export interface CredentialBrokerProps {
    */
   readonly retiredTaskRoleArns?: readonly string[];
   /**
+   * How often the entitlement inventory is synced, when the config has an `inventory` block.
+   * @default Schedule.rate(Duration.days(1))
+   */
+  readonly inventorySchedule?: Schedule;
+  /**
    * The VPC of the functions that reach the config's databases (token, revoke and sweep; no other function
    * runs in it). Give it when a postgres task's database is private; the subnets then need a route to
    * DynamoDB, KMS, STS and Secrets Manager (a NAT gateway or VPC endpoints). See docs/postgres.md.
@@ -160,6 +166,8 @@ export class CredentialBroker extends Construct {
   public readonly retiredTaskRoleArns: readonly string[];
   /** The cross-account revocation writer roles (tasks' `revocationRoleArn`) the sweep and revoke assume. */
   public readonly revocationWriterArns: readonly string[];
+  /** The daily inventory sync (function, schedule, alarm); only when the config has an `inventory` block. */
+  public readonly inventory?: InventorySync;
   /** The databases' admin secrets, which only the token, revoke and sweep functions may read. */
   public readonly databaseSecretArns: readonly string[];
   /**
@@ -249,8 +257,8 @@ export class CredentialBroker extends Construct {
 
     // 3. One function per handler, each with its own role and log group.
     const makeFunction = (
-      name: BrokerFunctionName,
-      options: { timeout: Duration; signs: boolean; reachesDatabases?: boolean },
+      name: BrokerFunctionName | "inventory",
+      options: { timeout: Duration; signs: boolean; memorySize?: number; reachesDatabases?: boolean },
     ): NodejsFunction => {
       const logGroup = new LogGroup(this, `${name}Logs`, {
         retention: logRetention,
@@ -266,7 +274,7 @@ export class CredentialBroker extends Construct {
         ...BUNDLING_ROOT,
         runtime: Runtime.NODEJS_24_X,
         architecture: Architecture.ARM_64,
-        memorySize: 512,
+        memorySize: options.memorySize ?? 512,
         timeout: options.timeout,
         role,
         logGroup,
@@ -630,6 +638,22 @@ export class CredentialBroker extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
     };
+
+    // 8. The entitlement inventory (CONTRACT §9), only when configured: a daily sync with IAM read access.
+    const inventory = this.resolvedConfig.config.inventory;
+    if (inventory)
+      this.inventory = addInventorySync(
+        this,
+        makeFunction("inventory", { timeout: Duration.minutes(15), signs: false, memorySize: 1024 }),
+        {
+          inventory,
+          tableArn,
+          indexArns: [indexArn("gsi1"), indexArn("gsi3")],
+          brokerRoleArns: [token, sweep, revoke].map((fn) => fn.role!.roleArn),
+          schedule: props.inventorySchedule ?? Schedule.rate(Duration.days(1)),
+          deadLetterQueue: this.deadLetterQueue,
+        },
+      );
   }
 
   /** Stack outputs a deployer needs: the API URL, the table and the key, and the roles that target accounts trust. */
@@ -659,6 +683,11 @@ export class CredentialBroker extends Construct {
       value: this.functions.revoke.role!.roleArn,
       description: "Writes credbroker-revocations on self-release (BrokerTargetRole revokerRoleArns)",
     });
+    if (this.inventory)
+      new CfnOutput(stack, "InventoryRoleArn", {
+        value: this.inventory.function.role!.roleArn,
+        description: "Trusted by each member account's BrokerInventoryRole (brokerInventoryRoleArn)",
+      });
   }
 }
 

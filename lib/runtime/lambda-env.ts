@@ -16,8 +16,20 @@ export const LAMBDA_ENV = {
   signingKey: "CREDBROKER_SIGNING_KEY_ID",
   configBundle: "CREDBROKER_CONFIG_BUNDLE",
   dueShards: "CREDBROKER_DUE_SHARDS",
+  /** The inventory function: the broker's own role ARNs (a JSON array) that task roles may trust. */
+  brokerPrincipals: "CREDBROKER_BROKER_PRINCIPALS",
   tokenKey: "CREDBROKER_TOKEN_KEY_ARN",
 } as const;
+
+/** The broker's own principals the construct passes to the inventory function; none when unset. */
+export function readBrokerPrincipals(env: NodeJS.ProcessEnv): string[] {
+  const raw = env[LAMBDA_ENV.brokerPrincipals];
+  if (!raw) return [];
+  const parsed: unknown = JSON.parse(raw);
+  if (!Array.isArray(parsed) || !parsed.every((p) => typeof p === "string"))
+    throw new Error(`${LAMBDA_ENV.brokerPrincipals} must be a JSON array of ARNs`);
+  return parsed;
+}
 
 export const CONFIG_BUNDLE_FILE = "credbroker.config.json";
 

@@ -70,6 +70,8 @@ describe("CredentialBroker: cdk-nag", () => {
       "Api/ANY--token Annotation::AwsSolutions-APIG4",
       "SweepDeadLetters Annotation::AwsSolutions-SQS3",
     ]);
+    // No inventory block in the config: no inventory function and no IAM read rights.
+    expect(stack.broker.inventory).toBeUndefined();
     for (const a of acks) expect(a.reason.length).toBeGreaterThan(60);
   });
 });

@@ -31,8 +31,12 @@ afterAll(() => {
 });
 
 describe("the credbroker/constructs package entry", () => {
-  it("exports the two constructs and nothing of the broker's internals", () => {
-    expect(Object.keys(constructs).sort()).toEqual(["BrokerTargetRole", "CredentialBroker"]);
+  it("exports the constructs and nothing of the broker's internals", () => {
+    expect(Object.keys(constructs).sort()).toEqual([
+      "BrokerInventoryRole",
+      "BrokerTargetRole",
+      "CredentialBroker",
+    ]);
   });
 
   it("builds a broker and a task role in a user's stack", () => {

@@ -247,6 +247,7 @@ describe("credbroker report", () => {
       "denials",
       "activity",
       "verdicts",
+      "debt",
       "approvals",
     ]);
     expect(Object.keys(report.approvals)).toEqual([

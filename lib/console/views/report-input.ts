@@ -26,7 +26,8 @@ export interface DebtVerdict {
 
 /** CONTRACT §9: `debt` in `report --json`. Accounts are per-account verdicts; their shape is not pinned. */
 export interface DebtSection {
-  snapshotTime: string;
+  /** null before the first inventory sync. */
+  snapshotTime: string | null;
   accounts: Record<string, unknown>[];
   verdicts: DebtVerdict[];
   trend: { snapshotTime: string; counts: Record<string, number> }[];

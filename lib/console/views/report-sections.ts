@@ -54,7 +54,7 @@ const DEBT_TITLES: Record<string, string> = {
 };
 
 function debt(d: DebtSection | null | undefined): Html {
-  if (!d)
+  if (!d || d.snapshotTime === null)
     return section(
       "debt",
       "IAM debt",

@@ -3,6 +3,7 @@ import type { BrokerConfig } from "../../config/schema.ts";
 import type { ApprovalRequest } from "../approvals/request.ts";
 import type { AuditEvent } from "../audit.ts";
 import { createWorkloadMatcher } from "../identity/workloads.ts";
+import type { DebtSection } from "../inventory/debt.ts";
 import type { CompiledPolicies } from "../policy/policy-set.ts";
 import { activitySection } from "./activity.ts";
 import { approvalSection } from "./approvals.ts";
@@ -31,6 +32,8 @@ export interface ReportInputs {
   untilMs: number;
   nowMs: number;
   options?: Partial<ReportOptions>;
+  /** The inventory's debt (CONTRACT §9); an empty section before the first sync. */
+  debt?: DebtSection;
   /** Approval requests made in the period, and those pending now (CONTRACT §10). */
   approvals?: { requested: readonly ApprovalRequest[]; pending: readonly ApprovalRequest[] };
 }
@@ -60,6 +63,7 @@ export function buildReport(input: ReportInputs): GovernanceReport {
     denials,
     activity,
     verdicts: verdicts({ workloads, exceptions, broadTasks: broad, denials, activity, options }),
+    debt: input.debt ?? { snapshotTime: null, accounts: [], verdicts: [], trend: [] },
     approvals: approvalSection(input.approvals?.requested ?? [], input.approvals?.pending ?? [], input.nowMs),
   };
 }

@@ -3,6 +3,8 @@
 // workload).
 import type { WorkloadConfig } from "../../config/schema.ts";
 import type { AuditEvent } from "../audit.ts";
+import { debtFromStore } from "../inventory/gather.ts";
+import type { InventoryStore } from "../inventory/store.ts";
 import type { GrantStore } from "../store.ts";
 import { buildReport, type ReportInputs } from "./build-report.ts";
 import type { GovernanceReport } from "./report-types.ts";
@@ -53,11 +55,14 @@ export async function reportFromStore(
   store: GrantStore,
   resolved: Pick<ReportInputs, "config" | "policies" | "configVersion">,
   period: { sinceMs: number; nowMs: number },
+  /** The inventory's snapshots (CONTRACT §9); without it the debt section is empty. */
+  inventory?: InventoryStore,
 ): Promise<GovernanceReport> {
-  const [events, lastGrantAt, approvals] = await Promise.all([
+  const [events, lastGrantAt, approvals, debt] = await Promise.all([
     auditEventsBetween(store, period.sinceMs, period.nowMs),
     lastGrantPerWorkload(store, resolved.config.workloads),
     approvalsBetween(store, period.sinceMs, period.nowMs),
+    inventory ? debtFromStore(inventory, period.nowMs) : undefined,
   ]);
   return buildReport({
     ...resolved,
@@ -66,6 +71,7 @@ export async function reportFromStore(
     sinceMs: period.sinceMs,
     untilMs: period.nowMs,
     nowMs: period.nowMs,
+    ...(debt ? { debt } : {}),
     approvals,
   });
 }

@@ -1,6 +1,7 @@
 // The JSON document of `credbroker report --json` (documented in docs/governance.md). Every section is
 // computed from the config, the compiled policies, the audit events of the period and each workload's
-// newest grant; nothing here reads the clock or the store.
+// newest grant; nothing here reads the clock or the store. `debt` comes from the inventory (CONTRACT §9).
+import type { DebtSection } from "../inventory/debt.ts";
 
 export const REPORT_VERSION = 1;
 
@@ -182,5 +183,6 @@ export interface GovernanceReport {
   denials: DenialsSection;
   activity: ActivitySection;
   verdicts: Verdict[];
+  debt: DebtSection;
   approvals: ApprovalsSection;
 }
