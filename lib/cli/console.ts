@@ -9,6 +9,7 @@ import { jsonLogger } from "../core/logger.ts";
 import { adminDecidingDeps } from "./admin-deps.ts";
 import { tableFrom } from "./env.ts";
 import { CliError } from "./errors.ts";
+import { inventoryStoreFromEnv } from "./inventory.ts";
 import type { CliIo } from "./io.ts";
 
 export const CONSOLE_USAGE =
@@ -36,7 +37,8 @@ export async function consoleCommand(
   const deps = await adminDecidingDeps({ config: values.config, table }, io.env, log);
   let running: Awaited<ReturnType<typeof startConsole>>;
   try {
-    running = await startConsole({ ...deps, table }, port);
+    const inventory = await inventoryStoreFromEnv(table, io.env);
+    running = await startConsole({ ...deps, table, inventory }, port);
   } catch (err) {
     if ((err as { code?: string }).code === "EADDRINUSE")
       throw new CliError(`port ${port} is in use: pass --port`);

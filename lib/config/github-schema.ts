@@ -9,6 +9,7 @@ import {
   repositoryTemplateProblem,
 } from "../core/providers/github/repositories.ts";
 import { taskApprovalSchema } from "./approval-schema.ts";
+import { replacesSchema } from "./replaces-schema.ts";
 
 const name = z
   .string()
@@ -83,6 +84,7 @@ export const githubTaskSchema = z
     maxDurationSeconds: z.number().int().min(60).max(3600).default(3600),
     sensitivity: z.enum(["low", "medium", "high", "critical"]).default("medium"),
     approval: taskApprovalSchema.optional(),
+    replaces: replacesSchema,
   })
   .strict()
   .superRefine((t, ctx) => {

@@ -2,6 +2,7 @@
 // provider's config reads on its own. Cross-references (a task naming a database) are checked in schema.ts.
 import { z } from "zod";
 import { taskApprovalSchema } from "./approval-schema.ts";
+import { replacesSchema } from "./replaces-schema.ts";
 
 const name = z
   .string()
@@ -62,6 +63,7 @@ export const postgresTaskSchema = z
     maxDurationSeconds: z.number().int().min(300).max(43_200).default(3600),
     sensitivity: z.enum(["low", "medium", "high", "critical"]).default("medium"),
     approval: taskApprovalSchema.optional(),
+    replaces: replacesSchema,
   })
   .strict();
 

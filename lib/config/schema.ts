@@ -1,6 +1,8 @@
 // The broker.config.yaml format of CONTRACT §2, as one zod schema: the source of the types, the runtime
 // validation, and the JSON Schema shipped for editors (schema/broker.config.schema.json).
+
 import { z } from "zod";
+import { replacesSchema } from "./replaces-schema.ts";
 
 /** How long finished grants and audit events are kept when the config does not say: 400 days. */
 export const DEFAULT_RETENTION_DAYS = 400;
@@ -56,11 +58,7 @@ export const issuerSchema = z
   .strict()
   .refine((i) => !(i.jwksUri && i.jwks), { message: "give jwksUri or jwks, not both", path: ["jwks"] });
 
-/** An IAM user or role ARN (the long-lived identities a workload or task replaces, CONTRACT §9). */
-const principalArn = z
-  .string()
-  .regex(/^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[\w+=,.@/-]{1,512}$/, "must be an IAM user or role ARN");
-const replaces = z.array(principalArn).optional();
+const replaces = replacesSchema;
 
 export const workloadSchema = z
   .object({

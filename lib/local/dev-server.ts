@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { DynamoGrantStore } from "../aws/dynamodb-store.ts";
+import { DynamoInventoryStore } from "../aws/inventory-store.ts";
 import { ensureTable } from "../aws/table-definition.ts";
 import { loadConfigFile } from "../config/load.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
@@ -205,7 +206,7 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
   // The console of this table on this port under /console/ (same token, cookie and Host rules as
   // `credbroker console`); everything else is the broker's API.
   const consoleApp = createConsoleApp(
-    { ...deps, table: tableName },
+    { ...deps, table: tableName, inventory: new DynamoInventoryStore(dynamo.client, tableName) },
     { basePath: "/console/", port: () => port },
   );
   const api = serve(route);

@@ -58,6 +58,31 @@ describe("inventory config", () => {
     ]);
   });
 
+  it("takes replaces on a postgres task too (a shared database password's IAM user, say)", () => {
+    const user = "arn:aws:iam::111122223333:user/reports-batch";
+    const { config } = resolveConfig(
+      {
+        ...base,
+        databases: [
+          {
+            name: "db",
+            host: "127.0.0.1",
+            port: 5432,
+            database: "reports",
+            tls: "disable",
+            admin: { urlEnv: "PG" },
+          },
+        ],
+        tasks: [
+          { name: "p", provider: "postgres", database: "db", memberOf: ["reporting_read"], replaces: [user] },
+        ],
+      },
+      files,
+      "x",
+    );
+    expect(config.tasks.map((t) => ("replaces" in t ? t.replaces : undefined))).toEqual([[user]]);
+  });
+
   it("refuses a replaces entry that is not an IAM user or role ARN", () => {
     expect(problems({ ...base, workloads: [{ ...base.workloads[0], replaces: ["ci-deployer"] }] })).toEqual([
       expect.stringMatching(/^workloads\[0\]\.replaces\[0\]: must be an IAM user or role ARN/),

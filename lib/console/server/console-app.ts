@@ -2,8 +2,10 @@
 // and the one write (revoke a grant, with the session's CSRF token). It reads through the store and the
 // core report the CLI uses and revokes through the core's revokeGrant, audited with actor `console`.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { approvalView } from "../../core/approvals/request.ts";
 import type { GrantStatus } from "../../core/grant.ts";
 import { TRANSITIONS } from "../../core/grant.ts";
+import type { InventoryStore } from "../../core/inventory/store.ts";
 import type { ReevaluateDeps } from "../../core/reevaluate.ts";
 import { reportFromStore } from "../../core/report/gather.ts";
 import { revokeGrant } from "../../core/revoke-grant.ts";
@@ -38,6 +40,26 @@ export interface ConsoleDeps
    * approvals: the approvals view then says none are configured.
    */
   approvals?: { pending(): Promise<PendingApproval[]> };
+  /** The inventory's snapshots (CONTRACT §9), for the overview's debt section; without it the section is empty. */
+  inventory?: InventoryStore;
+}
+
+/**
+ * Pending requests from the store's approvals, as `GET /approvals` lists them, when some task of the config
+ * needs approval; otherwise none (the view says no approvals are configured).
+ */
+function approvalsSource(deps: ConsoleDeps): ConsoleDeps["approvals"] {
+  if (deps.approvals) return deps.approvals;
+  const approvals = deps.store.approvals;
+  if (!approvals || !deps.config.tasks.some((t) => t.approval)) return undefined;
+  return {
+    pending: async () => {
+      const nowMs = deps.clock.now();
+      return (await approvals.listPending())
+        .map((r) => approvalView(r, nowMs))
+        .filter((v) => v.status === "pending");
+    },
+  };
 }
 
 const CSP = [
@@ -123,6 +145,7 @@ export function createConsoleApp(
   const base = options.basePath ?? "/";
   const sessions = new ConsoleSessions(options.port, base);
   const now = () => deps.clock.now();
+  const approvals = approvalsSource(deps);
 
   const page = (res: ServerResponse, status: number, view: ConsoleView, title: string, body: Html) =>
     send(
@@ -155,8 +178,13 @@ export function createConsoleApp(
           ? Number(url.searchParams.get("days"))
           : 30;
         const nowMs = now();
-        const report = await reportFromStore(deps.store, deps, { sinceMs: nowMs - days * DAY_MS, nowMs });
-        const pendingApprovals = deps.approvals ? await deps.approvals.pending() : undefined;
+        const report = await reportFromStore(
+          deps.store,
+          deps,
+          { sinceMs: nowMs - days * DAY_MS, nowMs },
+          deps.inventory,
+        );
+        const pendingApprovals = approvals ? await approvals.pending() : undefined;
         return page(
           res,
           200,
@@ -233,7 +261,7 @@ export function createConsoleApp(
         return send(res, 200, body, "application/json");
       }
       case "approvals": {
-        const pending = deps.approvals ? await deps.approvals.pending() : undefined;
+        const pending = approvals ? await approvals.pending() : undefined;
         return page(res, 200, "approvals", "Approvals (pending)", approvalsBody(pending));
       }
       case "assets/console.js":
