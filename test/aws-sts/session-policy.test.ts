@@ -4,10 +4,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { SessionPolicy } from "../../lib/config/schema.ts";
 import { TemplateValueRejected } from "../../lib/core/errors.ts";
-import {
-  renderSessionPolicy,
-  TEMPLATE_VALUE_PATTERN,
-} from "../../lib/core/providers/aws-sts/session-policy.ts";
+import { renderSessionPolicy } from "../../lib/core/providers/aws-sts/session-policy.ts";
+import { TEMPLATE_VALUE_PATTERN } from "../../lib/core/providers/placeholders.ts";
 
 const GRANT = "01m8nyb980r1z76q3mkekkz1ae";
 const policy = (resource: string | string[], extra: Record<string, unknown> = {}): SessionPolicy =>

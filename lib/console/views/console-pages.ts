@@ -6,7 +6,7 @@ import type { GrantFilter } from "../server/grant-listing.ts";
 import { auditRow } from "./audit-row.ts";
 import { type Html, type HtmlValue, html, jsonBlock, query } from "./html.ts";
 import type { PendingApproval, ReportViewInput } from "./report-input.ts";
-import { chartData, reportSections } from "./report-sections.ts";
+import { chartData, pendingApprovalsTable, reportSections } from "./report-sections.ts";
 import { dataTable } from "./table.ts";
 
 export const OVERVIEW_REFRESH_SECONDS = 15;
@@ -131,31 +131,7 @@ ${auditTable(o.base, o.events, `${o.base}api/audit`)}`;
 export function approvalsBody(pending: PendingApproval[] | undefined): Html {
   if (pending === undefined)
     return html`<p class="empty" id="approvals-empty">No approvals configured: no task requires human approval, so nothing is pending.</p>`;
-  return dataTable({
-    caption: "Pending approvals",
-    id: "pending-approvals",
-    columns: [
-      { label: "approval" },
-      { label: "workload" },
-      { label: "task" },
-      { label: "purpose" },
-      { label: "requested" },
-      { label: "expires" },
-      { label: "approvals", numeric: true },
-      { label: "needed", numeric: true },
-    ],
-    rows: pending.map((p) => [
-      html`<code>${p.approvalId}</code>`,
-      p.workload,
-      p.task,
-      p.purpose,
-      p.requestedAt,
-      p.expiresAt,
-      p.approvals,
-      p.needed,
-    ]),
-    empty: "Nothing is waiting for approval.",
-  });
+  return pendingApprovalsTable(pending, "Nothing is waiting for approval.");
 }
 
 export function messageBody(text: string): Html {

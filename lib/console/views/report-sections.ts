@@ -4,7 +4,12 @@
 // the same report object, embedded as JSON.
 
 import { type Html, type HtmlValue, html } from "./html.ts";
-import { DEBT_CRITERIA, type DebtSection, type ReportViewInput } from "./report-input.ts";
+import {
+  DEBT_CRITERIA,
+  type DebtSection,
+  type PendingApproval,
+  type ReportViewInput,
+} from "./report-input.ts";
 import { dataTable } from "./table.ts";
 
 const pct = (share: number | null) => (share === null ? "–" : `${Math.round(share * 100)}%`);
@@ -261,10 +266,9 @@ function byTaskRows(byTask: NonNullable<ReportViewInput["approvals"]>["byTask"])
   return Object.entries(byTask ?? {}).map(([task, counts]) => ({ task, ...counts }));
 }
 
-function approvals(r: ReportViewInput): Html {
-  const a = r.approvals;
-  const pending = r.pendingApprovals ?? [];
-  const list = dataTable({
+/** The pending requests as `GET /approvals` lists them: one table for the report page and the console. */
+export function pendingApprovalsTable(pending: PendingApproval[], empty: string): Html {
+  return dataTable({
     caption: "Pending approvals",
     id: "pending-approvals",
     columns: [
@@ -287,8 +291,14 @@ function approvals(r: ReportViewInput): Html {
       p.approvals,
       p.needed,
     ]),
-    empty: a ? `${a.pending} pending` : "",
+    empty,
   });
+}
+
+function approvals(r: ReportViewInput): Html {
+  const a = r.approvals;
+  const pending = r.pendingApprovals ?? [];
+  const list = pendingApprovalsTable(pending, a ? `${a.pending} pending` : "");
   // The core report always carries the section; with no request in it and none pending it is the empty state.
   const noRequests = !a || (byTaskRows(a.byTask).length === 0 && a.pending === 0);
   if (noRequests && pending.length === 0)

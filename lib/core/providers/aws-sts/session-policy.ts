@@ -2,38 +2,15 @@
 // parsed policy only, and every value must match a strict pattern, so no claim can change the policy's
 // JSON structure, widen a resource with a wildcard, or smuggle in another placeholder (CONTRACT §2).
 import type { SessionPolicy } from "../../../config/schema.ts";
-import { SessionPolicyTooLarge, TemplateValueRejected } from "../../errors.ts";
-import { claimsToTags } from "../../identity/claims.ts";
-
-/** What a substituted value may contain: no `*`, `?`, `$`, quotes, spaces or braces. */
-export const TEMPLATE_VALUE_PATTERN = /^[A-Za-z0-9_.:/=+@-]{1,256}$/;
+import { SessionPolicyTooLarge } from "../../errors.ts";
+import { PLACEHOLDER, placeholderLookup, type TemplateValues } from "../placeholders.ts";
 
 /** STS's limit on an inline session policy, counted on the minified JSON. */
 export const SESSION_POLICY_MAX_CHARS = 2048;
 
-// Only the broker's own placeholders; IAM policy variables such as ${aws:username} pass through untouched.
-const PLACEHOLDER = /\$\{(workload\.name|grant\.id|claim:[^}]{1,128})\}/g;
-
-export interface TemplateValues {
-  workload: string;
-  grantId: string;
-  /** The subject token's claims; nested objects are addressed with '.' as in Cedar tags. */
-  claims: Record<string, unknown>;
-}
-
 /** Renders and minifies the policy; throws TemplateValueRejected or SessionPolicyTooLarge. */
 export function renderSessionPolicy(task: string, policy: SessionPolicy, values: TemplateValues): string {
-  const claims = claimsToTags(values.claims);
-  const lookup = (placeholder: string): string => {
-    let value: string | undefined;
-    if (placeholder === "workload.name") value = values.workload;
-    else if (placeholder === "grant.id") value = values.grantId;
-    else if (Object.hasOwn(claims, placeholder.slice("claim:".length)))
-      value = claims[placeholder.slice("claim:".length)];
-    if (value === undefined || !TEMPLATE_VALUE_PATTERN.test(value))
-      throw new TemplateValueRejected(`\${${placeholder}}`);
-    return value;
-  };
+  const lookup = placeholderLookup(values);
   const rendered = substitute(policy, lookup);
   const text = JSON.stringify(rendered);
   if (text.length > SESSION_POLICY_MAX_CHARS) throw new SessionPolicyTooLarge(task, text.length);

@@ -1,9 +1,8 @@
 // A github task's repositories, checked twice: the template when the config loads (its literal parts), and
 // the rendered names for each grant, before anything is recorded (CONTRACT §8.1). A claim can only fill a
 // placeholder with a value of the §2 pattern, so it can never add a wildcard, a second owner or a path.
-import { RepositoryRejected, TemplateValueRejected } from "../../errors.ts";
-import { claimsToTags } from "../../identity/claims.ts";
-import { TEMPLATE_VALUE_PATTERN } from "../aws-sts/session-policy.ts";
+import { RepositoryRejected } from "../../errors.ts";
+import { PLACEHOLDER, placeholderLookup, type TemplateValues } from "../placeholders.ts";
 
 /** GitHub's limit on the repositories of one installation token. */
 export const MAX_REPOSITORIES = 500;
@@ -11,8 +10,6 @@ export const MAX_REPOSITORIES = 500;
 export const GITHUB_OWNER_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 /** A repository name as GitHub allows it (without the owner). */
 export const REPOSITORY_NAME_PATTERN = /^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
-
-const PLACEHOLDER = /\$\{(workload\.name|grant\.id|claim:[^}]{1,128})\}/g;
 
 /** The problem with a repository template, or undefined when it may render to a valid repository. */
 export function repositoryTemplateProblem(template: string, owner: string): string | undefined {
@@ -34,11 +31,7 @@ export function repositoryTemplateProblem(template: string, owner: string): stri
   return undefined;
 }
 
-export interface RepositoryValues {
-  workload: string;
-  grantId: string;
-  claims: Record<string, unknown>;
-}
+export type RepositoryValues = TemplateValues;
 
 /**
  * Renders every template for one grant and returns the repository names without the owner, in order and
@@ -50,17 +43,7 @@ export function renderRepositories(
   owner: string,
   values: RepositoryValues,
 ): string[] {
-  const claims = claimsToTags(values.claims);
-  const lookup = (placeholder: string): string => {
-    let value: string | undefined;
-    if (placeholder === "workload.name") value = values.workload;
-    else if (placeholder === "grant.id") value = values.grantId;
-    else if (Object.hasOwn(claims, placeholder.slice("claim:".length)))
-      value = claims[placeholder.slice("claim:".length)];
-    if (value === undefined || !TEMPLATE_VALUE_PATTERN.test(value))
-      throw new TemplateValueRejected(`\${${placeholder}}`);
-    return value;
-  };
+  const lookup = placeholderLookup(values);
   const names: string[] = [];
   const seen = new Set<string>();
   for (const template of templates) {
