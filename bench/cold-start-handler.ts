@@ -9,7 +9,7 @@ import { createLocalSigner } from "../lib/local/local-signer.ts";
 import { awsProviders } from "../lib/runtime/aws-providers.ts";
 import { buildBrokerDeps } from "../lib/runtime/broker-deps.ts";
 import { readLambdaEnv } from "../lib/runtime/lambda-env.ts";
-import { lambdaStore, loadBundledConfig } from "../lib/runtime/lambda-runtime.ts";
+import { lambdaStore, loadBundledConfig, warmUp } from "../lib/runtime/lambda-runtime.ts";
 
 const t0 = performance.now();
 const env = readLambdaEnv();
@@ -22,9 +22,11 @@ const log = jsonLogger((line) => process.stderr.write(line), { service: "credbro
 const providers = awsProviders(resolved);
 const t2 = performance.now();
 const deps = await buildBrokerDeps(resolved, { store, signer, log, providers });
+// As lambdaHandler does during Lambda's init phase; the local signer has no KMS call to start.
+warmUp({ subjectVerifier: deps.verifier, deciding: deps }, () => Promise.resolve());
 const t3 = performance.now();
 
-/** Milliseconds: the module's start, config load, clients and signer, deps (authorizer, verifier). */
+/** Milliseconds: the module's start, config load, clients and signer, deps (authorizer, verifier, warm-up). */
 export const phases = { moduleStartMs: t0, configMs: t1 - t0, clientsMs: t2 - t1, depsMs: t3 - t2 };
 
 export const handler = createHandlers(deps).token;

@@ -135,25 +135,36 @@ export class DynamoGrantStore implements GrantStore {
     );
   }
 
+  transition(grantId: string, from: GrantStatus, to: GrantStatus, patch?: TransitionPatch): Promise<Grant>;
+  transition(
+    grantId: string,
+    from: GrantStatus,
+    to: GrantStatus,
+    patch: TransitionPatch,
+    options: { record: false },
+  ): Promise<unknown>;
   async transition(
     grantId: string,
     from: GrantStatus,
     to: GrantStatus,
     patch: TransitionPatch = {},
-  ): Promise<Grant> {
+    options: { record?: boolean } = {},
+  ): Promise<Grant | undefined> {
     if (!canTransition(from, to)) throw new TypeError(`transition ${from} -> ${to} is not allowed`);
-    return this.write(grantId, from, { ...patch, status: to });
+    return this.write(grantId, from, { ...patch, status: to }, options.record !== false);
   }
 
   async update(grantId: string, status: GrantStatus, patch: TransitionPatch): Promise<Grant> {
-    return this.write(grantId, status, patch);
+    return (await this.write(grantId, status, patch, true))!;
   }
 
+  /** `record`: whether to ask DynamoDB for the new item and return it (undefined otherwise). */
   private async write(
     grantId: string,
     expected: GrantStatus,
     patch: TransitionPatch & { status?: GrantStatus },
-  ): Promise<Grant> {
+    record: boolean,
+  ): Promise<Grant | undefined> {
     const names: Record<string, string> = { "#status": "status" };
     const values: Record<string, unknown> = { ":expected": expected };
     const set: string[] = [];
@@ -206,10 +217,11 @@ export class DynamoGrantStore implements GrantStore {
           ConditionExpression: "attribute_exists(pk) AND #status = :expected",
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: marshall(values),
-          ReturnValues: "ALL_NEW",
+          // Asking for nothing back spares DynamoDB, the SDK and the strict parse the whole item.
+          ReturnValues: record ? "ALL_NEW" : "NONE",
         }),
       );
-      return grantFromItem(unmarshall(out.Attributes ?? {}));
+      return record ? grantFromItem(unmarshall(out.Attributes ?? {})) : undefined;
     } catch (err) {
       if (
         err instanceof ConditionalCheckFailedException ||
@@ -224,7 +236,7 @@ export class DynamoGrantStore implements GrantStore {
             }),
           );
           const item = current.Item ? unmarshall(current.Item) : undefined;
-          if (item && item["writeId"] === writeId) return grantFromItem(item);
+          if (item && item["writeId"] === writeId) return record ? grantFromItem(item) : undefined;
         }
         throw new TransitionConflict(grantId, expected);
       }

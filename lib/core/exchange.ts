@@ -283,12 +283,19 @@ async function activateGrant(
   recheckAtMs?: number,
 ): Promise<void> {
   try {
-    await deps.store.transition(grant.grantId, "issuing", "active", {
-      expiresAt: isoSeconds(issued.expiresAtMs),
-      ...(issued.accessKeyId ? { accessKeyId: issued.accessKeyId } : {}),
-      // A grant that time alone can end (an exception's expiry, a time window) is due again at that moment.
-      dueAtMs: Math.min(issued.expiresAtMs, recheckAtMs ?? Number.POSITIVE_INFINITY),
-    });
+    await deps.store.transition(
+      grant.grantId,
+      "issuing",
+      "active",
+      {
+        expiresAt: isoSeconds(issued.expiresAtMs),
+        ...(issued.accessKeyId ? { accessKeyId: issued.accessKeyId } : {}),
+        // A grant that time alone can end (an exception's expiry, a time window) is due again at that moment.
+        dueAtMs: Math.min(issued.expiresAtMs, recheckAtMs ?? Number.POSITIVE_INFINITY),
+      },
+      // The response is built from what this request holds; reading the record back would only cost time.
+      { record: false },
+    );
     grant.status = "active";
     grant.expiresAt = isoSeconds(issued.expiresAtMs);
   } catch (err) {

@@ -68,6 +68,17 @@ export interface GrantStore {
   createGrant(grant: Grant, dueAtMs: number): Promise<void>;
   /** Moves a grant from one status to another, or throws TransitionConflict. Returns the new record. */
   transition(grantId: string, from: GrantStatus, to: GrantStatus, patch?: TransitionPatch): Promise<Grant>;
+  /**
+   * The same, for a caller that needs nothing back (the token path's activation): a store may then skip
+   * reading the record back. A store that ignores `{ record: false }` is still correct.
+   */
+  transition(
+    grantId: string,
+    from: GrantStatus,
+    to: GrantStatus,
+    patch: TransitionPatch,
+    options: { record: false },
+  ): Promise<unknown>;
   /** Updates non-status fields of a grant in a given status (e.g. marks a pending revocation as applied). */
   update(grantId: string, status: GrantStatus, patch: TransitionPatch): Promise<Grant>;
   getGrant(grantId: string): Promise<Grant | undefined>;

@@ -8,6 +8,7 @@ import {
   type JWTVerifyGetKey,
   errors as joseErrors,
   jwtVerify,
+  type RemoteJWKSet,
 } from "jose";
 import type { IssuerConfig } from "../config/schema.ts";
 import type { Clock } from "../core/clock.ts";
@@ -78,7 +79,8 @@ export function createJoseVerifier(options: JoseVerifierOptions): SubjectTokenVe
     return doc.jwks_uri;
   }
 
-  function keySetFor(issuer: IssuerConfig): Promise<JWTVerifyGetKey> {
+  /** `coolDown`: whether a failed discovery holds the next ones off; a warm-up's failure does not. */
+  function keySetFor(issuer: IssuerConfig, coolDown = true): Promise<JWTVerifyGetKey> {
     let keySet = keySets.get(issuer.name);
     if (!keySet) {
       if (issuer.jwks)
@@ -96,8 +98,8 @@ export function createJoseVerifier(options: JoseVerifierOptions): SubjectTokenVe
         keySet.then(
           () => discoveryRetryAt.delete(issuer.name),
           () => {
-            keySets.delete(issuer.name);
-            discoveryRetryAt.set(issuer.name, options.clock.now() + cooldownMs);
+            if (keySets.get(issuer.name) === keySet) keySets.delete(issuer.name);
+            if (coolDown) discoveryRetryAt.set(issuer.name, options.clock.now() + cooldownMs);
           },
         );
       }
@@ -106,7 +108,28 @@ export function createJoseVerifier(options: JoseVerifierOptions): SubjectTokenVe
     return keySet;
   }
 
+  /** Issuers whose warm-up is in flight: a token for one waits for it to settle, then goes its own way. */
+  const warming = new Map<string, Promise<void>>();
+
   return {
+    async warmUp(): Promise<void> {
+      await Promise.all(
+        options.issuers.map((issuer) => {
+          const settled = (async () => {
+            try {
+              const keySet = (await keySetFor(issuer, false)) as Partial<RemoteJWKSet>;
+              // A remote set fetches on its first use.
+              if (typeof keySet.reload === "function" && keySet.fresh === false) await keySet.reload();
+            } catch {
+              // Left for the first request, which then makes its own attempt and answers for it.
+            }
+          })().finally(() => warming.delete(issuer.name));
+          warming.set(issuer.name, settled);
+          return settled;
+        }),
+      );
+    },
+
     async verify(token: string): Promise<VerifiedSubject> {
       if (token.length > MAX_SUBJECT_TOKEN_LENGTH || !COMPACT_JWS.test(token))
         throw new SubjectTokenMalformed();
@@ -123,6 +146,9 @@ export function createJoseVerifier(options: JoseVerifierOptions): SubjectTokenVe
       if (typeof alg !== "string" || !(issuer.algorithms as string[]).includes(alg))
         throw new AlgorithmNotAllowed();
 
+      // A warm-up's fetch may have been cut short (a Lambda sandbox frozen after its init phase): wait for
+      // it to settle rather than share its failure; a failed one left nothing behind, so this one tries anew.
+      await warming.get(issuer.name);
       const keySet = await keySetFor(issuer);
       try {
         const { payload } = await jwtVerify(token, keySet, {

@@ -3,7 +3,7 @@
 // backoff after a database stops answering, so that a sweep with many pending revocations on a dead
 // database makes one attempt per backoff period instead of one connection per grant.
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import pg from "pg";
+import type pg from "pg";
 import type { DatabaseConfig } from "../config/postgres-schema.ts";
 import type { Logger } from "../core/logger.ts";
 import {
@@ -13,6 +13,12 @@ import {
   PostgresUnreachable,
 } from "../core/providers/postgres/ports.ts";
 import { AdminCredentialUnavailable, readAdminCredential } from "./admin-credential.ts";
+
+// Loaded on first use: node-postgres touches the global `Response` while it loads, which makes Node load its
+// fetch implementation (undici), about 25 ms of a cold start that a function issuing only AWS or GitHub
+// credentials would pay for nothing.
+let pgModule: Promise<typeof pg> | undefined;
+const loadPg = (): Promise<typeof pg> => (pgModule ??= import("pg").then((m) => m.default));
 
 export interface PgAdminOptions {
   databases: readonly DatabaseConfig[];
@@ -118,7 +124,8 @@ export class PgAdmin implements PostgresAdmin {
   private async makePool(db: DatabaseConfig): Promise<pg.Pool> {
     const { user, password } = await readAdminCredential(db, this.options);
     const statementTimeout = this.options.statementTimeoutMs ?? 10_000;
-    const pool = new pg.Pool({
+    const { Pool } = await loadPg();
+    const pool = new Pool({
       host: db.host,
       port: db.port,
       database: db.database,

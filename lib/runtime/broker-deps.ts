@@ -64,23 +64,35 @@ export async function buildBrokerDeps(
 export async function addTokenDeps(
   resolved: ResolvedConfig,
   deciding: ReevaluateDeps,
-  adapters: Pick<BrokerAdapters, "signer" | "verifier">,
+  adapters: Pick<BrokerAdapters, "signer" | "verifier"> & {
+    /** A subject-token verifier built (and warmed up) beforehand; one is built here otherwise. */
+    subjectVerifier?: SubjectTokenVerifier;
+  },
 ): Promise<BrokerDeps> {
   const { config } = resolved;
   const webhookUrl = config.approvals?.notify.webhookUrl;
   return {
     ...addApproverDeps(resolved, deciding, adapters),
     ...(webhookUrl ? { notifier: createWebhookNotifier({ url: webhookUrl, log: deciding.log }) } : {}),
-    verifier: createJoseVerifier({
-      issuers: config.issuers,
-      audience: config.audience,
-      clock: deciding.clock,
-      ...adapters.verifier,
-    }),
+    verifier: adapters.subjectVerifier ?? subjectVerifierFor(resolved, deciding, adapters),
     providers: { jwt: createJwtProvider(adapters.signer, config.issuerUrl), ...deciding.providers },
     signer: adapters.signer,
     accessTokens: await createAccessTokenVerifier(adapters.signer, config.issuerUrl),
   };
+}
+
+/** The verifier of workloads' subject tokens, against every configured issuer. */
+export function subjectVerifierFor(
+  resolved: ResolvedConfig,
+  deciding: Pick<ReevaluateDeps, "clock">,
+  adapters: Pick<BrokerAdapters, "verifier"> = {},
+): SubjectTokenVerifier {
+  return createJoseVerifier({
+    issuers: resolved.config.issuers,
+    audience: resolved.config.audience,
+    clock: deciding.clock,
+    ...adapters.verifier,
+  });
 }
 
 /** What the approver routes need: deciding deps plus a verifier of approver tokens (no signer, no KMS). */

@@ -12,6 +12,7 @@ import { kmsTokenVault } from "../aws/kms-token-vault.ts";
 import { type ConfigBundle, type ResolvedConfig, resolvePrecompiled } from "../config/resolve.ts";
 import type { BrokerDeps } from "../core/deps.ts";
 import { DependencyUnavailable } from "../core/errors.ts";
+import type { SubjectTokenVerifier } from "../core/identity/verifier.ts";
 import { jsonLogger } from "../core/logger.ts";
 import type { ReevaluateDeps } from "../core/reevaluate.ts";
 import type { HttpEvent } from "../http/apigw.ts";
@@ -23,7 +24,7 @@ import {
   type Handler,
 } from "../http/handlers.ts";
 import { awsProviders } from "./aws-providers.ts";
-import { addApproverDeps, addTokenDeps, buildDecidingDeps } from "./broker-deps.ts";
+import { addApproverDeps, addTokenDeps, buildDecidingDeps, subjectVerifierFor } from "./broker-deps.ts";
 import { githubProvider, sealOnlyVault } from "./github-provider.ts";
 import { type LambdaEnv, readLambdaEnv, requireSigningKey } from "./lambda-env.ts";
 import { postgresProviders } from "./postgres-providers.ts";
@@ -57,6 +58,8 @@ interface Prepared {
   env: LambdaEnv;
   resolved: ResolvedConfig;
   deciding: ReevaluateDeps;
+  /** Built before the signer so that a cold start can fetch the issuers' keys while KMS answers. */
+  subjectVerifier: SubjectTokenVerifier;
 }
 
 let prepared: Prepared | undefined;
@@ -85,20 +88,41 @@ function prepare(): Prepared {
     log,
     providers: { ...awsProviders(resolved), ...postgresProviders(resolved, { log }), github },
   });
-  prepared = { env, resolved, deciding };
+  prepared = { env, resolved, deciding, subjectVerifier: subjectVerifierFor(resolved, deciding) };
   return prepared;
 }
 
+/**
+ * Lambda's init phase, before the first request: start the network calls that request would wait for (the
+ * signer's public key from KMS, each issuer's discovery document and key set), then, while they are in
+ * flight, give Cedar its first parse and decision. Nothing here can fail the module's load: a failed call is
+ * forgotten and made again by the first request, which answers for it.
+ */
+export function warmUp(
+  { subjectVerifier, deciding }: Pick<Prepared, "subjectVerifier" | "deciding">,
+  handlers: () => Promise<unknown> = () => (warmingHandlers = brokerHandlers()),
+): void {
+  handlers().catch(() => undefined);
+  subjectVerifier.warmUp?.().catch(() => undefined);
+  try {
+    deciding.authorizer.warmUp?.();
+  } catch {
+    // Cedar's warm-up decides nothing; the first request's decision reports any real failure.
+  }
+}
+
 let pending: Promise<BrokerHandlers> | undefined;
+/** The warm-up's build of the handlers, which the first request waits out before trying its own. */
+let warmingHandlers: Promise<BrokerHandlers> | undefined;
 
 /** Built once per process on the first request; a failed build is forgotten so that the next one retries. */
 function brokerHandlers(): Promise<BrokerHandlers> {
   pending ??= (async () => {
-    const { env, resolved, deciding } = prepare();
+    const { env, resolved, deciding, subjectVerifier } = prepare();
     // Same reasoning as DynamoDB: a stalled KMS must become a 503, not a hung /token.
     const kms = new KMSClient({ requestHandler: KMS_HANDLER });
     const signer = await createKmsSigner(kms, requireSigningKey(env));
-    return createHandlers(await addTokenDeps(resolved, deciding, { signer }));
+    return createHandlers(await addTokenDeps(resolved, deciding, { signer, subjectVerifier }));
   })().catch((err: unknown) => {
     pending = undefined;
     throw err;
@@ -108,12 +132,13 @@ function brokerHandlers(): Promise<BrokerHandlers> {
 
 /**
  * A request function's handler (/token, /introspect, /revoke, the metadata routes). The config and policies
- * are parsed while the module loads, but KMS is first reached on a request: a module that fails to load is a
- * Lambda init error, which API Gateway answers with a 500, and the contract allows no 5xx but 503.
+ * are parsed while the module loads and the warm-up starts KMS and the issuers' key sets, but nothing the
+ * load does waits for them or can fail it: a module that fails to load is a Lambda init error, which API
+ * Gateway answers with a 500, and the contract allows no 5xx but 503.
  */
 export function lambdaHandler(route: (handlers: BrokerHandlers, event: HttpEvent) => Handler): Handler {
   try {
-    prepare();
+    warmUp(prepare());
   } catch {
     // A deployment bug (a missing variable, a damaged bundle): every request retries it, answers 503 and
     // logs the error's name.
@@ -121,6 +146,10 @@ export function lambdaHandler(route: (handlers: BrokerHandlers, event: HttpEvent
   return async (event) => {
     let handlers: BrokerHandlers;
     try {
+      // A warm-up's KMS call may have been cut short by a sandbox frozen after init: once it has settled, a
+      // failed one is forgotten and this request makes its own attempt, answering 503 only for that.
+      await warmingHandlers?.catch(() => undefined);
+      warmingHandlers = undefined;
       handlers = await brokerHandlers();
     } catch (err) {
       // The name only: an SDK or config message may quote a key ARN, a path or a config value.

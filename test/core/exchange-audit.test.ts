@@ -160,3 +160,28 @@ describe("the issue's audit write beside the grant activation", () => {
     expect(r.broker.logs.some((l) => l.includes('"audit event not stored"'))).toBe(true);
   });
 });
+
+describe("the activation asks for nothing back", () => {
+  it("activates the grant, and the response carries what the request itself holds", async () => {
+    const r = await rig();
+    const res = await r.broker.exchange(r.token);
+    expect(res.status).toBe(200);
+    const [grant] = (await r.truth.listGrants()).items;
+    expect(grant?.status).toBe("active");
+    expect(res.body).toHaveProperty("access_token");
+    expect(Date.parse(grant!.expiresAt)).toBe(NOW + (res.body["expires_in"] as number) * 1000);
+  });
+
+  it("when the activation lands but its answer is lost, the retry recognises its own write and hands the credential out", async () => {
+    const r = await rig();
+    proxy.add({ op: "UpdateItem", when: setsStatus("active"), times: 1, action: { kind: "lose-answer" } });
+    const res = await r.broker.exchange(r.token);
+    expect(proxy.injected).toContain("UpdateItem:lose-answer");
+    expect(res.status).toBe(200);
+    expect(res.body).toHaveProperty("access_token");
+    const [grant] = (await r.truth.listGrants()).items;
+    expect(grant?.status).toBe("active");
+    const events = await storedTokenEvents(r.truth);
+    expect(events.map((e) => e.outcome)).toEqual(["issue"]);
+  });
+});

@@ -181,3 +181,58 @@ describe("remote JWKS", () => {
     }
   });
 });
+
+describe("warm-up at cold start", () => {
+  const remoteIssuer = () => ({
+    name: "remote",
+    issuer: base,
+    algorithms: ["ES256" as const],
+    maxTokenAgeSeconds: 900,
+    clockToleranceSeconds: 30,
+  });
+
+  it("fetches discovery and the key set before the first token, which then fetches nothing", async () => {
+    const clock = fixedClock(Date.now());
+    const verifier = createJoseVerifier({ issuers: [remoteIssuer()], audience: "credbroker", clock });
+    keys = [issuer.publicJwk];
+    hits.length = 0;
+    await verifier.warmUp?.();
+    expect(hits).toEqual(["/.well-known/openid-configuration", "/keys"]);
+    const verified = await verifier.verify(await issuer.mint({}, { nowMs: clock.now() }));
+    expect(verified.issuer.name).toBe("remote");
+    expect(hits).toHaveLength(2);
+  });
+
+  it("shares its fetch with a token that arrives while it is in flight", async () => {
+    const clock = fixedClock(Date.now());
+    const verifier = createJoseVerifier({ issuers: [remoteIssuer()], audience: "credbroker", clock });
+    keys = [issuer.publicJwk];
+    hits.length = 0;
+    const warming = verifier.warmUp?.();
+    await verifier.verify(await issuer.mint({}, { nowMs: clock.now() }));
+    await warming;
+    expect(hits).toEqual(["/.well-known/openid-configuration", "/keys"]);
+  });
+
+  it("a failed warm-up leaves no cool-down: the first token discovers afresh and is verified", async () => {
+    const clock = fixedClock(Date.now());
+    const verifier = createJoseVerifier({
+      issuers: [remoteIssuer()],
+      audience: "credbroker",
+      clock,
+      jwksCooldownMs: 60_000,
+    });
+    keys = [issuer.publicJwk];
+    down = true;
+    hits.length = 0;
+    try {
+      await expect(verifier.warmUp?.()).resolves.toBeUndefined();
+    } finally {
+      down = false;
+    }
+    expect(hits).toEqual(["/.well-known/openid-configuration"]);
+    const verified = await verifier.verify(await issuer.mint({}, { nowMs: clock.now() }));
+    expect(verified.issuer.name).toBe("remote");
+    expect(hits).toEqual(["/.well-known/openid-configuration", "/.well-known/openid-configuration", "/keys"]);
+  });
+});

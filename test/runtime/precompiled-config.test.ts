@@ -1,7 +1,7 @@
 // A Lambda cold start trusts the policies synth compiled, unless the bundle's texts no longer match them.
 import { describe, expect, it } from "vitest";
 import { loadConfigFileSync, toConfigBundle } from "../../lib/config/load-sync.ts";
-import { resolvePrecompiled } from "../../lib/config/resolve.ts";
+import { resolvePrecompiled, validateConfig } from "../../lib/config/resolve.ts";
 
 const bundle = () =>
   JSON.parse(JSON.stringify(toConfigBundle(loadConfigFileSync("examples/broker.config.yaml"))));
@@ -24,6 +24,27 @@ describe("bundled config", () => {
     const resolved = resolvePrecompiled(b, "bundle");
     expect(resolved.version).not.toBe(b.version);
     expect(Object.keys(resolved.policies.policies)).toContain("only-this");
+  });
+
+  it("takes the config as synth validated it, the same as validating it again would give", () => {
+    const b = bundle();
+    const resolved = resolvePrecompiled(b, "bundle");
+    expect(resolved.version).toBe(b.version);
+    expect(JSON.parse(JSON.stringify(resolved.config))).toEqual(
+      JSON.parse(JSON.stringify(validateConfig(b.config, "bundle"))),
+    );
+  });
+
+  it("validates a config edited after synth: an invalid value is refused, a valid one gets a new version", () => {
+    const bad = bundle();
+    bad.config.issuers[0].maxTokenAgeSeconds = "soon";
+    expect(() => resolvePrecompiled(bad, "bundle")).toThrow(/maxTokenAgeSeconds/);
+
+    const edited = bundle();
+    edited.config.issuers[0].maxTokenAgeSeconds = 600;
+    const resolved = resolvePrecompiled(edited, "bundle");
+    expect(resolved.version).not.toBe(edited.version);
+    expect(resolved.config.issuers[0]?.maxTokenAgeSeconds).toBe(600);
   });
 
   it("validates a hand-made bundle without compiled policies, rejecting a bad policy", () => {
