@@ -23,7 +23,7 @@ const providers = awsProviders(resolved);
 const t2 = performance.now();
 const deps = await buildBrokerDeps(resolved, { store, signer, log, providers });
 // As lambdaHandler does during Lambda's init phase; the local signer has no KMS call to start.
-warmUp({ subjectVerifier: deps.verifier, deciding: deps }, () => Promise.resolve());
+warmUp({ subjectVerifier: deps.verifier }, () => Promise.resolve());
 const t3 = performance.now();
 
 /** Milliseconds: the module's start, config load, clients and signer, deps (authorizer, verifier, warm-up). */

@@ -94,21 +94,18 @@ function prepare(): Prepared {
 
 /**
  * Lambda's init phase, before the first request: start the network calls that request would wait for (the
- * signer's public key from KMS, each issuer's discovery document and key set), then, while they are in
- * flight, give Cedar its first parse and decision. Nothing here can fail the module's load: a failed call is
- * forgotten and made again by the first request, which answers for it.
+ * signer's public key from KMS, each issuer's discovery document and key set), so that they are answered
+ * while the rest of the module loads and the runtime asks for its first event. Nothing here can fail the
+ * module's load: a failed call is forgotten and made again by the first request, which answers for it.
+ * (Giving Cedar a first parse and decision here as well was measured and dropped: it cost 40–80 ms at
+ * init and saved about 10 ms of the first request, BENCHMARKS.md §6.)
  */
 export function warmUp(
-  { subjectVerifier, deciding }: Pick<Prepared, "subjectVerifier" | "deciding">,
+  { subjectVerifier }: Pick<Prepared, "subjectVerifier">,
   handlers: () => Promise<unknown> = () => (warmingHandlers = brokerHandlers()),
 ): void {
   handlers().catch(() => undefined);
   subjectVerifier.warmUp?.().catch(() => undefined);
-  try {
-    deciding.authorizer.warmUp?.();
-  } catch {
-    // Cedar's warm-up decides nothing; the first request's decision reports any real failure.
-  }
 }
 
 let pending: Promise<BrokerHandlers> | undefined;

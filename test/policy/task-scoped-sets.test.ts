@@ -113,8 +113,6 @@ describe("task-scoped policy sets", () => {
           );
           const compiled = compilePolicies([{ file: "gen.cedar", text: texts.join("\n") }]);
           const authorizer = createAuthorizer(compiled);
-          // A cold start's warm-up (a parse and a decision of its own) must not change any answer.
-          authorizer.warmUp?.();
           // A bundle compiled before the scope and tag facts were recorded: the authorizer reads them itself.
           const older = createAuthorizer({
             policies: Object.fromEntries(

@@ -39,31 +39,11 @@ export interface ApprovalDecisionInput {
 
 export interface Authorizer {
   decide(input: DecisionInput): DecisionResult;
-  /**
-   * Gives Cedar a first parse and decision of its own, so that a cold start can pay for them while its
-   * network calls are in flight rather than inside the first request. Changes no decision.
-   */
-  warmUp?(): void;
   /** Whether an approver may approve (or deny) a request for a task; default deny, forbid wins. */
   decideApproval(input: ApprovalDecisionInput): DecisionResult;
 }
 
 let counter = 0;
-
-// Cedar's wasm is compiled lazily, function by function, on first call, and the first parse and decision of a
-// process cost tens of milliseconds that the second does not. This policy uses what the demo's and most
-// policies use (a scoped task, tags, an ip range, context fields) so that one parse and one decision on it
-// compile most of what a real request runs.
-const WARM_UP_POLICY = `@id("warm-up")
-permit (principal, action == Action::"issue", resource == Task::"warm-up")
-when {
-  principal.hasTag("repository") && principal.getTag("repository") like "acme/*" &&
-  context.sourceIp.isInRange(ip("10.0.0.0/8")) && context.durationSeconds <= 3600 &&
-  context.hourUtc >= 0 && principal.name == "warm-up" && resource.sensitivity != "critical"
-};
-@id("warm-up-forbid")
-forbid (principal, action, resource)
-when { principal.hasTag("signal:warm-up") && principal.getTag("signal:warm-up") == "revoked" };`;
 
 function unionOf(sets: (string[] | "any")[]): Set<string> | "any" {
   const out = new Set<string>();
@@ -149,38 +129,6 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
   };
 
   return {
-    warmUp() {
-      const setId = `${base}-warm-up`;
-      if (cedar.preparsePolicySet(setId, { staticPolicies: WARM_UP_POLICY }).type === "failure") return;
-      cedar.statefulIsAuthorized({
-        principal: { type: "Workload", id: "warm-up" },
-        action: { type: "Action", id: "issue" },
-        resource: { type: "Task", id: "warm-up" },
-        context: {
-          sourceIp: { __extn: { fn: "ip", arg: "10.1.2.3" } },
-          now: 0,
-          hourUtc: 0,
-          weekdayUtc: 0,
-          durationSeconds: 900,
-          purpose: "warm-up",
-        },
-        preparsedPolicySetId: setId,
-        entities: [
-          {
-            uid: { type: "Workload", id: "warm-up" },
-            attrs: { name: "warm-up", issuer: "warm-up", subject: "warm-up" },
-            parents: [],
-            tags: { repository: "acme/web", "signal:warm-up": "ok" },
-          },
-          {
-            uid: { type: "Task", id: "warm-up" },
-            attrs: { name: "warm-up", provider: "jwt", sensitivity: "low" },
-            parents: [],
-          },
-        ],
-      });
-    },
-
     decide(input) {
       const set = setFor(input.task.name);
       const setId = set.id;
