@@ -1,6 +1,7 @@
 // The authorizer decides each task against the policies that can apply to it (its `resource ==` policies
 // plus the unscoped ones), passing only the tags those policies can read. That must never change an answer:
-// every decision is compared with Cedar evaluating the whole set at once with every tag.
+// every decision is compared with Cedar evaluating the whole set at once with every tag. The authorizer gives
+// Cedar the policies in their compiled JSON form, the reference gets the texts, so the two forms are compared too.
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -116,10 +117,9 @@ describe("task-scoped policy sets", () => {
           // A bundle compiled before the scope and tag facts were recorded: the authorizer reads them itself.
           const older = createAuthorizer({
             policies: Object.fromEntries(
-              Object.entries(compiled.policies).map(([id, { scopedTask: _s, tagKeys: _t, ...info }]) => [
-                id,
-                info,
-              ]),
+              Object.entries(compiled.policies).map(
+                ([id, { scopedTask: _s, tagKeys: _t, json: _j, ...info }]) => [id, info],
+              ),
             ),
           });
           const byId = Object.fromEntries(texts.map((t, n) => [`p${n}`, t]));
@@ -173,6 +173,34 @@ describe("task-scoped policy sets", () => {
     expect(authorizer.decide({ ...base, task: { ...base.task, name: "read" } })).toMatchObject({
       allowed: false,
       policyIds: [],
+    });
+  });
+
+  it("ships Cedar's JSON form only where it is exact: a long beyond 2^53 is parsed from the text", () => {
+    const compiled = compilePolicies([
+      {
+        file: "p.cedar",
+        text: `@id("short") permit (principal, action == Action::"issue", resource == Task::"deploy") when { context.durationSeconds < 3600 };
+@id("huge") forbid (principal, action == Action::"issue", resource == Task::"read") when { context.durationSeconds > 9007199254740993 };`,
+      },
+    ]);
+    expect(compiled.policies["short"]?.json).toBeDefined();
+    expect(compiled.policies["huge"]?.json).toBeUndefined();
+    const authorizer = createAuthorizer(compiled);
+    const base = input({
+      task: "deploy",
+      workload: "web-ci",
+      sensitivity: "low",
+      hour: 10,
+      ip: "10.1.2.3",
+      tags: {},
+    });
+    expect(authorizer.decide(base)).toMatchObject({ allowed: true, policyIds: ["short"] });
+    // The huge literal survives exactly: 300 s is not above it, so nothing forbids and nothing permits.
+    expect(authorizer.decide({ ...base, task: { ...base.task, name: "read" } })).toMatchObject({
+      allowed: false,
+      policyIds: [],
+      erroredPolicyIds: [],
     });
   });
 });

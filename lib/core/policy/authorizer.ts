@@ -56,8 +56,9 @@ function unionOf(sets: (string[] | "any")[]): Set<string> | "any" {
 
 export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
   const base = `credbroker-${++counter}`;
-  const staticPolicies: Record<string, string> = {};
-  for (const [id, p] of Object.entries(compiled.policies)) staticPolicies[id] = p.text;
+  // Cedar gets each policy in its JSON form where the compiled bundle has it (cheaper to parse first).
+  const staticPolicies: Record<string, cedar.Policy> = {};
+  for (const [id, p] of Object.entries(compiled.policies)) staticPolicies[id] = p.json ?? p.text;
 
   // Cedar evaluates every policy of the set on each request, so the cost grows with the whole set. A policy
   // scoped `resource == Task::"x"` can only ever match requests for task x (it is never satisfied, never
@@ -67,8 +68,8 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
   // Likewise for tags: each one crosses the JS/wasm boundary field by field, and a request carries every
   // claim as a tag. Cedar cannot enumerate tags, only test or read one by key, so when every `hasTag`/`getTag`
   // of a set names its key as a literal, passing just those keys gives the same answer.
-  const anyTask: Record<string, string> = {};
-  const byTask = new Map<string, Record<string, string>>();
+  const anyTask: Record<string, cedar.Policy> = {};
+  const byTask = new Map<string, Record<string, cedar.Policy>>();
   const tagKeys = new Map<string, string[] | "any">();
   for (const [id, info] of Object.entries(compiled.policies)) {
     let task = info.scopedTask;
@@ -81,15 +82,15 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
       task = scopedTaskOf(policyJson);
     }
     tagKeys.set(id, keys);
-    if (task === undefined) anyTask[id] = info.text;
-    else byTask.set(task, { ...byTask.get(task), [id]: info.text });
+    if (task === undefined) anyTask[id] = staticPolicies[id]!;
+    else byTask.set(task, { ...byTask.get(task), [id]: staticPolicies[id]! });
   }
   interface DecidingSet {
     id: string;
     /** The tags its policies can read; undefined: pass them all. */
     tags: string[] | undefined;
   }
-  const setOf = (id: string, policies: Record<string, string>): DecidingSet => {
+  const setOf = (id: string, policies: Record<string, cedar.Policy>): DecidingSet => {
     const keys = unionOf(Object.keys(policies).map((p) => tagKeys.get(p) ?? "any"));
     return { id, tags: keys === "any" ? undefined : [...keys] };
   };
