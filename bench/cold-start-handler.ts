@@ -9,7 +9,7 @@ import { createLocalSigner } from "../lib/local/local-signer.ts";
 import { awsProviders } from "../lib/runtime/aws-providers.ts";
 import { buildBrokerDeps } from "../lib/runtime/broker-deps.ts";
 import { readLambdaEnv } from "../lib/runtime/lambda-env.ts";
-import { lambdaStore, loadBundledConfig, warmUp } from "../lib/runtime/lambda-runtime.ts";
+import { lambdaStore, loadBundledConfig } from "../lib/runtime/lambda-runtime.ts";
 
 const t0 = performance.now();
 const env = readLambdaEnv();
@@ -23,7 +23,7 @@ const providers = awsProviders(resolved);
 const t2 = performance.now();
 const deps = await buildBrokerDeps(resolved, { store, signer, log, providers });
 // As lambdaHandler does during Lambda's init phase; the local signer has no KMS call to start.
-warmUp({ subjectVerifier: deps.verifier }, () => Promise.resolve());
+void deps.verifier.warmUp?.();
 const t3 = performance.now();
 
 /** Milliseconds: the module's start, config load, clients and signer, deps (authorizer, verifier, warm-up). */

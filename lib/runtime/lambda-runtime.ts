@@ -92,22 +92,6 @@ function prepare(): Prepared {
   return prepared;
 }
 
-/**
- * Lambda's init phase, before the first request: start the network calls that request would wait for (the
- * signer's public key from KMS, each issuer's discovery document and key set), so that they are answered
- * while the rest of the module loads and the runtime asks for its first event. Nothing here can fail the
- * module's load: a failed call is forgotten and made again by the first request, which answers for it.
- * (Giving Cedar a first parse and decision here as well was measured and dropped: it cost 40–80 ms at
- * init and saved about 10 ms of the first request, BENCHMARKS.md §6.)
- */
-export function warmUp(
-  { subjectVerifier }: Pick<Prepared, "subjectVerifier">,
-  handlers: () => Promise<unknown> = () => (warmingHandlers = brokerHandlers()),
-): void {
-  handlers().catch(() => undefined);
-  subjectVerifier.warmUp?.().catch(() => undefined);
-}
-
 let pending: Promise<BrokerHandlers> | undefined;
 /** The warm-up's build of the handlers, which the first request waits out before trying its own. */
 let warmingHandlers: Promise<BrokerHandlers> | undefined;
@@ -135,7 +119,15 @@ function brokerHandlers(): Promise<BrokerHandlers> {
  */
 export function lambdaHandler(route: (handlers: BrokerHandlers, event: HttpEvent) => Handler): Handler {
   try {
-    warmUp(prepare());
+    const { subjectVerifier } = prepare();
+    // Lambda's init phase: start the network calls the first request would wait for (the signer's public key
+    // from KMS, each issuer's discovery document and key set), to be answered while the module finishes
+    // loading and the runtime asks for its first event. Nothing here waits for them or can fail the load: a
+    // failed call is forgotten and made again by the first request, which answers for it. (Giving Cedar a
+    // first parse and decision here too was measured and dropped: BENCHMARKS.md §6.)
+    warmingHandlers = brokerHandlers();
+    warmingHandlers.catch(() => undefined);
+    void subjectVerifier.warmUp?.();
   } catch {
     // A deployment bug (a missing variable, a damaged bundle): every request retries it, answers 503 and
     // logs the error's name.

@@ -15,11 +15,13 @@ let rotated: TestIssuer;
 let keys: object[] = [];
 const hits: string[] = [];
 let down = false;
+/** Discovery requests still to answer with 503 (a warm-up cut short), then as usual. */
+let failDiscoveries = 0;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     hits.push(req.url ?? "");
-    if (down) {
+    if (down || (req.url === "/.well-known/openid-configuration" && failDiscoveries-- > 0)) {
       res.writeHead(503).end();
       return;
     }
@@ -232,6 +234,20 @@ describe("warm-up at cold start", () => {
     }
     expect(hits).toEqual(["/.well-known/openid-configuration"]);
     const verified = await verifier.verify(await issuer.mint({}, { nowMs: clock.now() }));
+    expect(verified.issuer.name).toBe("remote");
+    expect(hits).toEqual(["/.well-known/openid-configuration", "/.well-known/openid-configuration", "/keys"]);
+  });
+
+  it("a token that arrives while a warm-up fails waits it out, then discovers on its own and is verified", async () => {
+    const clock = fixedClock(Date.now());
+    const verifier = createJoseVerifier({ issuers: [remoteIssuer()], audience: "credbroker", clock });
+    keys = [issuer.publicJwk];
+    hits.length = 0;
+    const token = await issuer.mint({}, { nowMs: clock.now() });
+    failDiscoveries = 1;
+    const warming = verifier.warmUp?.();
+    const verified = await verifier.verify(token);
+    await warming;
     expect(verified.issuer.name).toBe("remote");
     expect(hits).toEqual(["/.well-known/openid-configuration", "/.well-known/openid-configuration", "/keys"]);
   });

@@ -196,7 +196,8 @@ describe("task-scoped policy sets", () => {
       tags: {},
     });
     expect(authorizer.decide(base)).toMatchObject({ allowed: true, policyIds: ["short"] });
-    // The huge literal survives exactly: 300 s is not above it, so nothing forbids and nothing permits.
+    // Its JSON form would not parse (the long arrives rounded): from the text, the read task's set parses
+    // and decides. 300 s is not above the literal, so nothing forbids and nothing permits.
     expect(authorizer.decide({ ...base, task: { ...base.task, name: "read" } })).toMatchObject({
       allowed: false,
       policyIds: [],

@@ -31,9 +31,10 @@ export interface PolicyInfo {
    */
   tagKeys?: string[] | "any";
   /**
-   * Cedar's JSON form of the policy, which the authorizer hands to Cedar instead of the text: a cold start's
-   * first parse of JSON is 10–40 ms cheaper than of text (BENCHMARKS.md §6), since Cedar's text parser is
-   * then never compiled. Absent in bundles compiled before it existed: the text is parsed then.
+   * Cedar's JSON form of the policy, which the authorizer hands to Cedar instead of the text: Cedar's text
+   * parser is then never compiled, and a cold start answers up to tens of milliseconds sooner (BENCHMARKS.md
+   * §6). Absent where the form is not exact in JavaScript, and in bundles compiled before it existed: the
+   * text is parsed then.
    */
   json?: PolicyJson;
 }
