@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
+import * as nodeModule from "node:module";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,6 +66,15 @@ export interface ColdStartFigures {
   loggingPowertoolsOverheadRatioAdded: number;
   loggingOursBundleAddedBytes: number;
   loggingPowertoolsBundleAddedBytes: number;
+  /**
+   * The token function and the floor each started with a V8 compile cache (NODE_COMPILE_CACHE, Node ≥ 22.1)
+   * that an earlier, uncounted start of the same bundle wrote: what a cache shipped with the bundle would
+   * give. Null where the Node has no compile cache (Node 20).
+   */
+  coldStartCompileCacheMs: number | null;
+  coldStartFloorCompileCacheMs: number | null;
+  coldStartCompileCacheOverheadRatio: number | null;
+  coldStartCompileCacheModuleLoadMs: number | null;
 }
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -149,7 +159,11 @@ export async function benchColdStart(
   type Phases = { moduleStartMs: number; configMs: number; clientsMs: number; depsMs: number };
   type Sample = { wallMs: number; bootMs: number; importMs: number; requestMs: number; phases?: Phases };
   /** One fresh process: import `handlerFile`, answer one request, report the phases. */
-  const coldRun = async (handlerFile: string, subjectToken: string): Promise<Sample> => {
+  const coldRun = async (
+    handlerFile: string,
+    subjectToken: string,
+    compileCache?: string,
+  ): Promise<Sample> => {
     const started = performance.now();
     // CONTRACT §12 times process start to first response: the answer is the child's stdout line, so the
     // clock stops when that line arrives, not when the process has finished exiting (which, for the token
@@ -160,6 +174,7 @@ export async function benchColdStart(
         cwd: join(outdir, "cold"),
         env: {
           PATH: process.env["PATH"] ?? "",
+          ...(compileCache ? { NODE_COMPILE_CACHE: compileCache } : {}),
           ...aws.env(),
           AWS_REGION: "us-east-1",
           AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
@@ -203,6 +218,11 @@ export async function benchColdStart(
   const floorSamples: Sample[] = [];
   const oursSamples: Sample[] = [];
   const powertoolsSamples: Sample[] = [];
+  const cachedSamples: Sample[] = [];
+  const cachedFloorSamples: Sample[] = [];
+  // The bench's child runs on this process's Node (run.ts re-executes itself under --node).
+  const hasCompileCache =
+    typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === "function";
   try {
     for (let i = 0; i < runs + 1; i++) {
       const subjectToken = await devIssuer.mint({
@@ -217,6 +237,17 @@ export async function benchColdStart(
       const bare = await coldRun(floor.file, subjectToken);
       const ours = await coldRun(floorOurs.file, subjectToken);
       const powertools = await coldRun(floorPowertools.file, subjectToken);
+      // The first round writes each bundle's cache (at the child's exit); later rounds read it.
+      const cached = hasCompileCache
+        ? await coldRun(harness.file, subjectToken, join(outdir, "cc-token"))
+        : undefined;
+      const cachedFloor = hasCompileCache
+        ? await coldRun(floor.file, subjectToken, join(outdir, "cc-floor"))
+        : undefined;
+      if (i > 0 && cached && cachedFloor) {
+        cachedSamples.push(cached);
+        cachedFloorSamples.push(cachedFloor);
+      }
       if (i > 0) {
         samples.push(token);
         floorSamples.push(bare);
@@ -231,6 +262,8 @@ export async function benchColdStart(
   }
 
   const wasmBytes = token.totalBytes - token.jsBytes;
+  const wallP50 = (list: Sample[]) => (list.length ? median(list.map((s) => s.wallMs)) : Number.NaN);
+  const orNull = (n: number, digits: number) => (Number.isFinite(n) ? round(n, digits) : null);
   return {
     tokenBundleBytes: token.totalBytes,
     sweepBundleBytes: sweep.totalBytes,
@@ -271,5 +304,14 @@ export async function benchColdStart(
     coldStartDepsMs: round(median(samples.map((s) => s.phases?.depsMs ?? Number.NaN)), 1),
     coldStartFloorImportMs: round(median(floorSamples.map((s) => s.importMs)), 1),
     coldStartFloorFirstRequestMs: round(median(floorSamples.map((s) => s.requestMs)), 1),
+    coldStartCompileCacheMs: orNull(wallP50(cachedSamples), 1),
+    coldStartFloorCompileCacheMs: orNull(wallP50(cachedFloorSamples), 1),
+    coldStartCompileCacheOverheadRatio: orNull(wallP50(cachedSamples) / wallP50(cachedFloorSamples), 3),
+    coldStartCompileCacheModuleLoadMs: orNull(
+      cachedSamples.length
+        ? median(cachedSamples.map((s) => s.phases?.moduleStartMs ?? Number.NaN))
+        : Number.NaN,
+      1,
+    ),
   };
 }
