@@ -238,15 +238,13 @@ export async function benchColdStart(
       const ours = await coldRun(floorOurs.file, subjectToken);
       const powertools = await coldRun(floorPowertools.file, subjectToken);
       // The first round writes each bundle's cache (at the child's exit); later rounds read it.
-      const cached = hasCompileCache
-        ? await coldRun(harness.file, subjectToken, join(outdir, "cc-token"))
-        : undefined;
-      const cachedFloor = hasCompileCache
-        ? await coldRun(floor.file, subjectToken, join(outdir, "cc-floor"))
-        : undefined;
-      if (i > 0 && cached && cachedFloor) {
-        cachedSamples.push(cached);
-        cachedFloorSamples.push(cachedFloor);
+      if (hasCompileCache) {
+        const cached = await coldRun(harness.file, subjectToken, join(outdir, "cc-token"));
+        const cachedFloor = await coldRun(floor.file, subjectToken, join(outdir, "cc-floor"));
+        if (i > 0) {
+          cachedSamples.push(cached);
+          cachedFloorSamples.push(cachedFloor);
+        }
       }
       if (i > 0) {
         samples.push(token);
@@ -262,7 +260,10 @@ export async function benchColdStart(
   }
 
   const wasmBytes = token.totalBytes - token.jsBytes;
-  const wallP50 = (list: Sample[]) => (list.length ? median(list.map((s) => s.wallMs)) : Number.NaN);
+  /** The p50 of one field, NaN for a series not run (no compile cache on this Node). */
+  const p50 = (list: Sample[], pick: (s: Sample) => number) =>
+    list.length ? median(list.map(pick)) : Number.NaN;
+  const wallP50 = (list: Sample[]) => p50(list, (s) => s.wallMs);
   const orNull = (n: number, digits: number) => (Number.isFinite(n) ? round(n, digits) : null);
   return {
     tokenBundleBytes: token.totalBytes,
@@ -308,9 +309,7 @@ export async function benchColdStart(
     coldStartFloorCompileCacheMs: orNull(wallP50(cachedFloorSamples), 1),
     coldStartCompileCacheOverheadRatio: orNull(wallP50(cachedSamples) / wallP50(cachedFloorSamples), 3),
     coldStartCompileCacheModuleLoadMs: orNull(
-      cachedSamples.length
-        ? median(cachedSamples.map((s) => s.phases?.moduleStartMs ?? Number.NaN))
-        : Number.NaN,
+      p50(cachedSamples, (s) => s.phases?.moduleStartMs ?? Number.NaN),
       1,
     ),
   };
