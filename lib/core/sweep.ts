@@ -276,15 +276,21 @@ async function processMarks(run: Run): Promise<boolean> {
 // ---- 3. the due index -------------------------------------------------------------------------------
 
 /**
- * Reads the shards in order from where the last run stopped to the end; the run after that starts again at
- * shard 0. A backlog larger than one run's budget is thus worked through run after run, instead of every run
- * re-reading the first shards and never reaching the rest.
+ * Reads the shards in order from where the last run stopped, round to where it started: to the last shard,
+ * then from shard 0 up to the shard it started on. A backlog larger than one run's budget is thus worked
+ * through run after run, instead of every run re-reading the first shards and never reaching the rest; and
+ * a run is complete only once it has read every shard up to its own start time — a resumed run that stopped
+ * at the last shard would leave the first shards unread since the run before, with grants there past their
+ * expiry. The part of the starting shard before the stored key is not read again: the index is ordered by
+ * due time, so what became due since the last run lies after the key.
  */
 async function sweepDueIndex(run: Run, cursor: string | undefined): Promise<boolean> {
   const { deps, summary } = run;
-  const start = parseCursor(cursor, deps.store.dueShards, deps);
-  for (let shard = start.shard; shard < deps.store.dueShards; shard++) {
-    let key = shard === start.shard ? start.key : undefined;
+  const shards = deps.store.dueShards;
+  const start = parseCursor(cursor, shards, deps);
+  for (let step = 0; step < shards; step++) {
+    const shard = (start.shard + step) % shards;
+    let key = step === 0 ? start.key : undefined;
     do {
       if (outOfTime(run)) {
         summary.cursor = encodeCursor({ shard, ...(key ? { key } : {}) });

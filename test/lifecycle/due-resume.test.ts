@@ -11,15 +11,19 @@ import { activeGrant, seedableStore } from "./support.ts";
 
 afterAll(closeSharedDynamo);
 
-/** Every due-index page read takes a second of the budget and is recorded: deterministic, no wall clock. */
+/**
+ * Every due-index page read is recorded and takes a second of the budget per full page (an empty one takes
+ * none, as a query that finds nothing is quick): deterministic, no wall clock.
+ */
 function slowReads(store: GrantStore, advance: (ms: number) => void, shardsRead: number[]): GrantStore {
   return new Proxy(store, {
     get(target, prop) {
       if (prop === "listDue")
-        return (...args: Parameters<GrantStore["listDue"]>) => {
-          advance(1_000);
+        return async (...args: Parameters<GrantStore["listDue"]>) => {
           shardsRead.push(args[0]);
-          return target.listDue(...args);
+          const page = await target.listDue(...args);
+          advance((1_000 * page.items.length) / (args[2]?.limit ?? 100));
+          return page;
         };
       const value = Reflect.get(target, prop, target);
       return typeof value === "function" ? value.bind(target) : value;
@@ -110,7 +114,7 @@ describe("a sweep run without a cursor", () => {
       providers: { ...broker.deps.providers, "aws-sts": refusing },
     };
 
-    // Four pages of shard 0 need four seconds; each run has two and a half.
+    // Four full pages of shard 0 need four seconds; each run has two and a half.
     const runs: SweepSummary[] = [];
     for (let i = 0; i < 3; i++) runs.push(await sweepDue(deps, { budgetMs: 2_500, pageSize: 50 }));
     expect(runs[0]!.expired).toBe(0);
@@ -118,6 +122,30 @@ describe("a sweep run without a cursor", () => {
     for (const g of expiring) expect((await store.getGrant(g.grantId))?.status).toBe("expired");
     // The refused revocations are still pending, on the index, for the runs after.
     expect((await store.getGrant(stuck[0]!.grantId))?.revocationPending).toBe(true);
+  });
+
+  it("comes round from the stored place through shard 0, and is complete only once every shard is read", async () => {
+    const { store, seed } = await seedableStore({ dueShards: 4 });
+    const broker = await createTestBroker({ store });
+    const version = broker.resolved.version;
+    // An earlier run stopped at shard 2; since then grants on every shard ran out, shard 0's among them.
+    const due = [0, 1, 2, 3].map(
+      (shard) =>
+        onShard(shard, 4, 1, () =>
+          activeGrant({ issuedAt: new Date(NOW - 600_000).toISOString(), configVersion: version }),
+        )[0]!,
+    );
+    await seed(due.map((grant) => ({ grant, dueAtMs: Date.parse(grant.expiresAt) })));
+    const place = Buffer.from(JSON.stringify({ shard: 2 })).toString("base64url");
+    await store.putSweepState({ configVersion: version, dueCursor: place }, undefined);
+    const shardsRead: number[] = [];
+    const deps = { ...broker.deps, store: slowReads(store, () => {}, shardsRead) };
+
+    const summary = await sweepDue(deps);
+    expect(shardsRead).toEqual([2, 3, 0, 1]);
+    expect(summary).toMatchObject({ complete: true, errors: 0, expired: 4 });
+    for (const g of due) expect((await store.getGrant(g.grantId))?.status).toBe("expired");
+    expect((await store.getSweepState())?.dueCursor).toBeUndefined();
   });
 
   it("starts at shard 0 when the stored place names a shard the table no longer has", async () => {
