@@ -1,12 +1,18 @@
-// The broker the issue-path and throughput figures drive: `credbroker dev` (startDev) on an in-memory
-// dynalite, an issuer with inline keys (so no JWKS fetch is timed), and the aws-sts task pointed at the
-// loopback STS fixture. Subject tokens are minted before timing starts.
+// The broker the issue-path and throughput figures drive: `credbroker dev` (startDev), an issuer with inline
+// keys (so no JWKS fetch is timed), and the aws-sts task pointed at the STS fixture. DynamoDB (dynalite) and
+// the STS fixture run in a process of their own (bench/services.ts), as AWS runs apart from a Lambda: the
+// broker then waits for its I/O, and what it does meanwhile is not charged to it. `services: "inline"` keeps
+// them in the broker's process instead (the V8 abort reproduction, and the figures of earlier runs). Subject
+// tokens are minted before timing starts.
+import { fork } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { jsonLogger } from "../lib/core/logger.ts";
 import { type DevBroker, startDev } from "../lib/local/dev-server.ts";
+import { startLocalDynamo } from "../lib/local/dynalite.ts";
 import { awsProviders } from "../lib/runtime/aws-providers.ts";
 import { type AwsQueryServer, startAwsQueryServer } from "../test/fixtures/aws-query-server.ts";
 import { createTestIssuer, type TestIssuer } from "../test/support/issuer.ts";
@@ -24,9 +30,19 @@ export const SESSION_POLICY = {
   ],
 };
 
+/** Where the broker's I/O goes: dynalite and the STS fixture. */
+export interface BenchServices {
+  /** "process": their own Node process; "inline": the broker's. */
+  where: "process" | "inline";
+  dynamoEndpoint: string;
+  aws: Pick<AwsQueryServer, "env" | "clientConfig">;
+  close(): Promise<void>;
+}
+
 export interface BenchBroker {
   dev: DevBroker;
-  aws: AwsQueryServer;
+  aws: BenchServices["aws"];
+  services: BenchServices;
   issuer: TestIssuer;
   /** True when the aws-sts provider is wired (issue 3 landed); otherwise the issue path uses the jwt task. */
   hasAwsSts: boolean;
@@ -36,9 +52,59 @@ export interface BenchBroker {
   close(): Promise<void>;
 }
 
-export async function startBenchBroker(): Promise<BenchBroker> {
-  const dir = await mkdtemp(join(tmpdir(), "credbroker-bench-"));
+/** dynalite and the STS fixture in the broker's process. */
+async function inlineServices(): Promise<BenchServices> {
+  const dynamo = await startLocalDynamo();
   const aws = await startAwsQueryServer();
+  // The fixture keeps every call for tests' assertions; a benchmark has no use for them.
+  const forget = setInterval(() => {
+    aws.calls.length = 0;
+  }, 1_000);
+  return {
+    where: "inline",
+    dynamoEndpoint: dynamo.endpoint,
+    aws,
+    async close() {
+      clearInterval(forget);
+      await Promise.all([dynamo.close(), aws.close()]);
+    },
+  };
+}
+
+/** dynalite and the STS fixture in a child process (bench/services.ts), on the same Node as the bench. */
+async function processServices(): Promise<BenchServices> {
+  const child = fork(fileURLToPath(new URL("./services.ts", import.meta.url)), [], {
+    execPath: process.execPath,
+    execArgv: process.execArgv,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const ready = await new Promise<{
+    dynamoEndpoint: string;
+    awsEnv: Record<string, string>;
+    awsClientConfig: AwsQueryServer["clientConfig"];
+  }>((resolve, reject) => {
+    child.once("message", (m) => resolve(m as never));
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`bench services exited with ${code}`)));
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    where: "process",
+    dynamoEndpoint: ready.dynamoEndpoint,
+    aws: { env: () => ready.awsEnv, clientConfig: ready.awsClientConfig },
+    async close() {
+      if (child.connected) child.send("exit");
+      await exited;
+    },
+  };
+}
+
+export async function startBenchBroker(
+  options: { services?: BenchServices["where"] } = {},
+): Promise<BenchBroker> {
+  const dir = await mkdtemp(join(tmpdir(), "credbroker-bench-"));
+  const services = await (options.services === "inline" ? inlineServices() : processServices());
+  const { aws } = services;
   // The SDK reads these when the aws-sts provider builds its STS and IAM clients.
   Object.assign(process.env, aws.env(), {
     AWS_REGION: "us-east-1",
@@ -103,6 +169,7 @@ export async function startBenchBroker(): Promise<BenchBroker> {
     configPath: join(dir, "broker.config.json"),
     port: 0,
     inMemory: true,
+    dynamoEndpoint: services.dynamoEndpoint,
     dataDir: dir,
     sweepIntervalSeconds: 0,
     // Audit lines are serialised as in production, then dropped instead of written to a terminal.
@@ -146,6 +213,7 @@ export async function startBenchBroker(): Promise<BenchBroker> {
   return {
     dev,
     aws,
+    services,
     issuer,
     hasAwsSts,
     async mintTokens(count) {
@@ -163,7 +231,7 @@ export async function startBenchBroker(): Promise<BenchBroker> {
     async close() {
       defaultAgent.destroy();
       await dev.close();
-      await aws.close();
+      await services.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

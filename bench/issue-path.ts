@@ -1,16 +1,20 @@
 // Figure 1: what the broker adds to the path to a credential. The broker path is POST /token through the
 // dev server; the baseline is the I/O a grant cannot avoid, made directly with the SDK against the same
-// dynalite and the same STS fixture in the same process: the grant's PutItem and UpdateItem and one
-// AssumeRole. A second baseline adds the broker's other I/O (the signals read and the audit write).
-// The three are interleaved in blocks so that machine noise falls on all of them alike.
+// dynalite and the same STS fixture: the grant's PutItem and UpdateItem and one AssumeRole. A second
+// baseline adds the broker's other I/O (the signals read and the audit write). All are interleaved in blocks
+// so that machine noise falls on all of them alike. dynalite and the fixture run in their own process
+// (bench/services.ts), as AWS runs apart from a Lambda, so the broker and the baselines wait for their I/O.
 //
 // CONTRACT §12's figure, `issueOverheadRatioAllIo`, is the token handler (the Lambda's path, no HTTP) over
 // the I/O the broker must await, measured in the same run: the signals GetItem, the grant PutItem and
 // AssumeRole one after another, then the grant's activation UpdateItem and the audit PutItem in parallel,
 // with items copied from what the broker wrote. `issueHttpOverheadRatioAllIo` is the dev server's HTTP
-// path over the same baseline.
+// path over the same baseline, and `issueHttpFloorRatio` the same I/O behind the same HTTP layer: the part
+// of that ratio the HTTP hop takes by itself.
 
 import { fork } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import {
   type AttributeValue,
@@ -21,8 +25,10 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { AUDIT_SHARDS, auditKey } from "../lib/aws/audit-partitions.ts";
+import { jsonResult } from "../lib/http/apigw.ts";
 import { createHandlers } from "../lib/http/handlers.ts";
 import { localDynamoClient } from "../lib/local/dynalite.ts";
+import { serve } from "../lib/local/http-adapter.ts";
 import type { BenchBroker } from "./harness.ts";
 import { ROLE_ARN } from "./harness.ts";
 import { median, quantile, round, timeMs } from "./stats.ts";
@@ -54,6 +60,15 @@ export interface IssuePathFigures {
   issueHttpP50Ms: number;
   /** CONTRACT §12 for the dev server's HTTP path: issueHttpP50Ms over rawAllIoP50Ms. */
   issueHttpOverheadRatioAllIo: number;
+  /**
+   * The floor's I/O behind the dev server's HTTP layer (lib/local/http-adapter.ts), answering with a token
+   * response's body, timed by the same client in the same blocks: what the HTTP hop alone adds to the I/O.
+   */
+  rawAllIoHttpP50Ms: number;
+  /** rawAllIoHttpP50Ms over rawAllIoP50Ms: the least issueHttpOverheadRatioAllIo can be with this HTTP hop. */
+  issueHttpFloorRatio: number;
+  /** Where dynalite and the STS fixture ran: their own process (as AWS runs apart) or the broker's. */
+  issueServices: "process" | "inline";
 }
 
 export async function benchIssuePath(
@@ -63,18 +78,18 @@ export async function benchIssuePath(
   const requests = options.requests ?? 2_000;
   const warmup = options.warmup ?? 200;
   const task = broker.hasAwsSts ? "deploy-web" : "read-reports";
-  const tokens = await broker.mintTokens(3 * requests + 2 * warmup);
+  const tokens = await broker.mintTokens(3 * requests + 2 * warmup + 1);
   const client = fork(fileURLToPath(new URL("./load-generator.ts", import.meta.url)), [], {
     execPath: process.execPath,
     execArgv: process.execArgv,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  const remoteBlock = (list: string[]) =>
+  const remoteBlock = (list: string[], url = broker.dev.url) =>
     new Promise<number[]>((resolve, reject) => {
       client.once("message", (m: { ms?: number[]; error?: string }) =>
         m.ms ? resolve(m.ms) : reject(new Error(`HTTP client: ${m.error}`)),
       );
-      client.send({ url: broker.dev.url, task, tokens: list });
+      client.send({ url, task, tokens: list });
     });
   const remoteBase = 2 * requests + warmup;
   const handlers = createHandlers(broker.dev.deps);
@@ -89,6 +104,7 @@ export async function benchIssuePath(
     if (status !== 200) throw new Error(`POST /token answered ${status}`);
     issued++;
   };
+  let tokenResponse: unknown;
   const handlerOnce = async (i: number) => {
     const body = new URLSearchParams({
       grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
@@ -104,6 +120,7 @@ export async function benchIssuePath(
       requestContext: { http: { method: "POST", path: "/token", sourceIp: "127.0.0.1" } },
     });
     if (res.statusCode !== 200) throw new Error(`token handler answered ${res.statusCode}`);
+    tokenResponse ??= JSON.parse(res.body);
   };
   // Warm up the broker first: it also leaves a real grant item to copy for the baseline.
   for (let i = 0; i < warmup; i++) await brokerOnce(i);
@@ -279,12 +296,23 @@ export async function benchIssuePath(
       ),
     ]);
   };
+  await handlerOnce(remoteBase + warmup + requests);
+  // The HTTP hop's own floor: the same server code as the dev server's, around the raw I/O.
+  const hop = createServer(
+    serve(async () => {
+      await rawAllIoOnce();
+      return jsonResult(200, tokenResponse);
+    }),
+  );
+  await new Promise<void>((r) => hop.listen(0, "127.0.0.1", () => r()));
+  const hopUrl = `http://127.0.0.1:${(hop.address() as AddressInfo).port}`;
   for (let i = 0; i < warmup; i++) {
     await rawOnce(false);
     await rawOnce(true);
     await rawAllIoOnce();
   }
   await remoteBlock(tokens.slice(remoteBase, remoteBase + warmup));
+  await remoteBlock(tokens.slice(remoteBase, remoteBase + warmup), hopUrl);
 
   const brokerMs: number[] = [];
   const rawMs: number[] = [];
@@ -292,6 +320,7 @@ export async function benchIssuePath(
   const handlerMs: number[] = [];
   const rawAllIoMs: number[] = [];
   const httpMs: number[] = [];
+  const hopMs: number[] = [];
   const block = 100;
   for (let done = 0; done < requests; done += block) {
     for (let i = done; i < Math.min(requests, done + block); i++)
@@ -305,9 +334,9 @@ export async function benchIssuePath(
     for (let i = done; i < Math.min(requests, done + block); i++) rawAllIoMs.push(await timeMs(rawAllIoOnce));
     const from = remoteBase + warmup + done;
     httpMs.push(...(await remoteBlock(tokens.slice(from, from + Math.min(block, requests - done)))));
-    // The fixture keeps every call for assertions; a benchmark has no use for them.
-    broker.aws.calls.length = 0;
+    hopMs.push(...(await remoteBlock(tokens.slice(from, from + Math.min(block, requests - done)), hopUrl)));
   }
+  hop.close();
   ddb.destroy();
   sts.destroy();
   client.send("exit");
@@ -327,6 +356,9 @@ export async function benchIssuePath(
     rawAllIoP50Ms: round(median(rawAllIoMs), 3),
     issueHttpP50Ms: round(median(httpMs), 3),
     issueHttpOverheadRatioAllIo: round(median(httpMs) / median(rawAllIoMs), 3),
+    rawAllIoHttpP50Ms: round(median(hopMs), 3),
+    issueHttpFloorRatio: round(median(hopMs) / median(rawAllIoMs), 3),
+    issueServices: broker.services.where,
   };
 }
 

@@ -10,7 +10,7 @@ import { startBenchBroker } from "./harness.ts";
 
 const requests = Number(process.argv[2] ?? 4000);
 const concurrency = Number(process.argv[3] ?? 16);
-const broker = await startBenchBroker();
+const broker = await startBenchBroker({ services: "inline" });
 const handlers = createHandlers(broker.dev.deps);
 const tokens = await broker.mintTokens(requests);
 let next = 0;

@@ -27,7 +27,7 @@ import {
   type DevIssuer,
   retargetDevIssuers,
 } from "./dev-issuer.ts";
-import { type LocalDynamo, startLocalDynamo } from "./dynalite.ts";
+import { type LocalDynamo, remoteDynamo, startLocalDynamo } from "./dynalite.ts";
 import { serve } from "./http-adapter.ts";
 import { createLocalSigner, loadOrCreateSigningKey } from "./local-signer.ts";
 import { localTokenVault } from "./local-token-vault.ts";
@@ -42,6 +42,11 @@ export interface DevOptions {
   sweepIntervalSeconds?: number;
   /** dynalite's port; default the API port + 1 (random when the API port is 0). */
   dynamoPort?: number;
+  /**
+   * A DynamoDB-compatible engine already running elsewhere (the bench runs one in its own process, as AWS
+   * would be) instead of the embedded one; the table is created there if it is missing.
+   */
+  dynamoEndpoint?: string;
   tableName?: string;
   clock?: Clock;
   log: Logger;
@@ -77,10 +82,12 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
 
   // dynalite listens on the next port, so the printed exports stay the same across restarts.
   const dynamoPort = options.dynamoPort ?? (options.port ? options.port + 1 : 0);
-  const dynamo = await startLocalDynamo({
-    port: dynamoPort,
-    ...(options.inMemory ? {} : { path: join(dataDir, "dynamodb") }),
-  });
+  const dynamo = options.dynamoEndpoint
+    ? remoteDynamo(options.dynamoEndpoint)
+    : await startLocalDynamo({
+        port: dynamoPort,
+        ...(options.inMemory ? {} : { path: join(dataDir, "dynamodb") }),
+      });
   try {
     await ensureTable(dynamo.client, tableName);
   } catch (err) {

@@ -43,6 +43,12 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
   };
 }
 
+/** An engine someone else runs: closing it only lets go of the client. */
+export function remoteDynamo(endpoint: string): LocalDynamo {
+  const client = localDynamoClient(endpoint);
+  return { endpoint, client, close: async () => client.destroy() };
+}
+
 /**
  * A client for a local engine: fixed dummy credentials and region, so no AWS config is needed. Requests
  * time out, so a stalled engine turns into a 503 instead of a request that never ends.
