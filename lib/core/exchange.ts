@@ -21,6 +21,7 @@ import {
   UnsupportedTokenType,
 } from "./errors.ts";
 import type { Grant } from "./grant.ts";
+import { claimedWorkload } from "./identity/claimed-workload.ts";
 import { claimsToTags } from "./identity/claims.ts";
 import type { VerifiedSubject } from "./identity/verifier.ts";
 import { newId, sha256Hex } from "./ids.ts";
@@ -79,6 +80,10 @@ export async function exchangeToken(
     event.subjectTokenSha256 = sha256Hex(request.subjectToken);
     if (request.purpose) event.purpose = request.purpose;
 
+    // The signals read does not depend on the signature check, only on the workload: it starts from the
+    // workload the token claims to be and is in flight while the token is verified. Only a verified token's
+    // workload is decided with it (a token that maps elsewhere once verified is read for again).
+    const early = earlySignalsRead(deps, request.subjectToken);
     // Verified before the task is looked up: an unauthenticated caller must not learn which task names exist.
     const subject = await deps.verifier.verify(request.subjectToken);
     const claimTags = claimsToTags(subject.claims);
@@ -92,7 +97,8 @@ export async function exchangeToken(
     const durationSeconds = grantedDuration(task, request.durationSeconds);
     event.durationSeconds = durationSeconds;
 
-    const decision = await decide(deps, subject.subject, claimTags, workload, task, {
+    const signals = early?.workload === workload.name ? early.signals : readSignals(deps, workload.name);
+    const decision = await decide(deps, subject.subject, claimTags, workload, task, signals, {
       sourceIp,
       durationSeconds,
       purpose: request.purpose,
@@ -206,20 +212,34 @@ function findWorkload(deps: BrokerDeps, subject: VerifiedSubject, event: AuditEv
   return workload;
 }
 
+/** The workload's signals; a failed read is a 503 once it is awaited. */
+function readSignals(deps: BrokerDeps, workload: string): Promise<Record<string, string>> {
+  const read = deps.store.getSignals(workload).catch((err: unknown) => {
+    throw new DependencyUnavailable("grant store", (err as Error).name);
+  });
+  // A read started early may never be awaited (the token turned out invalid): its failure is not unhandled.
+  read.catch(() => undefined);
+  return read;
+}
+
+function earlySignalsRead(
+  deps: BrokerDeps,
+  subjectToken: string,
+): { workload: string; signals: Promise<Record<string, string>> } | undefined {
+  const workload = claimedWorkload(deps.config.issuers, deps.workloads, subjectToken);
+  return workload === undefined ? undefined : { workload, signals: readSignals(deps, workload) };
+}
+
 async function decide(
   deps: BrokerDeps,
   subject: string,
   claimTags: Record<string, string>,
   workload: { name: string; issuer: string; owner?: string | undefined },
   task: TaskConfig,
+  signalsRead: Promise<Record<string, string>>,
   context: { sourceIp: string; durationSeconds: number; purpose: string },
 ): Promise<DecisionResult> {
-  let signals: Record<string, string>;
-  try {
-    signals = await deps.store.getSignals(workload.name);
-  } catch (err) {
-    throw new DependencyUnavailable("grant store", (err as Error).name);
-  }
+  const signals = await signalsRead;
   return deps.authorizer.decide(
     decisionInput({
       workload,
