@@ -8,6 +8,7 @@ import type { AccessTokenVerifier } from "./jwt/access-token.ts";
 import type { Logger } from "./logger.ts";
 import type { Authorizer } from "./policy/authorizer.ts";
 import type { CompiledPolicies } from "./policy/policy-set.ts";
+import type { SignalsSeen } from "./policy/speculative-decision.ts";
 import type { CredentialProvider } from "./providers/provider.ts";
 import type { Signer } from "./signer.ts";
 import type { GrantStore } from "./store.ts";
@@ -32,4 +33,6 @@ export interface BrokerDeps {
   approverVerifier?: SubjectTokenVerifier;
   /** Announces new approval requests (the config's webhook). */
   notifier?: ApprovalNotifier;
+  /** The signals each workload had at its last read, so the token path can decide while it reads them. */
+  signalsSeen?: SignalsSeen;
 }

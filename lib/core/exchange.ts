@@ -27,6 +27,7 @@ import type { VerifiedSubject } from "./identity/verifier.ts";
 import { newId, sha256Hex } from "./ids.ts";
 import { parseParams } from "./params.ts";
 import type { DecisionResult } from "./policy/authorizer.ts";
+import { decideAsSignalsArrive } from "./policy/speculative-decision.ts";
 import {
   type CredentialProvider,
   ISSUED_TOKEN_TYPES,
@@ -239,16 +240,14 @@ async function decide(
   signalsRead: Promise<Record<string, string>>,
   context: { sourceIp: string; durationSeconds: number; purpose: string },
 ): Promise<DecisionResult> {
-  const signals = await signalsRead;
-  return deps.authorizer.decide(
-    decisionInput({
-      workload,
-      subject,
-      claimTags,
-      signals,
-      task,
-      context: { ...context, nowMs: deps.clock.now() },
-    }),
+  const nowMs = deps.clock.now();
+  return decideAsSignalsArrive(
+    deps.authorizer,
+    deps.signalsSeen,
+    workload.name,
+    (signals) =>
+      decisionInput({ workload, subject, claimTags, signals, task, context: { ...context, nowMs } }),
+    signalsRead,
   );
 }
 

@@ -9,6 +9,7 @@ import { createWorkloadMatcher } from "../core/identity/workloads.ts";
 import { createAccessTokenVerifier } from "../core/jwt/access-token.ts";
 import { type Logger, silentLogger } from "../core/logger.ts";
 import { createAuthorizer } from "../core/policy/authorizer.ts";
+import { signalsSeen } from "../core/policy/speculative-decision.ts";
 import { createJwtProvider } from "../core/providers/jwt-provider.ts";
 import type { CredentialProvider } from "../core/providers/provider.ts";
 import type { ReevaluateDeps } from "../core/reevaluate.ts";
@@ -78,6 +79,7 @@ export async function addTokenDeps(
     providers: { jwt: createJwtProvider(adapters.signer, config.issuerUrl), ...deciding.providers },
     signer: adapters.signer,
     accessTokens: await createAccessTokenVerifier(adapters.signer, config.issuerUrl),
+    signalsSeen: signalsSeen(),
   };
 }
 
