@@ -39,7 +39,11 @@ function byPackage(metafile: Metafile, outfile: string): { name: string; bytes: 
 export async function bundleLambda(
   entry: string,
   outdir: string,
-  options: { externalSdk?: boolean } = {},
+  options: {
+    externalSdk?: boolean;
+    /** Modules bundled in place of others: each import whose path matches `filter` gets `file` instead. */
+    replace?: { filter: RegExp; file: string }[];
+  } = {},
 ): Promise<BundleResult> {
   const name = entry.split("/").pop()!.replace(/\.ts$/, ".mjs");
   const result = await build({
@@ -55,6 +59,12 @@ export async function bundleLambda(
     external: options.externalSdk ? ["@aws-sdk/*", "@smithy/*"] : [],
     metafile: true,
     logLevel: "silent",
+    plugins: (options.replace ?? []).map(({ filter, file }) => ({
+      name: `replace ${filter.source}`,
+      setup(b) {
+        b.onResolve({ filter }, () => ({ path: file }));
+      },
+    })),
   });
   await copyFile(CEDAR_WASM, join(outdir, "cedar_wasm_bg.wasm"));
   const jsBytes = (await stat(join(outdir, name))).size;

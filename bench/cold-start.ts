@@ -45,6 +45,15 @@ export interface ColdStartFigures {
   coldStartOverheadRatio: number;
   coldStartFloorMs: number;
   /**
+   * The same token function with a decision that costs nothing (bench/cold-start-no-cedar.ts in place of the
+   * authorizer and cedar-wasm), started the same way in the same rounds: how far everything but Cedar alone
+   * keeps the cold start from the floor, i.e. the least coldStartOverheadRatio can be without changing the
+   * function's other work.
+   */
+  coldStartWithoutCedarMs: number;
+  coldStartWithoutCedarOverheadRatio: number;
+  tokenBundleJsBytesWithoutCedar: number;
+  /**
    * Inside the import: loading and evaluating the bundle's modules up to the handler's own top-level code
    * (parse, compile, cedar-wasm's instantiation, every package's module body), then the handler's steps:
    * the bundled config (zod), SDK clients and signer, and the deps (authorizer, verifiers).
@@ -120,6 +129,13 @@ export async function benchColdStart(
     externalSdk: true,
   });
   const harness: BundleResult = await bundleLambda(join(here, "cold-start-handler.ts"), join(outdir, "cold"));
+  const noCedar = join(here, "cold-start-no-cedar.ts");
+  const harnessNoCedar = await bundleLambda(join(here, "cold-start-handler.ts"), join(outdir, "no-cedar"), {
+    replace: [
+      { filter: /\/policy\/authorizer\.ts$/, file: noCedar },
+      { filter: /^@cedar-policy\/cedar-wasm/, file: noCedar },
+    ],
+  });
   const floor: BundleResult = await bundleLambda(join(here, "cold-start-floor.ts"), join(outdir, "floor"));
   const floorOurs = await bundleLambda(join(here, "cold-start-floor-ours.ts"), join(outdir, "floor-ours"));
   const floorPowertools = await bundleLambda(
@@ -220,6 +236,7 @@ export async function benchColdStart(
   const powertoolsSamples: Sample[] = [];
   const cachedSamples: Sample[] = [];
   const cachedFloorSamples: Sample[] = [];
+  const noCedarSamples: Sample[] = [];
   // The bench's child runs on this process's Node (run.ts re-executes itself under --node).
   const hasCompileCache =
     typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === "function";
@@ -237,6 +254,7 @@ export async function benchColdStart(
       const bare = await coldRun(floor.file, subjectToken);
       const ours = await coldRun(floorOurs.file, subjectToken);
       const powertools = await coldRun(floorPowertools.file, subjectToken);
+      const withoutCedar = await coldRun(harnessNoCedar.file, subjectToken);
       // The first round writes each bundle's cache (at the child's exit); later rounds read it.
       if (hasCompileCache) {
         const cached = await coldRun(harness.file, subjectToken, join(outdir, "cc-token"));
@@ -251,6 +269,7 @@ export async function benchColdStart(
         floorSamples.push(bare);
         oursSamples.push(ours);
         powertoolsSamples.push(powertools);
+        noCedarSamples.push(withoutCedar);
       }
     }
   } finally {
@@ -283,6 +302,9 @@ export async function benchColdStart(
       3,
     ),
     coldStartFloorMs: round(median(floorSamples.map((s) => s.wallMs)), 1),
+    coldStartWithoutCedarMs: round(wallP50(noCedarSamples), 1),
+    coldStartWithoutCedarOverheadRatio: round(wallP50(noCedarSamples) / wallP50(floorSamples), 3),
+    tokenBundleJsBytesWithoutCedar: harnessNoCedar.jsBytes,
     floorBundleJsBytes: floor.jsBytes,
     loggingOursColdStartAddedMs: round(
       median(oursSamples.map((s) => s.wallMs)) - median(floorSamples.map((s) => s.wallMs)),

@@ -1,7 +1,8 @@
 // Figure 2: issued jwt-task grants per second through the dev server, one request at a time and with 16
-// in flight. The load generator is a separate Node process (bench/load-generator.ts), so the broker's
-// process (the dev server, its handlers and its in-memory dynalite) is measured alone; its CPU time over the
-// run gives grants per CPU-second. Each run issues a fixed number of grants; tokens are minted beforehand.
+// in flight. The load generator is a separate Node process (bench/load-generator.ts), and so are dynalite
+// and the STS fixture (bench/services.ts), so the broker's process (the dev server and its handlers) is
+// measured alone; its CPU time over the run gives grants per CPU-second. Each run issues a fixed number of
+// grants; tokens are minted beforehand.
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,7 +16,7 @@ export interface ThroughputFigures {
   issuePerSecondC16: number;
   /**
    * Grants per second per core at C16: grants over the CPU seconds the broker's process used (user + system)
-   * during the run, i.e. what one fully busy core sustains. Includes the in-memory dynalite it hosts.
+   * during the run, i.e. what one fully busy core sustains (dynalite runs in a process of its own).
    */
   issuePerSecondPerCoreC16: number;
   /** The broker process's CPU use during the C16 run, in cores (1 = one core fully busy). */
