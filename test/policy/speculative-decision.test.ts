@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Authorizer, DecisionInput } from "../../lib/core/policy/authorizer.ts";
 import {
   decideAsSignalsArrive,
+  type SignalsSeen,
   sameSignals,
   signalsSeen,
 } from "../../lib/core/policy/speculative-decision.ts";
@@ -46,6 +47,14 @@ const inputOf = (signals: Record<string, string>): DecisionInput => ({
   context: { sourceIp: "127.0.0.1", nowMs: NOW, durationSeconds: 60, purpose: "" },
 });
 
+/** One decision for `workload`, whose read answers `signals` at once. */
+const decideOn = (
+  authorizer: Authorizer,
+  seen: SignalsSeen,
+  workload: string,
+  signals: Record<string, string>,
+) => decideAsSignalsArrive(authorizer, seen, workload, inputOf, Promise.resolve(signals));
+
 describe("deciding while the signals are read", () => {
   it("decides before the read has answered, and that answer stands when the read returns the same signals", async () => {
     const authorizer = recording();
@@ -63,14 +72,8 @@ describe("deciding while the signals are read", () => {
   it("decides again on what was read when the signals changed since the last read", async () => {
     const authorizer = recording();
     const seen = signalsSeen();
-    await decideAsSignalsArrive(authorizer, seen, "web-ci", inputOf, Promise.resolve({}));
-    const result = await decideAsSignalsArrive(
-      authorizer,
-      seen,
-      "web-ci",
-      inputOf,
-      Promise.resolve({ quarantined: "true" }),
-    );
+    await decideOn(authorizer, seen, "web-ci", {});
+    const result = await decideOn(authorizer, seen, "web-ci", { quarantined: "true" });
     expect(result).toMatchObject({ allowed: false, policyIds: ["no-quarantined"] });
     expect(authorizer.decided).toEqual([{}, {}, { quarantined: "true" }]);
   });
@@ -78,16 +81,10 @@ describe("deciding while the signals are read", () => {
   it("guesses each workload's signals from its own last read", async () => {
     const authorizer = recording();
     const seen = signalsSeen();
-    await decideAsSignalsArrive(authorizer, seen, "web-ci", inputOf, Promise.resolve({ tier: "gold" }));
-    await decideAsSignalsArrive(authorizer, seen, "other", inputOf, Promise.resolve({}));
+    await decideOn(authorizer, seen, "web-ci", { tier: "gold" });
+    await decideOn(authorizer, seen, "other", {});
     authorizer.decided.length = 0;
-    const result = await decideAsSignalsArrive(
-      authorizer,
-      seen,
-      "web-ci",
-      inputOf,
-      Promise.resolve({ tier: "gold" }),
-    );
+    const result = await decideOn(authorizer, seen, "web-ci", { tier: "gold" });
     expect(result).toMatchObject({ allowed: true });
     expect(authorizer.decided).toEqual([{ tier: "gold" }]);
   });
