@@ -4,19 +4,16 @@
 // broker then waits for its I/O, and what it does meanwhile is not charged to it. `services: "inline"` keeps
 // them in the broker's process instead (the V8 abort reproduction, and the figures of earlier runs). Subject
 // tokens are minted before timing starts.
-import { fork } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { jsonLogger } from "../lib/core/logger.ts";
 import { type DevBroker, startDev } from "../lib/local/dev-server.ts";
-import { startLocalDynamo } from "../lib/local/dynalite.ts";
 import { awsProviders } from "../lib/runtime/aws-providers.ts";
-import { type AwsQueryServer, startAwsQueryServer } from "../test/fixtures/aws-query-server.ts";
 import { createTestIssuer, type TestIssuer } from "../test/support/issuer.ts";
 import { GITHUB_LIKE_CLAIMS } from "./claims.ts";
+import { type BenchServices, startInlineServices, startServicesProcess } from "./services.ts";
 
 export const ROLE_ARN = "arn:aws:iam::111122223333:role/web-deployer";
 export const SESSION_POLICY = {
@@ -30,18 +27,9 @@ export const SESSION_POLICY = {
   ],
 };
 
-/** Where the broker's I/O goes: dynalite and the STS fixture. */
-export interface BenchServices {
-  /** "process": their own Node process; "inline": the broker's. */
-  where: "process" | "inline";
-  dynamoEndpoint: string;
-  aws: Pick<AwsQueryServer, "env" | "clientConfig">;
-  close(): Promise<void>;
-}
-
 export interface BenchBroker {
   dev: DevBroker;
-  aws: BenchServices["aws"];
+  /** dynalite and the STS fixture (their endpoints, client config, where they run). */
   services: BenchServices;
   issuer: TestIssuer;
   /** True when the aws-sts provider is wired (issue 3 landed); otherwise the issue path uses the jwt task. */
@@ -52,58 +40,11 @@ export interface BenchBroker {
   close(): Promise<void>;
 }
 
-/** dynalite and the STS fixture in the broker's process. */
-async function inlineServices(): Promise<BenchServices> {
-  const dynamo = await startLocalDynamo();
-  const aws = await startAwsQueryServer();
-  // The fixture keeps every call for tests' assertions; a benchmark has no use for them.
-  const forget = setInterval(() => {
-    aws.calls.length = 0;
-  }, 1_000);
-  return {
-    where: "inline",
-    dynamoEndpoint: dynamo.endpoint,
-    aws,
-    async close() {
-      clearInterval(forget);
-      await Promise.all([dynamo.close(), aws.close()]);
-    },
-  };
-}
-
-/** dynalite and the STS fixture in a child process (bench/services.ts), on the same Node as the bench. */
-async function processServices(): Promise<BenchServices> {
-  const child = fork(fileURLToPath(new URL("./services.ts", import.meta.url)), [], {
-    execPath: process.execPath,
-    execArgv: process.execArgv,
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  const ready = await new Promise<{
-    dynamoEndpoint: string;
-    awsEnv: Record<string, string>;
-    awsClientConfig: AwsQueryServer["clientConfig"];
-  }>((resolve, reject) => {
-    child.once("message", (m) => resolve(m as never));
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`bench services exited with ${code}`)));
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  return {
-    where: "process",
-    dynamoEndpoint: ready.dynamoEndpoint,
-    aws: { env: () => ready.awsEnv, clientConfig: ready.awsClientConfig },
-    async close() {
-      if (child.connected) child.send("exit");
-      await exited;
-    },
-  };
-}
-
 export async function startBenchBroker(
   options: { services?: BenchServices["where"] } = {},
 ): Promise<BenchBroker> {
   const dir = await mkdtemp(join(tmpdir(), "credbroker-bench-"));
-  const services = await (options.services === "inline" ? inlineServices() : processServices());
+  const services = await (options.services === "inline" ? startInlineServices() : startServicesProcess());
   const { aws } = services;
   // The SDK reads these when the aws-sts provider builds its STS and IAM clients.
   Object.assign(process.env, aws.env(), {
@@ -212,7 +153,6 @@ export async function startBenchBroker(
 
   return {
     dev,
-    aws,
     services,
     issuer,
     hasAwsSts,

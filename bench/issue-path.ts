@@ -95,7 +95,7 @@ export async function benchIssuePath(
   const handlers = createHandlers(broker.dev.deps);
 
   const ddb = localDynamoClient(broker.dev.dynamo.endpoint);
-  const sts = new STSClient({ ...broker.aws.clientConfig, maxAttempts: 1 });
+  const sts = new STSClient({ ...broker.services.aws.clientConfig, maxAttempts: 1 });
   const table = broker.dev.tableName;
 
   let issued = 0;

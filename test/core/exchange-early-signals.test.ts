@@ -36,7 +36,6 @@ describe("the signals read on the token path", () => {
     const verifying = new Promise<void>((r) => {
       release = r;
     });
-    let readDuringVerify: string[] = [];
     broker.deps.verifier = {
       async verify(token) {
         await verifying;
@@ -47,7 +46,7 @@ describe("the signals read on the token path", () => {
     const pending = broker.exchange(token);
     // The verification is held: the read must already have been sent.
     for (let i = 0; i < 100 && signals.reads.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
-    readDuringVerify = [...signals.reads];
+    const readDuringVerify = [...signals.reads];
     release();
     const res = await pending;
     expect(readDuringVerify).toEqual(["web-ci"]);
