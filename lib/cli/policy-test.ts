@@ -199,6 +199,7 @@ function evaluateApproval(
       owner: workload.owner ?? "",
       purpose: c.context.purpose,
       requestId: "policy-test",
+      sourceIp: c.context.sourceIp,
       nowMs: timeMs,
     },
   });

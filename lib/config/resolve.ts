@@ -53,7 +53,7 @@ export function resolveConfig(raw: unknown, policyFiles: PolicyFile[], source: s
     throw new ConfigError(source, [`policies: no file matches ${config.policies.join(", ")}`]);
   let policies: CompiledPolicies;
   try {
-    policies = compilePolicies(policyFiles);
+    policies = compilePolicies(policyFiles, { approvals: config.approvals !== undefined });
   } catch (err) {
     if (err instanceof PolicyValidationError) throw new ConfigError(source, err.problems);
     throw err;

@@ -92,8 +92,13 @@ export function approvalsHandler(deps: ApproverDeps): Handler {
         return jsonResult(
           200,
           id === undefined
-            ? await listApprovals(deps, authorization)
-            : await showApproval(deps, authorization, decodeURIComponent(id)),
+            ? await listApprovals(deps, authorization, event.requestContext.http.sourceIp)
+            : await showApproval(
+                deps,
+                authorization,
+                decodeURIComponent(id),
+                event.requestContext.http.sourceIp,
+              ),
         );
       if (method !== "POST" || id === undefined) {
         const r = errorResult(new MethodNotAllowed());

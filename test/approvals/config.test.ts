@@ -115,9 +115,14 @@ describe("approval policies", () => {
     ).resolves.toBeDefined();
     await expect(
       resolve(
-        `@id("a") permit (principal, action == Action::"approve", resource) when { context.hourUtc > 8 };`,
+        `@id("a") permit (principal, action == Action::"approve", resource) when { context.hourUtc > 8 && context.sourceIp.isLoopback() };`,
       ),
-    ).rejects.toThrow(/p\.cedar:1:\d+: .*hourUtc/);
+    ).resolves.toBeDefined();
+    await expect(
+      resolve(
+        `@id("a") permit (principal, action == Action::"approve", resource) when { context.durationSeconds > 8 };`,
+      ),
+    ).rejects.toThrow(/p\.cedar:1:\d+: .*durationSeconds/);
     await expect(
       resolve(
         `@id("a") permit (principal, action == Action::"approve", resource) when { principal.subject == "x" };`,
@@ -127,7 +132,11 @@ describe("approval policies", () => {
 
   it("names the fix when a policy with an open action reads what only issue has", async () => {
     await expect(
-      resolve(`@id("a") forbid (principal, action, resource) when { context.sourceIp.isLoopback() };`),
+      resolve(`@id("a") forbid (principal, action, resource) when { context.durationSeconds > 3600 };`),
     ).rejects.toThrow(/scope it with action == Action::"issue"/);
+    // What every action shares is no such thing (CONTRACT §17): a global network rule validates.
+    await expect(
+      resolve(`@id("a") forbid (principal, action, resource) when { context.sourceIp.isLoopback() };`),
+    ).resolves.toBeDefined();
   });
 });

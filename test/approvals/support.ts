@@ -41,7 +41,13 @@ export interface ApprovalBroker extends TestBroker {
   approvalsCall(
     method: "GET" | "POST",
     path: string,
-    init?: { token?: string; body?: Record<string, string>; headers?: Record<string, string> },
+    init?: {
+      token?: string;
+      body?: Record<string, string>;
+      headers?: Record<string, string>;
+      /** The approver's address (default 127.0.0.1). */
+      sourceIp?: string;
+    },
   ): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, string> }>;
   approve(
     id: string,
@@ -108,7 +114,7 @@ export async function createApprovalBroker(
       },
       body: init.body ? new URLSearchParams(init.body).toString() : "",
       isBase64Encoded: false,
-      requestContext: { requestId: "req-a", http: { method, path, sourceIp: "127.0.0.1" } },
+      requestContext: { requestId: "req-a", http: { method, path, sourceIp: init.sourceIp ?? "127.0.0.1" } },
     };
     const result = await handlers.approvals(event);
     return { status: result.statusCode, body: JSON.parse(result.body), headers: result.headers };

@@ -17,6 +17,7 @@ import { claimsToTags } from "../identity/claims.ts";
 import { GRANT_ID_PATTERN, newId } from "../ids.ts";
 import type { Params } from "../params.ts";
 import type { DecisionResult } from "../policy/authorizer.ts";
+import { isSafeText } from "../text.ts";
 import { required } from "../token-request.ts";
 import { type ApprovalRequest, approvalCount, approvalView, statusAt } from "./request.ts";
 import { vote } from "./state.ts";
@@ -66,6 +67,7 @@ function mayApprove(
   approver: Approver,
   r: ApprovalRequest,
   nowMs: number,
+  sourceIp: string,
 ): DecisionResult {
   const task = deps.tasks.get(r.task);
   // A task removed from the config can no longer be approved: its request can only lapse or be denied.
@@ -85,13 +87,17 @@ function mayApprove(
       owner: r.owner ?? "",
       purpose: r.purpose,
       requestId: r.approvalId,
+      sourceIp,
       nowMs,
     },
   });
 }
 
-/** Pending requests, each with whether this approver's approval would count. */
-export async function listApprovals(deps: ApproverDeps, authorization: string | undefined) {
+/**
+ * The pending requests this approver may decide: a request's purpose and owner are shown only to the people
+ * whose `approve` decision permits them, as a request nobody lets them decide is none of their business.
+ */
+export async function listApprovals(deps: ApproverDeps, authorization: string | undefined, sourceIp: string) {
   const approver = await authenticateApprover(deps, authorization);
   const pending = await approvalStore(deps)
     .listPending()
@@ -99,8 +105,8 @@ export async function listApprovals(deps: ApproverDeps, authorization: string | 
   const now = deps.clock.now();
   return {
     approvals: pending
-      .filter((r) => statusAt(r, now) === "pending")
-      .map((r) => ({ ...approvalView(r, now), mayApprove: mayApprove(deps, approver, r, now).allowed })),
+      .filter((r) => statusAt(r, now) === "pending" && mayApprove(deps, approver, r, now, sourceIp).allowed)
+      .map((r) => ({ ...approvalView(r, now), mayApprove: true })),
   };
 }
 
@@ -109,16 +115,23 @@ function parseId(id: string): string {
   return id;
 }
 
-export async function showApproval(deps: ApproverDeps, authorization: string | undefined, id: string) {
+export async function showApproval(
+  deps: ApproverDeps,
+  authorization: string | undefined,
+  id: string,
+  sourceIp: string,
+) {
   const approver = await authenticateApprover(deps, authorization);
   const r = await approvalStore(deps)
     .get(parseId(id))
     .catch((e) => Promise.reject(storeDown(e)));
   if (!r) throw new NotFound();
   const now = deps.clock.now();
+  // As in the list: a request this approver may not decide is not shown to them (as if unknown).
+  if (!mayApprove(deps, approver, r, now, sourceIp).allowed) throw new NotFound();
   return {
     ...approvalView(r, now),
-    mayApprove: mayApprove(deps, approver, r, now).allowed,
+    mayApprove: true,
     votes: r.votes.map((v) => ({
       approverIssuer: v.issuer,
       approverSubject: v.subject,
@@ -154,9 +167,11 @@ export async function decideApproval(
   if (decision !== "approve" && decision !== "deny")
     throw new MalformedParameter("decision", "must be approve or deny");
   const reason = input.params.get("reason") ?? "";
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: a reason is printable text, recorded in audit
-  if (reason.length > 512 || /[\u0000-\u001f\u007f]/.test(reason))
-    throw new MalformedParameter("reason", "must be at most 512 printable characters");
+  if (reason.length > 512 || !isSafeText(reason))
+    throw new MalformedParameter(
+      "reason",
+      "must be at most 512 printable characters (no controls, bidi or zero-width characters)",
+    );
   const store = approvalStore(deps);
   const id = parseId(input.id);
 
@@ -183,7 +198,7 @@ export async function decideApproval(
       const now = deps.clock.now();
       const status = statusAt(r, now);
       if (status !== "pending") throw new ApprovalConflict(status);
-      const permitted = mayApprove(deps, approver, r, now);
+      const permitted = mayApprove(deps, approver, r, now, input.sourceIp);
       event.policyIds = permitted.policyIds;
       // An approver no policy permits does not count, whatever they said.
       if (!permitted.allowed) {

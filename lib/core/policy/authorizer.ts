@@ -34,7 +34,15 @@ export interface ApprovalDecisionInput {
   /** The approver token's claims, flattened like a workload's. */
   tags: Record<string, string>;
   task: { name: string; provider: string; sensitivity: string };
-  context: { workload: string; owner: string; purpose: string; requestId: string; nowMs: number };
+  /** `sourceIp` is the approver's own request's (CONTRACT §17: the fields every action shares). */
+  context: {
+    workload: string;
+    owner: string;
+    purpose: string;
+    requestId: string;
+    sourceIp: string;
+    nowMs: number;
+  };
 }
 
 export interface Authorizer {
@@ -218,6 +226,7 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
     },
 
     decideApproval(input) {
+      const now = new Date(input.context.nowMs);
       const answer = cedar.statefulIsAuthorized({
         principal: { type: "Approver", id: input.approver.name },
         action: { type: "Action", id: "approve" },
@@ -227,6 +236,10 @@ export function createAuthorizer(compiled: CompiledPolicies): Authorizer {
           owner: input.context.owner,
           purpose: input.context.purpose,
           requestId: input.context.requestId,
+          sourceIp: { __extn: { fn: "ip", arg: input.context.sourceIp } },
+          now: Math.floor(input.context.nowMs / 1000),
+          hourUtc: now.getUTCHours(),
+          weekdayUtc: now.getUTCDay(),
         },
         // Every approver tag is passed: the tag narrowing above is for workloads' claims on the hot path.
         preparsedPolicySetId: setFor(input.task.name).id,

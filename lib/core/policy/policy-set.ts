@@ -1,7 +1,7 @@
 // Compiles policy files into one named Cedar policy set: validated in strict mode against the contract's
 // schema, each policy named by its @id, exceptions (@exception + @expires) read once.
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
-import { CEDAR_SCHEMA } from "./cedar-schema.ts";
+import { cedarSchema, type SchemaFeatures } from "./cedar-schema.ts";
 import { type PolicyJson, scopedTaskOf, tagKeysOf } from "./policy-facts.ts";
 
 export interface PolicyFile {
@@ -70,13 +70,21 @@ function lineOf(text: string, offset: number): { line: number; column: number } 
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
-export function compilePolicies(files: PolicyFile[]): CompiledPolicies {
+/**
+ * `features` says which parts of the vocabulary the config uses (CONTRACT §17): without approvals, a policy
+ * that leaves its action open is checked against `issue` alone, as it was before approvals existed.
+ */
+export function compilePolicies(
+  files: PolicyFile[],
+  features: SchemaFeatures = { approvals: false },
+): CompiledPolicies {
+  const schema = cedarSchema(features);
   const problems: string[] = [];
   const policies: Record<string, PolicyInfo> = {};
   for (const { file, text } of files) {
     const validation = cedar.validate({
       validationSettings: { mode: "strict" },
-      schema: CEDAR_SCHEMA,
+      schema,
       policies: { staticPolicies: text },
     });
     if (validation.type === "failure") {
@@ -97,7 +105,7 @@ export function compilePolicies(files: PolicyFile[]): CompiledPolicies {
       reported.add(where);
       let message = v.error.message.replace(/^for policy `policy\d+`, /, "");
       if (/for Action::"approve"/.test(message))
-        message += `; a policy that leaves its action open applies to approve too: scope it with action == Action::"issue"`;
+        message += `; with approvals configured, a policy that leaves its action open applies to approve too: scope it with action == Action::"issue"`;
       problems.push(`${where}: ${message}`);
     }
     const parts = cedar.policySetTextToParts(text);
