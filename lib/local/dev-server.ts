@@ -1,6 +1,6 @@
 // `credbroker dev`: the Lambda handlers behind a local HTTP server, an embedded dynalite, the dev issuer,
 // and the sweep on an interval.
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { DynamoGrantStore } from "../aws/dynamodb-store.ts";
@@ -152,10 +152,20 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
   });
   const handlers = createHandlers(deps);
 
-  /** `POST <issuer>/token` of a dev issuer: JSON {sub, claims} in, {token} out. */
+  /**
+   * `POST <issuer>/token` of a dev issuer: JSON {sub, claims} in, {token} out. Only `application/json`: a
+   * web page can send a form or `text/plain` cross-site without asking first, but JSON needs a CORS
+   * preflight that this server never answers.
+   */
   const mintDevToken = async (issuer: DevIssuer, event: HttpEvent): Promise<HttpResult> => {
     const method = event.requestContext.http.method.toUpperCase();
     if (method !== "POST") return errorResult(new MethodNotAllowed());
+    const type = (event.headers?.["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+    if (type !== "application/json")
+      return jsonResult(415, {
+        error: "unsupported_media_type",
+        error_description: "the dev issuer takes application/json {sub, claims}",
+      });
     let input: { sub?: unknown; claims?: unknown; lifetimeSeconds?: unknown };
     try {
       input = JSON.parse(bodyBytes(event).toString("utf8") || "{}");
@@ -221,6 +231,7 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
     const path = req.url ?? "/";
     if (path === "/console" || path.startsWith("/console/") || path.startsWith("/console?"))
       void consoleApp.handle(req, res);
+    else if (!sameOriginLoopback(req, port)) refuseForeign(res);
     else void api(req, res);
   });
 
@@ -270,4 +281,30 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
       await dynamo.close();
     },
   };
+}
+
+/**
+ * The DNS-rebinding guard of every API route (the console has its own, the same): a page the developer
+ * visits can point its own name at 127.0.0.1, but its requests then carry its name in `Host` and its origin
+ * in `Origin`. Only this server's loopback names pass, so dev tokens, approvals and credentials stay with
+ * the developer's own tools.
+ */
+function sameOriginLoopback(req: IncomingMessage, port: number): boolean {
+  const own = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
+  if (!own.includes(req.headers.host ?? "")) return false;
+  const origin = req.headers.origin;
+  return origin === undefined || own.some((o) => origin === `http://${o}`);
+}
+
+function refuseForeign(res: ServerResponse): void {
+  const body = JSON.stringify({
+    error: "invalid_request",
+    error_description: "credbroker dev answers only requests to its own loopback address (Host and Origin)",
+  });
+  res.writeHead(421, {
+    "content-type": "application/json",
+    "cache-control": "no-store",
+    "content-length": Buffer.byteLength(body),
+  });
+  res.end(body);
 }

@@ -97,6 +97,7 @@ describe("credbroker dev walk-through", () => {
   it("ignores X-Forwarded-For: the grant records the socket address", async () => {
     const minted = await fetch(`${dev.url}/dev/issuer/token`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ sub: "repo:acme/reports:ref:refs/heads/main" }),
     });
     const { token } = (await minted.json()) as { token: string };

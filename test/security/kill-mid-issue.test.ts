@@ -38,7 +38,11 @@ describe("killed mid-issue", () => {
     const mint = async (sub: string, claims: Record<string, unknown>) =>
       (
         (await (
-          await fetch(`${url}/dev/issuer/token`, { method: "POST", body: JSON.stringify({ sub, claims }) })
+          await fetch(`${url}/dev/issuer/token`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ sub, claims }),
+          })
         ).json()) as { token: string }
       ).token;
     const deployToken = await mint("repo:acme/web:ref:refs/heads/main", {
