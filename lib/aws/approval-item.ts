@@ -24,6 +24,7 @@ export const approvalItemSchema = z
     issuer: z.string(),
     claimTags: z.record(z.string(), z.string()),
     subjectTokenSha256: z.string(),
+    requestSha256: z.string().optional(),
     task: z.string().min(1),
     purpose: z.string(),
     durationSeconds: z.number().int(),

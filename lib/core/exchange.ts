@@ -5,6 +5,7 @@
 // activation.
 
 import type { TaskConfig } from "../config/schema.ts";
+import { renderedRequestSha256 } from "./approvals/binding.ts";
 import { approvalGate } from "./approvals/gate.ts";
 import type { AuditEvent } from "./audit.ts";
 import { type AuditWrite, recordAudit, startAudit } from "./audit-recorder.ts";
@@ -110,6 +111,8 @@ export async function exchangeToken(
     event.policyIds = decision.policyIds;
     event.reasons = decision.reasons;
     if (!decision.allowed) throw new PolicyDenied();
+    const provider = deps.providers[task.provider];
+    if (!provider) throw new DependencyUnavailable(`${task.provider} provider`, "provider not configured");
     // CONTRACT §10: a task that needs people's approval answers `authorization_pending` until they gave it.
     const approved = await approvalGate(deps, {
       task,
@@ -119,14 +122,16 @@ export async function exchangeToken(
       issuer: subject.issuer.name,
       claimTags,
       subjectTokenSha256: event.subjectTokenSha256,
+      // Rendered only for a task that waits for approval: the approval is bound to it.
+      requestSha256:
+        task.approval !== undefined || request.approvalId !== undefined
+          ? renderedRequestSha256(provider, task, workload.name, subject.claims, durationSeconds)
+          : "",
       purpose: request.purpose,
       durationSeconds,
       sourceIp,
       event,
     });
-
-    const provider = deps.providers[task.provider];
-    if (!provider) throw new DependencyUnavailable(`${task.provider} provider`, "provider not configured");
     const now = deps.clock.now();
     const grantId = approved?.grantId ?? newId(now);
     event.grantId = grantId;

@@ -18,6 +18,7 @@ const request = (approvalId: string, nowMs = NOW) =>
       issuer: "ci",
       claimTags: { sub: "agent:ops" },
       subjectTokenSha256: "ab".repeat(32),
+      requestSha256: "cd".repeat(32),
       task: "rotate",
       purpose: "why",
       durationSeconds: 300,

@@ -27,6 +27,8 @@ export interface GateInput {
   issuer: string;
   claimTags: Record<string, string>;
   subjectTokenSha256: string;
+  /** SHA-256 of the credential request the token renders: the approval is bound to it. */
+  requestSha256: string;
   purpose: string;
   durationSeconds: number;
   sourceIp: string;
@@ -82,7 +84,11 @@ const storeDown = (err: unknown) =>
 async function request(deps: BrokerDeps, store: ApprovalStore, input: GateInput): Promise<never> {
   const { event } = input;
   const approval = input.task.approval ?? { approvals: 1, expiresInSeconds: 900 };
-  const key = sha256Hex(`${input.workload.name}\u0000${input.task.name}\u0000${input.purpose}`);
+  // One open request per workload, task and purpose, and per asker and request: another run of a glob
+  // workload (another subject, or other rendered repositories) gets a request of its own, not this one.
+  const key = sha256Hex(
+    [input.workload.name, input.task.name, input.purpose, input.subject, input.requestSha256].join("\u0000"),
+  );
   event.kind = "approval";
   event.outcome = "pending";
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -103,6 +109,7 @@ async function request(deps: BrokerDeps, store: ApprovalStore, input: GateInput)
         issuer: input.issuer,
         claimTags: input.claimTags,
         subjectTokenSha256: input.subjectTokenSha256,
+        requestSha256: input.requestSha256,
         task: input.task.name,
         purpose: input.purpose,
         durationSeconds: input.durationSeconds,
@@ -163,6 +170,8 @@ async function answerPoll(
       r,
       {
         workload: input.workload.name,
+        subject: input.subject,
+        requestSha256: input.requestSha256,
         task: input.task.name,
         purpose: input.purpose,
         durationSeconds: input.durationSeconds,

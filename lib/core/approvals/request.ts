@@ -35,6 +35,12 @@ export interface ApprovalRequest {
   issuer: string;
   claimTags: Record<string, string>;
   subjectTokenSha256: string;
+  /**
+   * SHA-256 of the credential request as rendered from the asking token (repositories, permissions, session
+   * policy): a poll collects the approval only with a token of the same subject that renders the same.
+   * Absent on requests recorded before approvals were bound to it: those can no longer be collected.
+   */
+  requestSha256?: string;
   task: string;
   purpose: string;
   /** The duration the grant will have, counted from the moment it is issued. */

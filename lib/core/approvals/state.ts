@@ -19,6 +19,7 @@ export interface NewRequestFacts {
   issuer: string;
   claimTags: Record<string, string>;
   subjectTokenSha256: string;
+  requestSha256: string;
   task: string;
   purpose: string;
   durationSeconds: number;
@@ -37,6 +38,7 @@ export function newRequest(f: NewRequestFacts, nowMs: number): ApprovalRequest {
     issuer: f.issuer,
     claimTags: f.claimTags,
     subjectTokenSha256: f.subjectTokenSha256,
+    requestSha256: f.requestSha256,
     task: f.task,
     purpose: f.purpose,
     durationSeconds: f.durationSeconds,
@@ -55,6 +57,9 @@ export function newRequest(f: NewRequestFacts, nowMs: number): ApprovalRequest {
 
 export interface Poll {
   workload: string;
+  /** The polling token's subject and the SHA-256 of the request it renders (see ApprovalRequest). */
+  subject: string;
+  requestSha256: string;
   task: string;
   purpose: string;
   durationSeconds: number;
@@ -84,6 +89,10 @@ export function poll(
 ): PollOutcome {
   if (r.workload !== p.workload) return { kind: "invalid", why: "other-workload" };
   if (r.task !== p.task || r.purpose !== p.purpose || r.durationSeconds !== p.durationSeconds)
+    return { kind: "invalid", why: "mismatch" };
+  // Bound to what was asked (a glob workload's other run, a token that renders other repositories or
+  // another session policy, collects nothing someone approved for the first).
+  if (r.subject !== p.subject || r.requestSha256 === undefined || r.requestSha256 !== p.requestSha256)
     return { kind: "invalid", why: "mismatch" };
   if (r.grantId !== undefined) {
     if (grantExists) return { kind: "invalid", why: "used" };
