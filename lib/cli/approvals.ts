@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { BrokerClient } from "../client/broker-client.ts";
 import { BrokerRequestError, BrokerUnreachable, TokenSourceError } from "../client/errors.ts";
 import { fromTokenEnv, fromTokenFile } from "../client/token-sources.ts";
+import { escapeUnsafeText } from "../core/text.ts";
 import { CliError } from "./errors.ts";
 import { type CliIo, table } from "./io.ts";
 
@@ -63,7 +64,10 @@ export async function approvalsCommand(args: string[], io: CliIo): Promise<void>
       if (values.json) return io.out(`${JSON.stringify(a, null, 2)}\n`);
       return io.out(
         `${Object.entries(a)
-          .map(([k, v]) => `${k.padEnd(16)} ${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+          .map(
+            ([k, v]) =>
+              `${k.padEnd(16)} ${escapeUnsafeText(typeof v === "object" ? JSON.stringify(v) : String(v))}`,
+          )
           .join("\n")}\n`,
       );
     }

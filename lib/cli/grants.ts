@@ -6,6 +6,7 @@ import { jsonLogger } from "../core/logger.ts";
 import type { CredentialProvider } from "../core/providers/provider.ts";
 import { revokeGrant } from "../core/revoke-grant.ts";
 import type { GrantStore } from "../core/store.ts";
+import { escapeUnsafeText, isSafeText } from "../core/text.ts";
 import { CliError } from "./errors.ts";
 import { type CliIo, table } from "./io.ts";
 
@@ -97,14 +98,17 @@ export async function grantsCommand(
       if (!grant) throw new CliError(`no grant ${id}`);
       const view = grantView(grant);
       if (values.json) io.out(`${JSON.stringify(view, null, 2)}\n`);
+      // Stored free text (purpose, reason) is printed escaped: it may predate the rule that refuses it.
       else
         for (const [k, v] of Object.entries(view))
-          io.out(`${k.padEnd(18)} ${Array.isArray(v) ? v.join(", ") : String(v)}\n`);
+          io.out(`${k.padEnd(18)} ${escapeUnsafeText(Array.isArray(v) ? v.join(", ") : String(v))}\n`);
       return;
     }
     case "revoke": {
       const id = positionals[0];
       if (!id || !values.reason) throw new CliError("usage: credbroker grants revoke ID --reason TEXT");
+      if (values.reason.length > 256 || !isSafeText(values.reason))
+        throw new CliError("--reason must be at most 256 printable characters (no controls or bidi marks)");
       const d = await load();
       const grant = await d.store.getGrant(id);
       if (!grant) throw new CliError(`no grant ${id}`);

@@ -1,4 +1,6 @@
 // Where command output goes, passed in so tests capture it.
+import { escapeUnsafeText } from "../core/text.ts";
+
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
@@ -11,8 +13,12 @@ export const processIo: CliIo = {
   env: process.env,
 };
 
-export function table(rows: Record<string, string>[], columns: string[]): string {
-  if (rows.length === 0) return "(none)\n";
+/** Cells are escaped: stored free text (a purpose, a reason) must not rewrite the terminal that shows it. */
+export function table(raw: Record<string, string>[], columns: string[]): string {
+  if (raw.length === 0) return "(none)\n";
+  const rows = raw.map((r) =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, escapeUnsafeText(v)])),
+  );
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? "").length)));
   const line = (cells: string[]) =>
     `${cells

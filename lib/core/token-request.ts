@@ -8,6 +8,7 @@ import {
 } from "./errors.ts";
 import { GRANT_ID_PATTERN } from "./ids.ts";
 import type { Params } from "./params.ts";
+import { isSafeText } from "./text.ts";
 
 export const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const SUBJECT_TOKEN_TYPES = [
@@ -25,9 +26,6 @@ export interface TokenRequest {
   /** A poll for an approval request (CONTRACT §10). */
   approvalId?: string;
 }
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: purpose must be printable.
-const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function required(params: Params, name: string): string {
   const value = params.get(name);
@@ -58,8 +56,12 @@ export function parseTokenRequest(params: Params): TokenRequest {
   }
   const purpose = params.get("purpose");
   if (purpose !== undefined) {
-    if (purpose.length > 256 || CONTROL.test(purpose))
-      throw new MalformedParameter("purpose", "must be at most 256 printable characters");
+    // An approver reads the purpose before deciding: nothing in it may disguise what they read.
+    if (purpose.length > 256 || !isSafeText(purpose))
+      throw new MalformedParameter(
+        "purpose",
+        "must be at most 256 printable characters (no controls, bidi or zero-width characters)",
+      );
     request.purpose = purpose;
   }
   const requested = params.get("requested_token_type");

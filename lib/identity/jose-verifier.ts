@@ -24,6 +24,7 @@ import {
   WrongAudience,
 } from "../core/errors.ts";
 import type { SubjectTokenVerifier, VerifiedSubject } from "../core/identity/verifier.ts";
+import { UNSAFE_TEXT } from "../core/text.ts";
 
 export interface JoseVerifierOptions {
   issuers: IssuerConfig[];
@@ -39,13 +40,6 @@ export interface JoseVerifierOptions {
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const MAX_SUBJECT_TOKEN_LENGTH = 16 * 1024;
-/**
- * Characters a subject never needs and an attacker uses to forge log lines, rewrite terminals or disguise
- * text: C0/C1 controls, DEL, bidi overrides and isolates, zero-width and BOM characters.
- */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const UNSAFE_SUBJECT = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
-
 export function createJoseVerifier(options: JoseVerifierOptions): SubjectTokenVerifier {
   const byIssuer = new Map(options.issuers.map((i) => [i.issuer, i]));
   const keySets = new Map<string, Promise<JWTVerifyGetKey>>();
@@ -162,7 +156,7 @@ export function createJoseVerifier(options: JoseVerifierOptions): SubjectTokenVe
         });
         if (typeof payload.sub !== "string" || payload.sub.length === 0 || payload.sub.length > 1024)
           throw new SubjectTokenInvalid("sub is not a non-empty string");
-        if (UNSAFE_SUBJECT.test(payload.sub))
+        if (UNSAFE_TEXT.test(payload.sub))
           throw new SubjectTokenInvalid("sub contains control or invisible characters");
         return { issuer, subject: payload.sub, claims: payload as Record<string, unknown> };
       } catch (err) {

@@ -9,6 +9,7 @@ import type { InventoryStore } from "../../core/inventory/store.ts";
 import type { ReevaluateDeps } from "../../core/reevaluate.ts";
 import { reportFromStore } from "../../core/report/gather.ts";
 import { revokeGrant } from "../../core/revoke-grant.ts";
+import { isSafeText } from "../../core/text.ts";
 import { browserAssets } from "../assets.ts";
 import { auditRow } from "../views/audit-row.ts";
 import {
@@ -318,8 +319,15 @@ export function createConsoleApp(
       );
     const q = new URLSearchParams();
     const reason = (form.get("reason") ?? "").trim();
-    if (reason.length === 0 || reason.length > 256)
-      return grant(res, id, session, q, { text: "Give a reason (up to 256 characters).", error: true }, 400);
+    if (reason.length === 0 || reason.length > 256 || !isSafeText(reason))
+      return grant(
+        res,
+        id,
+        session,
+        q,
+        { text: "Give a reason (up to 256 printable characters, no controls or bidi marks).", error: true },
+        400,
+      );
     const g = await deps.store.getGrant(id);
     if (!g) return page(res, 404, "grants", "Grant not found", messageBody(`No grant ${id}.`));
     if (g.status !== "active")
