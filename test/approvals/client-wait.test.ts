@@ -18,7 +18,7 @@ afterAll(() => broker?.close());
 const decide = async (id: string, decision: "approve" | "deny") => {
   const token = await broker.dev.devApprovers.mint({
     sub: "alice",
-    claims: { groups: "sre" },
+    claims: { groups: "sre", email: "alice@acme.example" },
     audience: broker.audience,
     nowMs: Date.now(),
   });

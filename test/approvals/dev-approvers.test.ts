@@ -48,7 +48,7 @@ describe("the dev approver issuer", () => {
   });
 
   it("mints tokens the approver routes accept, while workload dev tokens get 401 there", async () => {
-    const approver = await mint("approvers", "alice", { groups: "sre" });
+    const approver = await mint("approvers", "alice", { groups: "sre", email: "alice@acme.example" });
     const ok = await fetch(`${dev.url}/approvals`, { headers: { authorization: `Bearer ${approver}` } });
     expect(ok.status).toBe(200);
     const workload = await mint("issuer", "agent:ops");

@@ -279,7 +279,7 @@ describe.each(runners)("the GitHub Action (%s)", (_name, runner) => {
       const id = request!.approvalId;
       const approver = await broker.dev.devApprovers.mint({
         sub: "alice",
-        claims: { groups: "sre" },
+        claims: { groups: "sre", email: "alice@acme.example" },
         audience: broker.audience,
         nowMs: Date.now(),
       });
