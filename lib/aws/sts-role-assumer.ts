@@ -84,6 +84,12 @@ export function translateStsError(task: string, err: unknown): Error {
       `AWS STS is not activated in the region of task ${task}: activate it in the account's IAM settings or set the task's region`,
       detail,
     );
+  // The SDK found no credentials at all: nothing was sent to STS, so STS refused nothing.
+  if (code === "CredentialsProviderError")
+    return new DependencyUnavailable(
+      "the broker has no AWS credentials: set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run it with a role",
+      detail,
+    );
   if (BROKER_CREDENTIALS.has(code))
     return new DependencyUnavailable(
       "AWS STS refused the broker's own AWS credentials: check the broker's role or credentials",

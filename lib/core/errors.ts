@@ -153,10 +153,11 @@ export class DurationOutOfRange extends BrokerError {
   }
 }
 export class TemplateValueRejected extends BrokerError {
-  constructor(placeholder: string) {
+  /** `where` names what the value was rendered into: "a session policy", "a GitHub repository name". */
+  constructor(placeholder: string, where = "a session policy") {
     super(
       "template_value_rejected",
-      `the value for ${placeholder} is missing or contains characters not allowed in a session policy`,
+      `the value for ${placeholder} is missing or contains characters not allowed in ${where}`,
     );
   }
 }

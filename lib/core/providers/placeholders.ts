@@ -18,7 +18,10 @@ export interface TemplateValues {
 }
 
 /** The value of one placeholder (without `${}`); throws TemplateValueRejected for a missing or unsafe one. */
-export function placeholderLookup(values: TemplateValues): (placeholder: string) => string {
+export function placeholderLookup(
+  values: TemplateValues,
+  where = "a session policy",
+): (placeholder: string) => string {
   const claims = claimsToTags(values.claims);
   return (placeholder) => {
     let value: string | undefined;
@@ -27,7 +30,7 @@ export function placeholderLookup(values: TemplateValues): (placeholder: string)
     else if (Object.hasOwn(claims, placeholder.slice("claim:".length)))
       value = claims[placeholder.slice("claim:".length)];
     if (value === undefined || !TEMPLATE_VALUE_PATTERN.test(value))
-      throw new TemplateValueRejected(`\${${placeholder}}`);
+      throw new TemplateValueRejected(`\${${placeholder}}`, where);
     return value;
   };
 }

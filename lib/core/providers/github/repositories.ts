@@ -43,7 +43,7 @@ export function renderRepositories(
   owner: string,
   values: RepositoryValues,
 ): string[] {
-  const lookup = placeholderLookup(values);
+  const lookup = placeholderLookup(values, "a GitHub repository name");
   const names: string[] = [];
   const seen = new Set<string>();
   for (const template of templates) {
