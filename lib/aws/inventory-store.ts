@@ -45,6 +45,7 @@ const summaryItem = z
       .object({ replaced: z.number(), unreplaced: z.number(), stillUsedAfterReplacement: z.number() })
       .strict(),
     brokerPrincipals: z.array(z.string()),
+    brokerPrincipalsFrom: z.enum(["caller-identity", "config"]).optional(),
     parts: z.number(),
   })
   .strict();

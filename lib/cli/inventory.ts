@@ -2,6 +2,9 @@
 // writes), stores a dated snapshot per account in the broker's table, lists what it found, and records
 // reviews of privileged principals. Any input that cannot be read is one line on stderr, exit 1, and
 // nothing stored: the previous snapshot stays the newest.
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { InventoryConfig } from "../config/schema.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
@@ -32,6 +35,26 @@ export interface InventoryDeps {
   store: InventoryStore;
   live: () => Promise<LiveIam>;
   clock: Clock;
+  /**
+   * The broker's own principal for a file sync, as the live sync reads it (STS GetCallerIdentity), when AWS
+   * credentials are at hand; undefined without them. Absent: the file sync counts inventory.brokerPrincipals
+   * only.
+   */
+  callerIfAtHand?: () => Promise<{ account: string; arn: string } | undefined>;
+}
+
+/**
+ * Whether the SDK would find credentials without asking the instance metadata service (which a laptop has
+ * not, and which a file sync must not wait on): the environment, a profile, web identity or a container.
+ */
+export function credentialsAtHand(env: NodeJS.ProcessEnv, home = homedir()): boolean {
+  if (env["AWS_ACCESS_KEY_ID"] || env["AWS_PROFILE"] || env["AWS_WEB_IDENTITY_TOKEN_FILE"]) return true;
+  if (env["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"] || env["AWS_CONTAINER_CREDENTIALS_FULL_URI"]) return true;
+  const files = [
+    env["AWS_SHARED_CREDENTIALS_FILE"] ?? join(home, ".aws", "credentials"),
+    env["AWS_CONFIG_FILE"] ?? join(home, ".aws", "config"),
+  ];
+  return files.some((f) => existsSync(f));
 }
 
 export function inventoryStoreFromEnv(
@@ -46,18 +69,20 @@ export function inventoryStoreFromEnv(
 }
 
 async function defaultDeps(table: string | undefined, env: NodeJS.ProcessEnv): Promise<InventoryDeps> {
+  const live = async (): Promise<LiveIam> => {
+    const { readAccountLive, callerIdentity } = await import("../aws/iam-inventory.ts");
+    const { STSClient } = await import("@aws-sdk/client-sts");
+    const sts = new STSClient({});
+    return {
+      caller: () => callerIdentity(sts),
+      readAccount: (account, keys, progress) => readAccountLive(account, keys, { sts, progress }),
+    };
+  };
   return {
     store: await inventoryStoreFromEnv(table, env),
     clock: systemClock,
-    live: async () => {
-      const { readAccountLive, callerIdentity } = await import("../aws/iam-inventory.ts");
-      const { STSClient } = await import("@aws-sdk/client-sts");
-      const sts = new STSClient({});
-      return {
-        caller: () => callerIdentity(sts),
-        readAccount: (account, keys, progress) => readAccountLive(account, keys, { sts, progress }),
-      };
-    },
+    live,
+    callerIfAtHand: async () => (credentialsAtHand(env) ? (await live()).caller() : undefined),
   };
 }
 
@@ -120,12 +145,24 @@ export async function inventoryCommand(
           },
           inventory.ownerTagKeys,
         );
+        // The same broker principals as a live sync of the account would count, when STS can say who the
+        // broker is; otherwise only the configured ones, and the snapshot says so.
+        const caller = await d.callerIfAtHand?.().catch((err: unknown) => {
+          progress(
+            `STS GetCallerIdentity failed (${(err as Error).name}): counting inventory.brokerPrincipals only`,
+          );
+          return undefined;
+        });
+        if (!caller)
+          progress("no AWS credentials at hand: the broker's principals are inventory.brokerPrincipals only");
         summaries = await storeSnapshots([facts], {
           config,
           store: d.store,
           clock: d.clock,
           source: "files",
           progress,
+          brokerPrincipals: caller ? [caller.arn] : [],
+          brokerPrincipalsFrom: caller ? "caller-identity" : "config",
         });
       } else {
         summaries = await syncLive(await d.live(), {

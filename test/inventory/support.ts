@@ -82,6 +82,8 @@ export async function inventoryWorld(
         if (!live) throw new Error("no live IAM in this test");
         return live;
       },
+      // A file sync asks STS who the broker is when credentials are at hand: here, when the test has IAM.
+      callerIfAtHand: async () => live?.caller(),
     }),
   };
 }

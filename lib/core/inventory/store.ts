@@ -14,6 +14,12 @@ export interface SnapshotSummary {
   counts: DebtCounts;
   keys: KeyCounts;
   brokerPrincipals: string[];
+  /**
+   * Where the broker's principals came from: `caller-identity` when STS GetCallerIdentity answered for the
+   * broker's credentials (as every live sync does), `config` when only inventory.brokerPrincipals counted
+   * (a file sync without AWS credentials at hand). Absent on snapshots stored before it was recorded.
+   */
+  brokerPrincipalsFrom?: "caller-identity" | "config";
 }
 
 /** Replacing workloads and tasks, whose first grant dates a replaced key's use as "after replacement". */

@@ -40,6 +40,8 @@ export interface SyncOptions {
   source: SnapshotSummary["source"];
   /** The broker's principals besides inventory.brokerPrincipals (its caller identity, by default). */
   brokerPrincipals?: readonly string[];
+  /** Whether those include the caller identity STS gave (see SnapshotSummary.brokerPrincipalsFrom). */
+  brokerPrincipalsFrom?: SnapshotSummary["brokerPrincipalsFrom"];
   progress?: (line: string) => void;
 }
 
@@ -82,6 +84,7 @@ export async function storeSnapshots(
       counts: countDebt(records, reviews, snapshotMs),
       keys: countKeys(records),
       brokerPrincipals,
+      ...(o.brokerPrincipalsFrom ? { brokerPrincipalsFrom: o.brokerPrincipalsFrom } : {}),
     };
     o.progress?.(`account ${account.accountId}: storing ${records.length} principals`);
     await o.store.putSnapshot(summary, records);
@@ -127,5 +130,6 @@ export async function syncLive(
     ...o,
     source: "live",
     brokerPrincipals: [...(o.brokerPrincipals ?? []), caller.arn],
+    brokerPrincipalsFrom: "caller-identity",
   });
 }
