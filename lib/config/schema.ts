@@ -11,6 +11,7 @@ import { taskApprovalSchema } from "./approval-schema.ts";
 import { githubAppSchema, githubTaskSchema } from "./github-schema.ts";
 import { inlineJwkProblem } from "./jwk.ts";
 import { databaseSchema, postgresTaskSchema } from "./postgres-schema.ts";
+import { secretTaskSchema } from "./secret-schema.ts";
 
 const name = z
   .string()
@@ -173,6 +174,7 @@ export const taskSchema = z.discriminatedUnion("provider", [
   jwtTaskSchema,
   postgresTaskSchema,
   githubTaskSchema,
+  secretTaskSchema,
 ]);
 
 const accountId = z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id");

@@ -68,6 +68,8 @@ export function taskFindings(task: TaskConfig): BroadFinding[] {
   }
   // A postgres task's breadth is its group roles', checked against the server before each first issue.
   if (task.provider === "postgres") return [];
+  // A secret task hands out one secret (or one key of it): no breadth of its own to narrow.
+  if (task.provider === "secret") return [];
   if (task.provider === "github") {
     // Admin levels and repository or organisation administration hand over more than one task needs.
     return Object.entries(task.permissions)
