@@ -31,6 +31,8 @@ const counts = z
     "stale-principals": z.number(),
     "long-lived-keys": z.number(),
     "broker-bypass": z.number(),
+    // Snapshots from before secrets were counted (CONTRACT §15) read as none.
+    "static-secrets": z.number().default(0),
   })
   .strict();
 const summaryItem = z
@@ -45,6 +47,10 @@ const summaryItem = z
       .object({ replaced: z.number(), unreplaced: z.number(), stillUsedAfterReplacement: z.number() })
       .strict(),
     brokerPrincipals: z.array(z.string()),
+    secrets: z
+      .object({ brokered: z.number(), rotatedAfterUse: z.number(), exposed: z.number() })
+      .strict()
+      .optional(),
     parts: z.number(),
   })
   .strict();
