@@ -133,3 +133,26 @@ describe("CredentialBroker without secret tasks", () => {
     expect(JSON.stringify(Template.fromStack(stack).toJSON())).not.toContain("secretsmanager");
   });
 });
+
+describe("the demo config's secret task", () => {
+  it("synthesises cdk-nag clean, with /token reading the demo's secret", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "credbroker-cdk-demo-"));
+    try {
+      const app = new App({ outdir, context: NO_BUNDLING });
+      const stack = new Stack(app, "Demo", { env: { account: "111122223333", region: "us-east-1" } });
+      const broker = new CredentialBroker(stack, "Broker", { configPath: "examples/broker.config.yaml" });
+      Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+      app.synth();
+      const report = JSON.parse(readFileSync(join(outdir, "validation-report.json"), "utf8")) as {
+        pluginReports: { conclusion: string }[];
+      };
+      expect(report.pluginReports.filter((r) => r.conclusion !== "success")).toEqual([]);
+      expect(broker.resolvedConfig.config.tasks.some((t) => t.provider === "secret")).toBe(true);
+      expect(JSON.stringify(Template.fromStack(stack).toJSON())).toContain(
+        "arn:aws:secretsmanager:us-east-1:111122223333:secret:ci/datadog-AbCdEf",
+      );
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
