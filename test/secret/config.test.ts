@@ -86,3 +86,22 @@ describe("secret task config", () => {
     expect(bad.stderr).toContain("tasks[0].env");
   });
 });
+
+describe("the report on secret tasks", () => {
+  it("says a secret task without rotateAfterUse leaves copies that may live on", async () => {
+    const { broadTasks } = await import("../../lib/core/report/broad-tasks.ts");
+    const config = resolveConfig(
+      baseConfig(issuer, {
+        tasks: [
+          { name: "plain", provider: "secret", secretArn: DATADOG },
+          { name: "rotated", provider: "secret", secretArn: DATADOG, rotateAfterUse: true },
+        ],
+      }),
+      [{ file: "p.cedar", text: "" }],
+      "t",
+    ).config;
+    const found = broadTasks(config.tasks);
+    expect(found.map((t) => t.task)).toEqual(["plain"]);
+    expect(found[0]!.findings[0]!.reason).toContain("may live on");
+  });
+});
