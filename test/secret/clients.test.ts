@@ -63,6 +63,7 @@ describe("clients of a secret task", () => {
     );
     expect(run.code).not.toBe(0);
     expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(/task datadog-key does not issue AWS credentials.*credbroker exchange/);
     expect(run.stderr).not.toContain(DATADOG_VALUE.api_key);
   });
 
