@@ -3,6 +3,7 @@
 // done. One rotation covers every grant of that version; a failed rotation is retried by the sweep and
 // counted in its errors; a grant issued while a rotation runs is served and tracked.
 import { describe, expect, it } from "vitest";
+import { grantView } from "../../lib/core/grant.ts";
 import { revokeGrant } from "../../lib/core/revoke-grant.ts";
 import { changeSignals } from "../../lib/core/signals.ts";
 import { sweepDue } from "../../lib/core/sweep.ts";
@@ -194,5 +195,37 @@ describe("ending a rotateAfterUse grant rotates the secret", () => {
     expect(g.revocationPending).toBeFalsy();
     expect(rig.sm.calls.filter((c) => c.target === "secretsmanager.RotateSecret").length).toBe(before);
     expect(rig.sm.current(LEGACY)).toBe(g.versionId);
+  });
+
+  it("a secret deleted since counts as rotated: its version can no longer be current", async () => {
+    const { grantId } = await issued();
+    rig.sm.entries.delete(DATADOG);
+    await release(grantId);
+    const g = await rig.grant(grantId);
+    expect(g.status).toBe("revoked");
+    expect(g.revocationPending).toBeFalsy();
+  });
+
+  it("a describe that fails otherwise leaves the revocation pending, counted, and retried", async () => {
+    const { grantId, versionId } = await issued();
+    rig.sm.throttle(50, "DescribeSecret");
+    await release(grantId);
+    expect((await rig.grant(grantId)).revocationPending).toBe(true);
+    const failing = await sweepDue(rig.broker.deps);
+    expect(failing.errors).toBeGreaterThanOrEqual(1);
+    rig.sm.throttle(0);
+    await sweepDue(rig.broker.deps);
+    await rotationCompletes();
+    await expectDone(grantId, versionId);
+  });
+
+  it("grants show names the secret and the version handed out", async () => {
+    const { grantId, versionId } = await issued();
+    expect(grantView(await rig.grant(grantId))).toMatchObject({
+      provider: "secret",
+      secretArn: DATADOG,
+      versionId,
+      rotateAfterUse: true,
+    });
   });
 });

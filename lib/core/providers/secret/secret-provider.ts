@@ -162,7 +162,20 @@ export function createSecretProvider(deps: SecretProviderDeps): CredentialProvid
       // Nothing was handed out (failed, abandoned), or ending it is bookkeeping only: the copy may live on.
       if (!grant.rotateAfterUse || !grant.versionId || !grant.secretArn || grant.status === "failed")
         return undefined;
-      const description = await describe(grant.secretArn);
+      let description: SecretDescription;
+      try {
+        description = await secrets.describe(grant.secretArn);
+      } catch (err) {
+        // A deleted secret has no AWSCURRENT any more: the version handed out is no longer current.
+        if (err instanceof SecretsManagerUnavailable && err.detail === "ResourceNotFoundException") {
+          log.warn("secret of an ended grant no longer exists: nothing left to rotate", {
+            grantId: grant.grantId,
+            secretArn: grant.secretArn,
+          });
+          return undefined;
+        }
+        throw asUnavailable(err);
+      }
       if (description.currentVersionId !== grant.versionId) return undefined;
       const ledger = deps.ledger;
       if (!ledger) throw new DependencyUnavailable("secret rotation ledger", "not kept by this store");
