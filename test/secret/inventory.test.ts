@@ -419,6 +419,35 @@ describe.each(["files", "live"] as const)("static secrets in the inventory (%s)"
     expect(bypass.items.find((i) => i.arn === S.legacy)).toBeUndefined();
   });
 
+  it("inventory list --kind secret lists each secret with what it counts in", async () => {
+    const w = await world();
+    const args =
+      source === "files"
+        ? [
+            "--credential-report",
+            join(dir, "credential-report.csv"),
+            "--authorization-details",
+            join(dir, "authorization-details.json"),
+            "--secrets",
+            join(dir, "secrets.json"),
+          ]
+        : [];
+    await inventoryCommand(["sync", "--config", configPath, ...args], capture(), w.deps(liveIam()));
+    const io = capture();
+    await inventoryCommand(["list", "--kind", "secret", "--json", "--config", configPath], io, w.deps());
+    const listed = JSON.parse(io.stdout()) as { arn: string; debt: string[]; secret: { tasks: string[] } }[];
+    expect(new Map(listed.map((r) => [r.arn, r.debt]))).toEqual(
+      new Map([
+        [S.datadog, ["bypass"]],
+        [S.legacy, ["static-secret"]],
+        [S.sentry, ["bypass"]],
+        [S.npm, ["static-secret"]],
+        [S.pagerduty, ["static-secret"]],
+      ]),
+    );
+    expect(listed.find((r) => r.arn === S.datadog)!.secret.tasks).toEqual(["datadog-key"]);
+  });
+
   it("shows the verdict in text, Markdown and HTML", async () => {
     const { report } = await syncAndReport(source);
     const text = await report();
