@@ -1,6 +1,7 @@
 // Reads one account's IAM live for `inventory sync`: GenerateCredentialReport polled until COMPLETE (a
 // bounded number of times), GetCredentialReport, then GetAccountAuthorizationDetails paged with Marker until
-// IsTruncated is false. Each page goes into the builder as it arrives, so only one page is held. Another
+// IsTruncated is false, then (when asked) the account's Secrets Manager secrets and their resource policies.
+// Each page goes into the builder as it arrives, so only one page is held. Another
 // account is read through its inventory role (AssumeRole); SDK failures become one-line InventoryErrors.
 import {
   GenerateCredentialReportCommand,
@@ -153,8 +154,9 @@ export async function readAccountLive(
 }
 
 /**
- * Every secret of the account in each region asked for (those of its secret tasks, and inventory.secretRegions): ListSecrets paged with NextToken, then each secret's
- * GetResourcePolicy, so the report can say who besides the broker can read it.
+ * Every secret of the account in each region asked for (those of its secret tasks, and
+ * inventory.secretRegions): ListSecrets paged with NextToken, then each secret's GetResourcePolicy, so the
+ * report can say who besides the broker can read it (CONTRACT §15). Metadata only, never a value.
  */
 async function readSecretsLive(
   account: { accountId: string; secretRegions?: readonly string[] | undefined },
@@ -192,8 +194,6 @@ async function readSecretsLive(
       if (token && ++pages >= MAX_PAGES)
         throw new InventoryError(`${where}: ListSecrets still has a NextToken after ${MAX_PAGES} pages`);
     } while (token);
-    progress(o)(`${where}: ${count} secrets in ${region}`);
+    o.progress?.(`${where}: ${count} secrets in ${region}`);
   }
 }
-
-const progress = (o: IamInventoryOptions) => o.progress ?? (() => {});
