@@ -46,11 +46,12 @@ const summaryItem = z
     keys: z
       .object({ replaced: z.number(), unreplaced: z.number(), stillUsedAfterReplacement: z.number() })
       .strict(),
-    brokerPrincipals: z.array(z.string()),
+    // The static-secrets verdict's own counts (CONTRACT §15); absent in older snapshots.
     secrets: z
       .object({ brokered: z.number(), rotatedAfterUse: z.number(), exposed: z.number() })
       .strict()
       .optional(),
+    brokerPrincipals: z.array(z.string()),
     parts: z.number(),
   })
   .strict();
