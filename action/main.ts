@@ -4,6 +4,7 @@ import { exchangeWaitingForApproval } from "../lib/client/approval-wait.ts";
 import { BrokerClient, type ExchangeRequest, GITHUB_TOKEN_TYPE } from "../lib/client/broker-client.ts";
 import { ApprovalNotGranted, BrokerRequestError } from "../lib/client/errors.ts";
 import { postgresEnvironment } from "../lib/client/postgres-env.ts";
+import { maskableParts, secretEnvironment } from "../lib/client/secret-env.ts";
 import { fromGitHubActions } from "../lib/client/token-sources.ts";
 import { ActionsRuntime } from "./runtime.ts";
 
@@ -47,7 +48,12 @@ async function main(rt: ActionsRuntime): Promise<void> {
 
   // Mask first, export after: nothing secret may reach a log line before the runner knows to hide it.
   const c = response.credentials;
-  if (c) {
+  const secret = secretEnvironment(response);
+  if (secret) {
+    // A static secret under the task's variable; every line masked, since the runner masks line by line.
+    for (const part of maskableParts(secret[1])) rt.mask(part);
+    rt.exportVariable(secret[0], secret[1]);
+  } else if (c) {
     rt.mask(c.AccessKeyId);
     rt.mask(c.SecretAccessKey);
     rt.mask(c.SessionToken);
@@ -78,13 +84,15 @@ async function main(rt: ActionsRuntime): Promise<void> {
   rt.setOutput("expires-at", response.expires_at);
   rt.setOutput(
     "token-type",
-    c
-      ? "aws-credentials"
-      : response.postgres
-        ? "postgres-credentials"
-        : response.issued_token_type === GITHUB_TOKEN_TYPE
-          ? "github-token"
-          : "bearer",
+    secret
+      ? "secret"
+      : c
+        ? "aws-credentials"
+        : response.postgres
+          ? "postgres-credentials"
+          : response.issued_token_type === GITHUB_TOKEN_TYPE
+            ? "github-token"
+            : "bearer",
   );
   // Only what the post step needs to release the grant; it asks the runtime for a fresh OIDC token.
   rt.saveState("grant_id", response.grant_id);

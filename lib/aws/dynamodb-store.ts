@@ -8,6 +8,7 @@
 //             (n = hash(eventId) mod auditShards: a day's writes spread over several keys; audit-partitions.ts)
 //             gsi3 (by task; a second key space on the sparse index) livePk=TA#<task> liveSk=<time>#<eventId>
 //   signals   pk=SIGNALS#<workload>    sk=SIGNALS            signals = map
+//   rotation  pk=ROTATION#<secretArn>  sk=ROTATION           a secret rotation in flight (secret-rotation-store.ts)
 // Finished grants and audit events carry `ttl` (epoch seconds) for retention.
 
 import { randomUUID } from "node:crypto";
@@ -39,6 +40,7 @@ import { AUDIT_SHARDS, auditKey } from "./audit-partitions.ts";
 import { type PartitionQuery, readAuditPeriod } from "./audit-period-reader.ts";
 import { grantFromItem } from "./grant-item.ts";
 import { marshall, unmarshall } from "./marshall.ts";
+import { DynamoRotationLedger } from "./secret-rotation-store.ts";
 import { shardOf } from "./shard.ts";
 import { sweepStateItemSchema } from "./sweep-state-item.ts";
 import { TABLE_INDEXES } from "./table-definition.ts";
@@ -91,6 +93,8 @@ export class DynamoGrantStore implements GrantStore {
   private readonly onRead: (n: number) => void;
   /** Approval requests (CONTRACT §10) in the same table: lib/aws/approval-store.ts. */
   readonly approvals: DynamoApprovalStore;
+  /** Secret rotations in flight (CONTRACT §15) in the same table: lib/aws/secret-rotation-store.ts. */
+  readonly secretRotations: DynamoRotationLedger;
 
   constructor(options: DynamoGrantStoreOptions) {
     this.client = options.client;
@@ -108,6 +112,7 @@ export class DynamoGrantStore implements GrantStore {
       retentionDays: options.grantRetentionDays ?? DEFAULT_RETENTION_DAYS,
       onRead: this.onRead,
     });
+    this.secretRotations = new DynamoRotationLedger(options.client, options.tableName);
   }
 
   private dueKeys(grantId: string, dueAtMs: number) {

@@ -11,7 +11,7 @@ export const grantItemSchema = z
     subject: z.string(),
     issuer: z.string(),
     task: z.string().min(1),
-    provider: z.enum(["aws-sts", "jwt", "github", "postgres"]),
+    provider: z.enum(["aws-sts", "jwt", "github", "postgres", "secret"]),
     status: z.enum(["issuing", "active", "expired", "revoked", "failed"]),
     issuedAt: z.string(),
     expiresAt: z.string(),
@@ -33,6 +33,10 @@ export const grantItemSchema = z
     reassignTo: z.string().optional(),
     tokenSha256: z.string().optional(),
     tokenCiphertext: z.string().optional(),
+    secretArn: z.string().optional(),
+    versionId: z.string().optional(),
+    rotateAfterUse: z.boolean().optional(),
+    revocationAwaiting: z.string().optional(),
   })
   .strict();
 

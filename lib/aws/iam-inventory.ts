@@ -1,6 +1,7 @@
 // Reads one account's IAM live for `inventory sync`: GenerateCredentialReport polled until COMPLETE (a
 // bounded number of times), GetCredentialReport, then GetAccountAuthorizationDetails paged with Marker until
-// IsTruncated is false. Each page goes into the builder as it arrives, so only one page is held. Another
+// IsTruncated is false, then (when asked) the account's Secrets Manager secrets and their resource policies.
+// Each page goes into the builder as it arrives, so only one page is held. Another
 // account is read through its inventory role (AssumeRole); SDK failures become one-line InventoryErrors.
 import {
   GenerateCredentialReportCommand,
@@ -8,6 +9,11 @@ import {
   GetCredentialReportCommand,
   IAMClient,
 } from "@aws-sdk/client-iam";
+import {
+  GetResourcePolicyCommand,
+  ListSecretsCommand,
+  SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { parse } from "csv-parse/sync";
 import { AccountBuilder } from "../core/inventory/authorization-details.ts";
@@ -27,6 +33,11 @@ export interface IamInventoryOptions {
   maxPolls?: number;
   /** Pause between polls; default 2 s. */
   pollIntervalMs?: number;
+  /** Builds a Secrets Manager client for a region (CONTRACT §15), with an assumed role's credentials. */
+  secretsClient?: (
+    region: string,
+    credentials?: ReturnType<typeof assumedRoleCredentials>,
+  ) => SecretsManagerClient;
   progress?: (line: string) => void;
 }
 
@@ -61,7 +72,7 @@ export async function callerIdentity(sts: STSClient): Promise<{ account: string;
 }
 
 export async function readAccountLive(
-  account: { accountId: string; roleArn?: string | undefined },
+  account: { accountId: string; roleArn?: string | undefined; secretRegions?: readonly string[] | undefined },
   ownerTagKeys: readonly string[],
   o: IamInventoryOptions = {},
 ): Promise<AccountFacts> {
@@ -138,5 +149,51 @@ export async function readAccountLive(
       );
   } while (marker);
   progress(`${where}: authorization details in ${pages} pages`);
+  await readSecretsLive(account, builder, credentials, o);
   return builder.build(account.accountId);
+}
+
+/**
+ * Every secret of the account in each region asked for (those of its secret tasks, and
+ * inventory.secretRegions): ListSecrets paged with NextToken, then each secret's GetResourcePolicy, so the
+ * report can say who besides the broker can read it (CONTRACT §15). Metadata only, never a value.
+ */
+async function readSecretsLive(
+  account: { accountId: string; secretRegions?: readonly string[] | undefined },
+  builder: AccountBuilder,
+  credentials: ReturnType<typeof assumedRoleCredentials> | undefined,
+  o: IamInventoryOptions,
+): Promise<void> {
+  const where = `account ${account.accountId}`;
+  // Opt-in: an inventory with no secret task in the account and no secretRegions reads no secrets.
+  const regions = [...new Set(account.secretRegions ?? [])];
+  if (regions.length === 0) return;
+  builder.secretsRead();
+  for (const region of regions) {
+    const sm = o.secretsClient
+      ? o.secretsClient(region, credentials)
+      : new SecretsManagerClient({ region, ...(credentials ? { credentials } : {}) });
+    let token: string | undefined;
+    let pages = 0;
+    let count = 0;
+    do {
+      const page = await call(`${where}: secretsmanager:ListSecrets in ${region}`, () =>
+        sm.send(new ListSecretsCommand({ MaxResults: 100, ...(token ? { NextToken: token } : {}) })),
+      );
+      for (const secret of page.SecretList ?? []) {
+        const policy = await call(`${where}: secretsmanager:GetResourcePolicy of ${secret.Name}`, () =>
+          sm.send(new GetResourcePolicyCommand({ SecretId: secret.ARN })),
+        );
+        builder.addSecret({
+          ...secret,
+          ...(policy.ResourcePolicy ? { ResourcePolicy: policy.ResourcePolicy } : {}),
+        });
+        count++;
+      }
+      token = page.NextToken;
+      if (token && ++pages >= MAX_PAGES)
+        throw new InventoryError(`${where}: ListSecrets still has a NextToken after ${MAX_PAGES} pages`);
+    } while (token);
+    o.progress?.(`${where}: ${count} secrets in ${region}`);
+  }
 }

@@ -31,6 +31,8 @@ const counts = z
     "stale-principals": z.number(),
     "long-lived-keys": z.number(),
     "broker-bypass": z.number(),
+    // Snapshots from before secrets were counted (CONTRACT §15) read as none.
+    "static-secrets": z.number().default(0),
   })
   .strict();
 const summaryItem = z
@@ -44,6 +46,11 @@ const summaryItem = z
     keys: z
       .object({ replaced: z.number(), unreplaced: z.number(), stillUsedAfterReplacement: z.number() })
       .strict(),
+    // The static-secrets verdict's own counts (CONTRACT §15); absent in older snapshots.
+    secrets: z
+      .object({ brokered: z.number(), rotatedAfterUse: z.number(), exposed: z.number() })
+      .strict()
+      .optional(),
     brokerPrincipals: z.array(z.string()),
     brokerPrincipalsFrom: z.enum(["caller-identity", "config"]).optional(),
     parts: z.number(),

@@ -13,6 +13,7 @@ import { awsProviders } from "../runtime/aws-providers.ts";
 import { buildDecidingDeps } from "../runtime/broker-deps.ts";
 import { githubProvider, sealOnlyVault } from "../runtime/github-provider.ts";
 import { postgresProviders } from "../runtime/postgres-providers.ts";
+import { secretProvider } from "../runtime/secret-provider.ts";
 import { configPathFrom, storeFromEnv } from "./env.ts";
 import { CliError } from "./errors.ts";
 
@@ -52,6 +53,8 @@ export function adminProviders(
       configDir: dirname(configPath),
       vault: sealOnlyVault("admin commands may not decrypt GitHub tokens; the sweep deletes them"),
     }),
+    // Rotations start with the caller's credentials; without RotateSecret rights they stay for the sweep.
+    secret: secretProvider({ store, log }),
   };
 }
 

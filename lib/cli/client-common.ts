@@ -175,7 +175,7 @@ function explain(err: unknown, setup: ClientSetup, subjectToken: string | undefi
       /requested_token_type/.test(err.errorDescription ?? "")
     )
       return new CliError(
-        `task ${setup.task} does not issue AWS credentials (not an aws-sts task: a jwt or github task); use \`credbroker exchange\` for it (\`--format env\` prints GITHUB_TOKEN and GH_TOKEN for a github task)`,
+        `task ${setup.task} does not issue AWS credentials (not an aws-sts task: a jwt, github, postgres or secret task); use \`credbroker exchange\` for it (\`--format env\` prints GITHUB_TOKEN and GH_TOKEN for a github task, the task's variable for a secret task)`,
       );
     const exp = subjectToken ? unverifiedExpiry(subjectToken) : undefined;
     if (err.error === "invalid_request" && exp !== undefined && exp * 1000 <= nowMs)

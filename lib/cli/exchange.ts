@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { type ExchangeResponse, GITHUB_TOKEN_TYPE } from "../client/broker-client.ts";
 import { postgresEnvironment } from "../client/postgres-env.ts";
+import { secretEnvironment } from "../client/secret-env.ts";
 import { CLIENT_OPTIONS, clientSetup, exchangeWith } from "./client-common.ts";
 import { CliError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
@@ -33,27 +34,30 @@ const parse = (args: string[]) =>
 const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
 
 export function envLines(response: ExchangeResponse): string {
-  const vars: [string, string][] = response.postgres
-    ? postgresEnvironment(response.postgres)
-    : response.credentials
-      ? [
-          ["AWS_ACCESS_KEY_ID", response.credentials.AccessKeyId],
-          ["AWS_SECRET_ACCESS_KEY", response.credentials.SecretAccessKey],
-          ["AWS_SESSION_TOKEN", response.credentials.SessionToken],
-          // The SDK's environment provider reads this and refuses the credentials once they expire.
-          ["AWS_CREDENTIAL_EXPIRATION", response.credentials.Expiration],
-        ]
-      : response.issued_token_type === GITHUB_TOKEN_TYPE
+  const secret = secretEnvironment(response);
+  const vars: [string, string][] = secret
+    ? [secret, ["CREDBROKER_TOKEN_EXPIRES_AT", response.expires_at]]
+    : response.postgres
+      ? postgresEnvironment(response.postgres)
+      : response.credentials
         ? [
-            // git, gh and the Actions toolkit read these: a job's commands work unchanged with the broker's token.
-            ["GITHUB_TOKEN", response.access_token],
-            ["GH_TOKEN", response.access_token],
-            ["CREDBROKER_TOKEN_EXPIRES_AT", response.expires_at],
+            ["AWS_ACCESS_KEY_ID", response.credentials.AccessKeyId],
+            ["AWS_SECRET_ACCESS_KEY", response.credentials.SecretAccessKey],
+            ["AWS_SESSION_TOKEN", response.credentials.SessionToken],
+            // The SDK's environment provider reads this and refuses the credentials once they expire.
+            ["AWS_CREDENTIAL_EXPIRATION", response.credentials.Expiration],
           ]
-        : [
-            ["CREDBROKER_TOKEN", response.access_token],
-            ["CREDBROKER_TOKEN_EXPIRES_AT", response.expires_at],
-          ];
+        : response.issued_token_type === GITHUB_TOKEN_TYPE
+          ? [
+              // git, gh and the Actions toolkit read these: a job's commands work unchanged with the broker's token.
+              ["GITHUB_TOKEN", response.access_token],
+              ["GH_TOKEN", response.access_token],
+              ["CREDBROKER_TOKEN_EXPIRES_AT", response.expires_at],
+            ]
+          : [
+              ["CREDBROKER_TOKEN", response.access_token],
+              ["CREDBROKER_TOKEN_EXPIRES_AT", response.expires_at],
+            ];
   vars.push(["CREDBROKER_GRANT_ID", response.grant_id]);
   return vars.map(([name, value]) => `export ${name}=${quote(value)}\n`).join("");
 }

@@ -125,7 +125,9 @@ export async function grantsCommand(
         ? ""
         : revoked.provider === "github"
           ? " (the sweep deletes its GitHub token: only the sweep and revoke functions may decrypt it)"
-          : " (the IAM revocation is pending; the sweep will retry it)";
+          : revoked.provider === "secret"
+            ? " (the secret's rotation is under way or pending; the sweep marks it done once AWSCURRENT moves)"
+            : " (the IAM revocation is pending; the sweep will retry it)";
       io.out(`revoked ${id}${pending}\n`);
       return;
     }

@@ -66,13 +66,44 @@ export async function readAuthorizationDetailsFile(path: string, builder: Accoun
   scanner.end();
 }
 
-/** Both files of one account, read into its facts; `accountId` must match the ARNs in them. */
+/**
+ * The JSON of `aws secretsmanager list-secrets` (CONTRACT §15), streamed like the authorization details.
+ * ListSecrets does not carry resource policies: an entry may have a `ResourcePolicy` added (the text
+ * `aws secretsmanager get-resource-policy` prints under that name), and is judged without one otherwise.
+ */
+export async function readSecretsFile(path: string, builder: AccountBuilder): Promise<void> {
+  builder.secretsRead();
+  const scanner = new JsonElements({
+    what: `secrets ${path}`,
+    lists: ["SecretList"],
+    scalars: ["NextToken"],
+    onElement: (_list, element) => builder.addSecret(element),
+    onScalar: (key, text) => {
+      if (key === "NextToken" && text !== "null" && text !== "")
+        throw new InventoryError(
+          `secrets ${path}: the file is one page of several (it has a NextToken); run the CLI without --max-items`,
+        );
+    },
+  });
+  const input = createReadStream(path, { encoding: "utf8", highWaterMark: 256 * 1024 });
+  try {
+    for await (const chunk of input) scanner.push(chunk as string);
+  } catch (err) {
+    input.destroy();
+    if (err instanceof InventoryError) throw err;
+    throw ioError("cannot read the secrets", path, err);
+  }
+  scanner.end();
+}
+
+/** Both files of one account (and its secrets, when given), read into its facts; `accountId` must match the ARNs in them. */
 export async function readAccountFiles(
-  files: { credentialReport: string; authorizationDetails: string; accountId?: string },
+  files: { credentialReport: string; authorizationDetails: string; secrets?: string; accountId?: string },
   ownerTagKeys: readonly string[],
 ): Promise<AccountFacts> {
   const builder = new AccountBuilder(ownerTagKeys);
   await readCredentialReportFile(files.credentialReport, builder);
   await readAuthorizationDetailsFile(files.authorizationDetails, builder);
+  if (files.secrets) await readSecretsFile(files.secrets, builder);
   return builder.build(files.accountId);
 }

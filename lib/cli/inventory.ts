@@ -22,12 +22,12 @@ import { configPathFrom } from "./env.ts";
 import { CliError } from "./errors.ts";
 import { type CliIo, table } from "./io.ts";
 
-export const INVENTORY_USAGE = `usage: credbroker inventory sync [--config FILE] [--account ID] [--credential-report FILE --authorization-details FILE [--account-id ID]] [--json]
-       credbroker inventory list [--kind user|role|group|key] [--debt] [--json]
+export const INVENTORY_USAGE = `usage: credbroker inventory sync [--config FILE] [--account ID] [--credential-report FILE --authorization-details FILE [--secrets FILE] [--account-id ID]] [--json]
+       credbroker inventory list [--kind user|role|group|key|secret] [--debt] [--json]
        credbroker inventory review ARN --note TEXT [--by NAME] [--config FILE]`;
 
 const DAY_MS = 86_400_000;
-const KINDS = ["user", "role", "group", "key"] as const;
+const KINDS = ["user", "role", "group", "key", "secret"] as const;
 
 export type { LiveIam };
 
@@ -108,6 +108,7 @@ export async function inventoryCommand(
       "account-id": { type: "string" },
       "credential-report": { type: "string" },
       "authorization-details": { type: "string" },
+      secrets: { type: "string" },
       kind: { type: "string" },
       debt: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -126,6 +127,8 @@ export async function inventoryCommand(
     if (files && !(values["credential-report"] && values["authorization-details"]))
       throw new CliError(`give both --credential-report and --authorization-details\n${INVENTORY_USAGE}`, 2);
     if (files && values.account) throw new CliError("with files, name the account with --account-id", 2);
+    if (values.secrets && !files)
+      throw new CliError("--secrets goes with --credential-report and --authorization-details", 2);
     if (!files && values["account-id"])
       throw new CliError("--account-id goes with the files; live, use --account", 2);
     const config = await loadConfig();
@@ -141,6 +144,7 @@ export async function inventoryCommand(
           {
             credentialReport: values["credential-report"]!,
             authorizationDetails: values["authorization-details"]!,
+            ...(values.secrets ? { secrets: values.secrets } : {}),
             ...(values["account-id"] ? { accountId: values["account-id"] } : {}),
           },
           inventory.ownerTagKeys,
@@ -185,6 +189,10 @@ export async function inventoryCommand(
         io.out(
           `  ${"".padEnd(22)} (keys: ${s.keys.replaced} replaced, ${s.keys.unreplaced} unreplaced, ${s.keys.stillUsedAfterReplacement} still used after replacement)\n`,
         );
+        if (s.secrets)
+          io.out(
+            `  ${"".padEnd(22)} (secrets: ${s.secrets.brokered} brokered, ${s.secrets.rotatedAfterUse} rotated after use, ${s.secrets.exposed} exposed)\n`,
+          );
       }
     return;
   }
@@ -202,6 +210,7 @@ export async function inventoryCommand(
         r.stale ? "stale" : "",
         r.keys?.length ? "long-lived-keys" : "",
         r.bypass ? "bypass" : "",
+        r.staticSecret ? "static-secret" : "",
       ].filter(Boolean);
     let records = snapshots.flatMap((s) => s.records);
     if (values.debt) records = records.filter((r) => debtOf(r).length > 0);

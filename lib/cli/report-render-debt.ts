@@ -31,10 +31,19 @@ export function debtSections(r: GovernanceReport): Section[] {
             verdict:
               v.criterion === "long-lived-keys"
                 ? `${v.title ?? v.criterion} (${v.replaced} replaced, ${v.unreplaced} unreplaced, ${v.stillUsedAfterReplacement} still used after replacement)`
-                : (v.title ?? v.criterion),
+                : v.criterion === "static-secrets"
+                  ? `${v.title ?? v.criterion} (${v.brokered ?? 0} brokered, ${v.rotatedAfterUse ?? 0} rotated after use, ${v.exposed ?? 0} exposed)`
+                  : (v.title ?? v.criterion),
           })),
           columns: ["status", "criterion", "actual", "verdict"],
         },
+        ...d.verdicts
+          .filter((v) => (v.notes?.length ?? 0) > 0)
+          .map((v) => ({
+            title: `${v.criterion}: served without rotateAfterUse`,
+            rows: (v.notes ?? []).slice(0, SHOWN).map((i) => ({ arn: i.arn, why: i.why })),
+            columns: ["arn", "why"],
+          })),
         ...d.verdicts
           .filter((v) => v.items.length > 0)
           .map((v) => ({

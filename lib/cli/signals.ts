@@ -82,7 +82,7 @@ export async function signalsCommand(args: string[], io: CliIo, deps?: SignalsDe
   );
   for (const g of result.revoked)
     io.out(
-      `  revoked ${g.grantId} (${g.task}): ${g.reason}${g.revocationPending ? " — IAM revocation pending; the sweep retries it" : ""}\n`,
+      `  revoked ${g.grantId} (${g.task}): ${g.reason}${g.revocationPending ? (g.provider === "secret" ? " — the secret's rotation is pending; the sweep follows it" : " — IAM revocation pending; the sweep retries it") : ""}\n`,
     );
   // "revoked 0" alone would read as "nothing to do" while a grant decided before the change is still coming.
   if (!result.settled)

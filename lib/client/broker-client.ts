@@ -10,6 +10,16 @@ export const JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt";
 export const AWS_CREDENTIALS_TOKEN_TYPE = "urn:credbroker:token-type:aws-credentials";
 export const GITHUB_TOKEN_TYPE = "urn:credbroker:token-type:github-token";
 export const POSTGRES_CREDENTIALS_TOKEN_TYPE = "urn:credbroker:token-type:postgres-credentials";
+export const SECRET_TOKEN_TYPE = "urn:credbroker:token-type:secret";
+
+/** A secret task's answer beside the value (CONTRACT §15): which secret, which version, which variable. */
+export interface SecretInfo {
+  name: string;
+  versionId: string;
+  env: string;
+  /** "base64" for a binary secret. */
+  encoding?: string;
+}
 
 /** A postgres task's user (CONTRACT §8.2); postgresEnvironment() turns it into libpq variables. */
 export interface PostgresCredentials {
@@ -43,6 +53,8 @@ export interface ExchangeResponse {
   postgres?: PostgresCredentials;
   /** github tasks: the repositories (names without the owner) and permissions of the installation token. */
   github?: { repositories: string[]; permissions: Record<string, string> };
+  /** secret tasks: the value is access_token. */
+  secret?: SecretInfo;
 }
 
 export interface ExchangeRequest {
@@ -303,5 +315,10 @@ function parseExchange(body: Record<string, unknown>): ExchangeResponse {
     if (!Number.isInteger(postgres["port"]))
       throw new BrokerResponseInvalid("the broker's postgres answer lacks port");
   }
+  const secret = body["secret"] as Record<string, unknown> | undefined;
+  if (secret !== undefined)
+    for (const key of ["name", "versionId", "env"])
+      if (!isString(secret?.[key]))
+        throw new BrokerResponseInvalid(`the broker's secret answer lacks ${key}`);
   return body as unknown as ExchangeResponse;
 }

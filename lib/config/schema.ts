@@ -11,6 +11,7 @@ import { taskApprovalSchema } from "./approval-schema.ts";
 import { githubAppSchema, githubTaskSchema } from "./github-schema.ts";
 import { inlineJwkProblem } from "./jwk.ts";
 import { databaseSchema, postgresTaskSchema } from "./postgres-schema.ts";
+import { secretTaskSchema } from "./secret-schema.ts";
 
 const name = z
   .string()
@@ -173,6 +174,7 @@ export const taskSchema = z.discriminatedUnion("provider", [
   jwtTaskSchema,
   postgresTaskSchema,
   githubTaskSchema,
+  secretTaskSchema,
 ]);
 
 const accountId = z.string().regex(/^\d{12}$/, "must be a 12-digit AWS account id");
@@ -185,6 +187,8 @@ export const inventorySchema = z
     staleAfterDays: z.number().int().min(1).max(3650).default(90),
     reviewValidDays: z.number().int().min(1).max(3650).default(90),
     snapshotsKept: z.number().int().min(1).max(1000).default(90),
+    /** Regions whose Secrets Manager secrets a live sync reads besides those of the secret tasks (CONTRACT §15). */
+    secretRegions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region")).optional(),
     /** The broker's own IAM principals (role ARNs); the CDK construct adds its function roles. */
     brokerPrincipals: z
       .array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$/, "must be an IAM ARN"))

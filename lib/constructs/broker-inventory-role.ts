@@ -4,7 +4,12 @@
 import { Duration, Validations } from "aws-cdk-lib";
 import { ArnPrincipal, Effect, PolicyDocument, PolicyStatement, Role } from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
-import { IAM_READ_REASON, INVENTORY_IAM_ACTIONS } from "./inventory-sync.ts";
+import {
+  IAM_READ_REASON,
+  INVENTORY_IAM_ACTIONS,
+  INVENTORY_SECRETS_ACTIONS,
+  SECRETS_READ_REASON,
+} from "./inventory-sync.ts";
 
 export interface BrokerInventoryRoleProps {
   /** The broker's inventory function role (stack output InventoryRoleArn): the only principal it trusts. */
@@ -14,6 +19,13 @@ export interface BrokerInventoryRoleProps {
    * @default "credbroker-inventory"
    */
   readonly roleName?: string;
+  /**
+   * Also allow the Secrets Manager metadata reads (ListSecrets, GetResourcePolicy; never a value) the sync
+   * makes when it counts static secrets (CONTRACT §15): give it when the broker config has secret tasks
+   * in this account or names `inventory.secretRegions`.
+   * @default false
+   */
+  readonly readSecrets?: boolean;
 }
 
 export class BrokerInventoryRole extends Construct {
@@ -38,13 +50,23 @@ export class BrokerInventoryRole extends Construct {
               actions: INVENTORY_IAM_ACTIONS,
               resources: ["*"],
             }),
+            ...(props.readSecrets
+              ? [
+                  new PolicyStatement({
+                    sid: "ReadSecretsMetadata",
+                    effect: Effect.ALLOW,
+                    actions: INVENTORY_SECRETS_ACTIONS,
+                    resources: ["*"],
+                  }),
+                ]
+              : []),
           ],
         }),
       },
     });
     Validations.of(this.role).acknowledge({
       id: "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-      reason: IAM_READ_REASON,
+      reason: props.readSecrets ? `${IAM_READ_REASON} ${SECRETS_READ_REASON}` : IAM_READ_REASON,
     });
   }
 }

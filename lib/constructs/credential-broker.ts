@@ -41,6 +41,7 @@ import { loadConfigFileSync, toConfigBundle } from "../config/load-sync.ts";
 import { postgresDeployProblems } from "../config/postgres-schema.ts";
 import { ConfigError, type ResolvedConfig } from "../config/resolve.ts";
 import { type AwsStsTaskConfig, ROLE_ARN_PATTERN } from "../config/schema.ts";
+import type { SecretTaskConfig } from "../config/secret-schema.ts";
 import { accountOfArn } from "../core/providers/aws-sts/role-reach.ts";
 import { CONFIG_BUNDLE_FILE, LAMBDA_ENV } from "../runtime/lambda-env.ts";
 import { addInventorySync, type InventorySync } from "./inventory-sync.ts";
@@ -483,6 +484,38 @@ export class CredentialBroker extends Construct {
           [...this.databaseSecretArns],
         );
 
+    // Secret tasks (CONTRACT §15): /token reads the named secrets (and checks their rotation); revoke and
+    // the sweep start their rotations; each secret's customer key only where a task names it.
+    const secretGrants = secretTaskGrants(this.resolvedConfig);
+    if (secretGrants.read.length > 0)
+      allow(
+        token,
+        "ReadTaskSecrets",
+        ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+        secretGrants.read,
+      );
+    if (secretGrants.rotate.length > 0)
+      for (const fn of [revoke, sweep]) {
+        allow(
+          fn,
+          "RotateTaskSecrets",
+          ["secretsmanager:DescribeSecret", "secretsmanager:RotateSecret"],
+          secretGrants.rotate,
+        );
+        // A rotation's claim is released (one conditional DeleteItem) when RotateSecret fails.
+        if (fn === revoke) allow(fn, "ReleaseRotationClaims", ["dynamodb:DeleteItem"], [tableArn]);
+      }
+    for (const [region, keys] of secretGrants.keys)
+      token.addToRolePolicy(
+        new PolicyStatement({
+          sid: `DecryptTaskSecrets${region.replace(/-/g, "")}`,
+          effect: Effect.ALLOW,
+          actions: ["kms:Decrypt"],
+          resources: keys,
+          conditions: { StringEquals: { "kms:ViaService": `secretsmanager.${region}.amazonaws.com` } },
+        }),
+      );
+
     // 5. The HTTP API (CONTRACT §4). ANY routes, so that a wrong method reaches the handler and gets the
     // contract's 405 rather than API Gateway's 404.
     this.accessLogGroup = new LogGroup(this, "AccessLogs", {
@@ -650,6 +683,8 @@ export class CredentialBroker extends Construct {
           tableArn,
           indexArns: [indexArn("gsi1"), indexArn("gsi3")],
           brokerRoleArns: [token, sweep, revoke].map((fn) => fn.role!.roleArn),
+          // Secrets are read when a task serves one or the inventory names regions (CONTRACT §15).
+          readsSecrets: secretGrants.read.length > 0 || (inventory.secretRegions?.length ?? 0) > 0,
           schedule: props.inventorySchedule ?? Schedule.rate(Duration.days(1)),
           deadLetterQueue: this.deadLetterQueue,
         },
@@ -689,6 +724,30 @@ export class CredentialBroker extends Construct {
         description: "Trusted by each member account's BrokerInventoryRole (brokerInventoryRoleArn)",
       });
   }
+}
+
+/**
+ * The IAM resources of the config's secret tasks: a complete ARN as it is, a partial one (without Secrets
+ * Manager's six-character suffix) as IAM's pattern for it; those rotated after use; the customer keys by region.
+ */
+function secretTaskGrants(resolved: ResolvedConfig): {
+  read: string[];
+  rotate: string[];
+  keys: Map<string, string[]>;
+} {
+  const tasks = resolved.config.tasks.filter((t): t is SecretTaskConfig => t.provider === "secret");
+  const resource = (arn: string) => (/-[A-Za-z0-9]{6}$/.test(arn) ? arn : `${arn}-??????`);
+  const keys = new Map<string, string[]>();
+  for (const t of tasks)
+    if (t.kmsKeyArn) {
+      const region = t.kmsKeyArn.split(":")[3]!;
+      keys.set(region, [...new Set([...(keys.get(region) ?? []), t.kmsKeyArn])]);
+    }
+  return {
+    read: [...new Set(tasks.map((t) => resource(t.secretArn)))],
+    rotate: [...new Set(tasks.filter((t) => t.rotateAfterUse).map((t) => resource(t.secretArn)))],
+    keys,
+  };
 }
 
 /** The retired roles still to write revocations on: IAM role ARNs, minus those the config names again. */

@@ -1,7 +1,7 @@
 // The inventory's half of the CredentialBroker construct (CONTRACT §9): the daily sync's permissions,
 // schedule and alarm. The function reads IAM and nothing else outside the broker's table: three account-
 // level IAM reads, AssumeRole on the configured inventory roles, and the table items it writes.
-import { Duration, Validations } from "aws-cdk-lib";
+import { Duration, Stack, Token, Validations } from "aws-cdk-lib";
 import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { Rule, type Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
@@ -18,6 +18,12 @@ export const INVENTORY_IAM_ACTIONS = [
   "iam:GetAccountAuthorizationDetails",
   "iam:GetCredentialReport",
 ];
+
+/** The Secrets Manager reads a sync makes when it counts static secrets (CONTRACT §15): metadata, never values. */
+export const INVENTORY_SECRETS_ACTIONS = ["secretsmanager:GetResourcePolicy", "secretsmanager:ListSecrets"];
+
+export const SECRETS_READ_REASON =
+  "ListSecrets has no resource type (IAM accepts only Resource *), and the sync reads every secret's resource policy to find who besides the broker can read it: metadata only, never a secret's value (GetSecretValue is not granted).";
 
 export const IAM_READ_REASON =
   "GenerateCredentialReport, GetCredentialReport and GetAccountAuthorizationDetails are account-level IAM actions with no resource type: IAM accepts only Resource * for them. They read, never write.";
@@ -40,6 +46,8 @@ export function addInventorySync(
     brokerRoleArns: string[];
     schedule: Schedule;
     deadLetterQueue: Queue;
+    /** Whether a sync reads Secrets Manager (a secret task, or inventory.secretRegions). */
+    readsSecrets?: boolean;
   },
 ): InventorySync {
   const allow = (sid: string, actions: string[], resources: string[]) =>
@@ -49,6 +57,25 @@ export function addInventorySync(
     id: "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
     reason: IAM_READ_REASON,
   });
+  if (o.readsSecrets) {
+    allow("ListSecrets", ["secretsmanager:ListSecrets"], ["*"]);
+    const stack = Stack.of(scope);
+    allow(
+      "ReadSecretPolicies",
+      ["secretsmanager:GetResourcePolicy"],
+      [`arn:${stack.partition}:secretsmanager:*:${stack.account}:secret:*`],
+    );
+    // cdk-nag names an unresolved partition or account by its pseudo parameter, a known one as it is.
+    const shown = (v: string, pseudo: string) => (Token.isUnresolved(v) ? `<AWS::${pseudo}>` : v);
+    for (const resource of [
+      "*",
+      `arn:${shown(stack.partition, "Partition")}:secretsmanager:*:${shown(stack.account, "AccountId")}:secret:*`,
+    ])
+      Validations.of(fn.role!).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::${resource}]`,
+        reason: resource === "*" ? `${IAM_READ_REASON} ${SECRETS_READ_REASON}` : SECRETS_READ_REASON,
+      });
+  }
   const roles = [...new Set(o.inventory.accounts.flatMap((a) => (a.roleArn ? [a.roleArn] : [])))];
   if (roles.length > 0) allow("AssumeInventoryRoles", ["sts:AssumeRole"], roles);
   // Snapshots, reviews and first-grant dates are single items; the first grant of a replacing workload or

@@ -9,6 +9,7 @@ const MIN_DURATION_SECONDS: Record<TaskConfig["provider"], number> = {
   jwt: 60,
   postgres: 300,
   github: 60,
+  secret: 60,
 };
 
 export function grantedDuration(task: TaskConfig, requestedSeconds: number | undefined): number {

@@ -57,6 +57,8 @@ export interface TokenResponse {
   /** Provider-specific objects (CONTRACT §8), from IssuedCredential.response. */
   github?: Record<string, unknown>;
   postgres?: Record<string, unknown>;
+  /** secret tasks (CONTRACT §15): {name, versionId, env}; the value is access_token. */
+  secret?: Record<string, unknown>;
 }
 
 /** A request body as received: parsed inside the token path, so a body refused as malformed is audited too. */

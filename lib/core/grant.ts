@@ -2,7 +2,7 @@
 // store enforces that with one conditional write per transition.
 
 export type GrantStatus = "issuing" | "active" | "expired" | "revoked" | "failed";
-export type Provider = "aws-sts" | "jwt" | "github" | "postgres";
+export type Provider = "aws-sts" | "jwt" | "github" | "postgres" | "secret";
 
 export const FINAL_STATUSES: readonly GrantStatus[] = ["expired", "revoked", "failed"];
 
@@ -64,6 +64,15 @@ export interface Grant {
    * revoke and sweep functions may decrypt it. Removed once the credential is ended.
    */
   tokenCiphertext?: string;
+  /** secret: the secret it was handed (CONTRACT §15), the version it got (never the value), and whether ending it rotates the secret. */
+  secretArn?: string;
+  versionId?: string;
+  rotateAfterUse?: boolean;
+  /**
+   * Set while a pending revocation waits on the outside system to finish what the broker started (a secret's
+   * rotation moving AWSCURRENT on): the sweep looks again, and does not count the wait as a failure.
+   */
+  revocationAwaiting?: string;
 }
 
 /** The JSON shape of `grants show --json` (CONTRACT §6). */
@@ -90,5 +99,9 @@ export function grantView(g: Grant): Record<string, unknown> {
     ...(g.revocationPending ? { revocationPending: true } : {}),
     ...(g.database ? { database: g.database } : {}),
     ...(g.tokenSha256 ? { tokenSha256: g.tokenSha256 } : {}),
+    ...(g.secretArn ? { secretArn: g.secretArn } : {}),
+    ...(g.versionId ? { versionId: g.versionId } : {}),
+    ...(g.rotateAfterUse ? { rotateAfterUse: true } : {}),
+    ...(g.revocationAwaiting ? { revocationAwaiting: g.revocationAwaiting } : {}),
   };
 }

@@ -12,7 +12,7 @@ import type { Grant, RevocationMode } from "./grant.ts";
 import type { Logger } from "./logger.ts";
 import { STALE_SLACK_MS } from "./providers/aws-sts/revocation-policy.ts";
 import { RevocationRoleOutOfReach } from "./providers/aws-sts/role-reach.ts";
-import type { CredentialProvider } from "./providers/provider.ts";
+import { type CredentialProvider, RevocationUnderway } from "./providers/provider.ts";
 import { PROVIDER_TRAITS } from "./providers/traits.ts";
 import { type GrantStore, TransitionConflict } from "./store.ts";
 
@@ -95,6 +95,7 @@ export async function applyProviderRevocation(deps: RevokeDeps, grant: Grant): P
     const updated = await deps.store.update(grant.grantId, grant.status, {
       revocationPending: false,
       ...(mode ? { revocation: mode } : {}),
+      ...(grant.revocationAwaiting ? { revocationAwaiting: null } : {}),
       // The credential is ended: nothing may be left to decrypt.
       ...(grant.tokenCiphertext ? { tokenCiphertext: null } : {}),
       // Come back to read it back (if the provider can), then once the credential has surely expired, to
@@ -108,6 +109,7 @@ export async function applyProviderRevocation(deps: RevokeDeps, grant: Grant): P
       await auditTookEffect(deps, grant, { kind: "revoke", mode, reasons: [FALLBACK_REASON] });
     return updated;
   } catch (err) {
+    if (err instanceof RevocationUnderway) return awaitRevocation(deps, grant, err);
     const fields = {
       grantId: grant.grantId,
       error: (err as Error).name,
@@ -126,6 +128,39 @@ export async function applyProviderRevocation(deps: RevokeDeps, grant: Grant): P
     return undefined;
   }
 }
+
+/**
+ * The provider did its part and the outside system is finishing it (a rotation moving AWSCURRENT): still
+ * pending, due again when the provider asked, and marked as waiting so that it is not counted as failing.
+ */
+async function awaitRevocation(
+  deps: RevokeDeps,
+  grant: Grant,
+  underway: RevocationUnderway,
+): Promise<Grant | undefined> {
+  try {
+    const updated = await deps.store.update(grant.grantId, grant.status, {
+      revocationAwaiting: grant.revocationAwaiting ?? isoSeconds(deps.clock.now()),
+      dueAtMs: underway.retryAtMs,
+    });
+    deps.log.info("revocation underway; the sweep looks again", {
+      grantId: grant.grantId,
+      provider: grant.provider,
+      detail: underway.detail,
+    });
+    return updated;
+  } catch (err) {
+    deps.log.warn("revocation underway, but not recorded; the sweep retries", {
+      grantId: grant.grantId,
+      error: (err as Error).name,
+    });
+    return undefined;
+  }
+}
+
+/** A revocation the provider could not do (as opposed to done, or waiting on the outside system to finish). */
+export const revocationFailing = (grant: Grant | undefined): boolean =>
+  grant?.revocationPending === true && grant.revocationAwaiting === undefined;
 
 export const REAPPLIED_REASON =
   "revocation missing from the role's credbroker-revocations policy (overwritten by another writer): applied again";

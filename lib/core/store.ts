@@ -1,6 +1,7 @@
 import type { ApprovalStore } from "./approvals/store.ts";
 import type { AuditEvent } from "./audit.ts";
 import type { Grant, GrantStatus } from "./grant.ts";
+import type { RotationLedger } from "./providers/secret/ports.ts";
 
 export interface Page<T> {
   items: T[];
@@ -29,6 +30,10 @@ export interface TransitionPatch {
   tokenSha256?: string;
   /** null removes it (the credential has been ended). */
   tokenCiphertext?: string | null;
+  /** secret: the version handed out, written on the issuing grant before the value leaves. */
+  versionId?: string;
+  /** null removes it (the wait is over). */
+  revocationAwaiting?: string | null;
   /** When the sweep should next look at the grant; null takes it off the due index. */
   dueAtMs?: number | null;
 }
@@ -64,6 +69,8 @@ export interface ReevaluationMark {
 export interface GrantStore {
   /** Approval requests (CONTRACT §10), kept in the same table; absent in stores that keep none. */
   readonly approvals?: ApprovalStore;
+  /** Secret rotations in flight (CONTRACT §15), kept in the same table; absent in stores that keep none. */
+  readonly secretRotations?: RotationLedger;
   /** Writes a new grant in status issuing; fails if the id exists. Durable when it resolves. */
   createGrant(grant: Grant, dueAtMs: number): Promise<void>;
   /** Moves a grant from one status to another, or throws TransitionConflict. Returns the new record. */

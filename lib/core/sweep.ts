@@ -19,7 +19,12 @@ import type { Grant } from "./grant.ts";
 import { sha256Hex } from "./ids.ts";
 import { PROVIDER_TRAITS } from "./providers/traits.ts";
 import { type Outcome, type ReevaluateDeps, reevaluateGrant, reevaluateWorkload } from "./reevaluate.ts";
-import { applyProviderRevocation, pruneAtMs, recheckProviderRevocation } from "./revoke-grant.ts";
+import {
+  applyProviderRevocation,
+  pruneAtMs,
+  recheckProviderRevocation,
+  revocationFailing,
+} from "./revoke-grant.ts";
 import { type SweepState, TransitionConflict } from "./store.ts";
 
 /** What the sweep needs: the broker's deps without anything that signs or verifies tokens. */
@@ -257,7 +262,7 @@ async function processMarks(run: Run): Promise<boolean> {
       summary.scanned += result.evaluated;
       summary.reevaluated += result.evaluated - result.skipped;
       summary.revoked += result.revoked.length;
-      summary.errors += result.revoked.filter((g) => g.revocationPending).length;
+      summary.errors += result.revoked.filter(revocationFailing).length;
       summary.skipped += result.skipped;
       // Keep the mark until a request decided before the change can no longer be on its way to a grant.
       if (result.settled && deps.clock.now() >= mark.markedAtMs + ISSUING_TIMEOUT_MS)
@@ -420,8 +425,10 @@ async function sweepOne(run: Run, grant: Grant): Promise<void> {
       await audit(deps, grant, "error", [GAVE_UP_REASON]);
     } else if (ended && grant.revocationPending) {
       summary.retried++;
-      if (await applyProviderRevocation(deps, grant)) summary.revoked++;
-      else summary.errors++;
+      const applied = await applyProviderRevocation(deps, grant);
+      // Still pending but waiting on the outside system (a rotation under way): neither done nor failed.
+      if (!applied) summary.errors++;
+      else if (!applied.revocationPending) summary.revoked++;
     } else if (ended && credentialGone) {
       // The credential has expired by itself: its id can leave the role's revocation list.
       const provider = deps.providers[grant.provider];
@@ -474,7 +481,7 @@ async function reevaluate(run: Run, grant: Grant, reschedule: "always" | "if-soo
     else summary.reevaluated++;
     if (outcome === "revoked") summary.revoked++;
     // Revoked in the store, but the provider refused the write: the next sweep retries it.
-    if (result.grant?.revocationPending) summary.errors++;
+    if (revocationFailing(result.grant)) summary.errors++;
     return outcome;
   } catch (err) {
     summary.errors++;

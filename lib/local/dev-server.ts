@@ -19,6 +19,7 @@ import { bodyBytes, type HttpEvent, type HttpResult, jsonResult } from "../http/
 import { createHandlers, errorResult } from "../http/handlers.ts";
 import { type BrokerAdapters, buildBrokerDeps } from "../runtime/broker-deps.ts";
 import { githubProvider } from "../runtime/github-provider.ts";
+import { secretProvider } from "../runtime/secret-provider.ts";
 import {
   createDevIssuer,
   DEFAULT_DEV_PORT,
@@ -146,6 +147,8 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
         configDir: dirname(configPath),
         vault: localTokenVault(options.inMemory ? undefined : join(dataDir, "github-token.key")),
       }),
+      // Secrets Manager only when a secret task is asked for: dev without AWS answers those with 503.
+      secret: secretProvider({ store, log: options.log, clock }),
       ...options.providers?.(runtime),
     },
     ...(options.verifier ? { verifier: options.verifier } : {}),

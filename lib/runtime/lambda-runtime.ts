@@ -28,6 +28,7 @@ import { addApproverDeps, addTokenDeps, buildDecidingDeps, subjectVerifierFor } 
 import { githubProvider, sealOnlyVault } from "./github-provider.ts";
 import { type LambdaEnv, readLambdaEnv, requireSigningKey } from "./lambda-env.ts";
 import { postgresProviders } from "./postgres-providers.ts";
+import { secretProvider } from "./secret-provider.ts";
 
 /** The sweep's dependencies: everything the broker has except what signs or verifies tokens. */
 export type SweepRuntimeDeps = Omit<BrokerDeps, "signer" | "accessTokens" | "verifier">;
@@ -86,7 +87,12 @@ function prepare(): Prepared {
   const deciding = buildDecidingDeps(resolved, {
     store,
     log,
-    providers: { ...awsProviders(resolved), ...postgresProviders(resolved, { log }), github },
+    providers: {
+      ...awsProviders(resolved),
+      ...postgresProviders(resolved, { log }),
+      github,
+      secret: secretProvider({ store, log }),
+    },
   });
   prepared = { env, resolved, deciding, subjectVerifier: subjectVerifierFor(resolved, deciding) };
   return prepared;

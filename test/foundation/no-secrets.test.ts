@@ -2,7 +2,9 @@
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { exportJWK, type JWK } from "jose";
 import { afterAll, describe, expect, it } from "vitest";
+import { sweepDue } from "../../lib/core/sweep.ts";
 import { createLocalSigner, generateSigningKey } from "../../lib/local/local-signer.ts";
+import { createSecretRig } from "../secret/support.ts";
 import { closeSharedDynamo, createTestBroker, NOW, sharedDynamo } from "../support/broker.ts";
 import { createTestIssuer } from "../support/issuer.ts";
 
@@ -61,6 +63,61 @@ describe("secrets stay out of logs and the table", () => {
         expect(items).not.toContain(encoded);
         expect(logs).not.toContain(encoded);
       }
+    }
+  });
+
+  it("keeps a secret task's value out of logs, audit events and the table, through issue, rotation and sweep", async () => {
+    const rig = await createSecretRig();
+    try {
+      const values: string[] = [];
+      for (const task of [
+        "datadog-key",
+        "datadog-whole",
+        "legacy-password",
+        "keystore",
+        "big",
+        "datadog-app-key",
+      ]) {
+        const res = await rig.issue(task);
+        if (typeof res.body["access_token"] === "string") values.push(res.body["access_token"]);
+      }
+      expect(values.length).toBeGreaterThanOrEqual(4);
+      // The values a rotation writes, and what the refused tasks would have handed out.
+      for (const e of rig.sm.entries.values())
+        for (const v of e.versions.values()) if (v.string) values.push(v.string);
+      await rig.broker.call("revoke", {
+        token: (await rig.broker.store.listGrants()).items[0]!.grantId,
+        subject_token: await rig.token(),
+      });
+      rig.clock.advance(901_000);
+      await sweepDue(rig.broker.deps);
+      rig.sm.finishRotations();
+      rig.clock.advance(31_000);
+      await sweepDue(rig.broker.deps);
+      for (const e of rig.sm.entries.values())
+        for (const v of e.versions.values()) if (v.string) values.push(v.string);
+      const { client } = await sharedDynamo();
+      const items = JSON.stringify(
+        (await client.send(new ScanCommand({ TableName: rig.broker.store["table"] as string }))).Items,
+      );
+      const logs = rig.logs.join("\n");
+      expect(items).toContain("versionId");
+      for (const value of values) {
+        // Each value, and each JSON string inside one, by a fragment long enough to be its own.
+        const fragments = [value.slice(0, 24)];
+        try {
+          for (const v of Object.values(JSON.parse(value) as Record<string, unknown>))
+            if (typeof v === "string") fragments.push(v.slice(0, 16));
+        } catch {
+          // a plain value
+        }
+        for (const f of fragments) {
+          expect(items).not.toContain(f);
+          expect(logs).not.toContain(f);
+        }
+      }
+    } finally {
+      await rig.sm.close();
     }
   });
 });

@@ -11,6 +11,7 @@ const counts = (n: number): DebtCounts => ({
   "stale-principals": 0,
   "long-lived-keys": 0,
   "broker-bypass": 0,
+  "static-secrets": 0,
 });
 const summary = (accountId: string, snapshotTime: string, n: number): SnapshotSummary => ({
   accountId,

@@ -162,6 +162,7 @@ describe("inventory sync, live", () => {
       "stale-principals": 1,
       "long-lived-keys": 2,
       "broker-bypass": 0,
+      "static-secrets": 0,
     });
     // --account syncs just one.
     world.clock.advance(60_000);

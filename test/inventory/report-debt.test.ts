@@ -82,6 +82,7 @@ describe("report debt", () => {
       ["stale-principals", false, 3, 0],
       ["long-lived-keys", false, 6, 0],
       ["broker-bypass", false, 4, 0],
+      ["static-secrets", true, 0, 0],
     ]);
     for (const v of d.verdicts) {
       expect(v.items).toHaveLength(v.actual);

@@ -311,4 +311,5 @@ export const EXPECTED_COUNTS = {
   "stale-principals": 3,
   "long-lived-keys": 6,
   "broker-bypass": 4,
+  "static-secrets": 0,
 };

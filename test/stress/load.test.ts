@@ -14,6 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dynamoClientFromEnv, storeFromEnv } from "../../lib/cli/env.ts";
 import type { AuditEvent } from "../../lib/core/audit.ts";
 import { type AwsQueryServer, startAwsQueryServer } from "../fixtures/aws-query-server.ts";
+import {
+  type SecretsManagerFixture,
+  startSecretsManagerFixture,
+} from "../fixtures/secrets-manager-server.ts";
 import { TOKEN_EXCHANGE_FORM } from "../security/dev-harness.ts";
 import { allGrants } from "../security/helpers.ts";
 import { type DevProcess, runCli, startDevProcess } from "../support/dev-process.ts";
@@ -25,6 +29,10 @@ const SWEEP_INTERVAL_SECONDS = 1;
 const READ_SECONDS = 60;
 
 let aws: AwsQueryServer;
+let sm: SecretsManagerFixture;
+/** The demo's secret task (CONTRACT §15), served by the Secrets Manager stand-in and rotated after use. */
+const DEMO_SECRET = "arn:aws:secretsmanager:us-east-1:111122223333:secret:ci/datadog-AbCdEf";
+const env = () => ({ ...aws.env(), AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.endpoint });
 let dev: DevProcess | undefined;
 let restarted: DevProcess | undefined;
 
@@ -36,7 +44,14 @@ async function stopAll() {
 
 beforeAll(async () => {
   aws = await startAwsQueryServer();
-  dev = await startDevProcess({ sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS, env: aws.env() });
+  sm = await startSecretsManagerFixture();
+  sm.define(DEMO_SECRET, {
+    string: JSON.stringify({ api_key: "dd-load-0123456789abcdef" }),
+    rotationEnabled: true,
+  });
+  // Each rotation moves AWSCURRENT a moment after it starts, as a rotation function would.
+  sm.rotationDelay(5);
+  dev = await startDevProcess({ sweepIntervalSeconds: SWEEP_INTERVAL_SECONDS, env: env() });
 });
 afterAll(async () => {
   // Stops what an earlier failure left running, and still insists on a clean exit.
@@ -44,11 +59,12 @@ afterAll(async () => {
     await stopAll();
   } finally {
     await aws?.close();
+    await sm?.close();
     if (dev) await rm(dev.dataDir, { recursive: true, force: true });
   }
 });
 
-type Kind = "read" | "deploy" | "disabled" | "publish-no-purpose";
+type Kind = "read" | "deploy" | "disabled" | "publish-no-purpose" | "secret";
 const kindOf = (i: number): Kind =>
   (
     [
@@ -57,7 +73,7 @@ const kindOf = (i: number): Kind =>
       "read",
       "read",
       "read",
-      "read",
+      "secret",
       "deploy",
       "deploy",
       "disabled",
@@ -78,6 +94,12 @@ const SUBJECTS: Record<
     sub: "repo:acme/web:ref:refs/heads/main",
     claims: { repository: "acme/web", ref: "refs/heads/main" },
     scope: "deploy-web",
+    extra: {},
+  },
+  secret: {
+    sub: "repo:acme/web:ref:refs/heads/main",
+    claims: { repository: "acme/web", ref: "refs/heads/main" },
+    scope: "datadog-key",
     extra: {},
   },
   disabled: { sub: "agent:old-7", claims: {}, scope: "read-reports", extra: {} },
@@ -151,7 +173,7 @@ describe("load against credbroker dev (the CLI, in its own process)", () => {
       latencies.push(performance.now() - t0);
       const key = `${kind}:${res.status}`;
       statuses.set(key, (statuses.get(key) ?? 0) + 1);
-      const expected = kind === "read" || kind === "deploy" ? 200 : 403;
+      const expected = kind === "read" || kind === "deploy" || kind === "secret" ? 200 : 403;
       if (res.status !== expected) unexpected.push(`${i} ${key} ${JSON.stringify(res.body)}`);
       if (res.status !== 200) return;
       const grantId = res.body["grant_id"] as string;
@@ -242,13 +264,13 @@ describe("load against credbroker dev (the CLI, in its own process)", () => {
     console.log(`load figures: ${JSON.stringify(figures)}`);
     expect(firstStop).toEqual({ code: 0, signal: null });
     expect(d.lines).toContain("credbroker dev: stopping");
-    restarted = await startDevProcess({ sweepIntervalSeconds: 0, env: aws.env(), restart: d });
+    restarted = await startDevProcess({ sweepIntervalSeconds: 0, env: env(), restart: d });
     const r = restarted;
     expect(r.exports).toEqual(d.exports);
     base = r.url;
 
     // A last sweep by hand, as an operator would run it in another shell with the exports dev printed.
-    const adminEnv = { ...aws.env(), ...r.exports };
+    const adminEnv = { ...env(), ...r.exports };
     const sweepFrom = Date.now();
     const adminSweep = await runCli(["sweep", "--json"], adminEnv);
     expect(adminSweep.code, adminSweep.stderr).toBe(0);
@@ -332,7 +354,11 @@ describe("load against credbroker dev (the CLI, in its own process)", () => {
     await Promise.all(expiredReads.map((g) => introspect(-1, readTokens.get(g.grantId)!, false, g.grantId)));
     expect(unexpected).toEqual([]);
 
-    // Secrets: no raw subject token, issued JWT, secret access key or session token in any output line
+    // Every version of the demo secret, the ones rotations wrote included, is a secret too.
+    const datadog = sm.entries.get(DEMO_SECRET)!;
+    for (const v of datadog.versions.values()) secrets.add(JSON.parse(v.string!).api_key);
+    expect(sm.rotationsStarted(DEMO_SECRET)).toBeGreaterThan(0);
+    // Secrets: no raw subject token, issued JWT, secret value, access key or session token in any output line
     // (dev's and the admin sweep's) or DynamoDB item.
     const client = dynamoClientFromEnv(r.exports);
     const items: Record<string, unknown>[] = [];

@@ -290,7 +290,9 @@ export function createConsoleApp(
       (q.get("revoked") === "1"
         ? {
             text: g.revocationPending
-              ? "Revoked. The IAM revocation is pending; the sweep will retry it."
+              ? g.provider === "secret"
+                ? "Revoked. The secret's rotation is pending; the sweep marks it done once the version handed out is no longer current."
+                : "Revoked. The IAM revocation is pending; the sweep will retry it."
               : "Revoked.",
           }
         : undefined);

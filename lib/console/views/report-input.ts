@@ -10,6 +10,7 @@ export const DEBT_CRITERIA = [
   "stale-principals",
   "long-lived-keys",
   "broker-bypass",
+  "static-secrets",
 ] as const;
 
 /** CONTRACT §9: `debt.verdicts[]`; `long-lived-keys` also carries the three key counts. */
@@ -22,6 +23,11 @@ export interface DebtVerdict {
   replaced?: number;
   unreplaced?: number;
   stillUsedAfterReplacement?: number;
+  /** static-secrets (CONTRACT §15): its counts, and the served secrets whose copies may live on. */
+  brokered?: number;
+  rotatedAfterUse?: number;
+  exposed?: number;
+  notes?: { arn: string; why: string }[];
 }
 
 /** CONTRACT §9: `debt` in `report --json`. Accounts are per-account verdicts; their shape is not pinned. */

@@ -55,7 +55,8 @@ const DEBT_TITLES: Record<string, string> = {
   "orphaned-principals": "Every IAM principal owned",
   "stale-principals": "No stale IAM principals",
   "long-lived-keys": "No long-lived access keys",
-  "broker-bypass": "No task role bypasses the broker",
+  "broker-bypass": "No task role or brokered secret bypasses the broker",
+  "static-secrets": "Every static secret brokered and rotated",
 };
 
 function debt(d: DebtSection | null | undefined): Html {
@@ -83,7 +84,9 @@ function debt(d: DebtSection | null | undefined): Html {
         detail:
           v.criterion === "long-lived-keys"
             ? `${num(v.replaced)} replaced, ${num(v.unreplaced)} unreplaced, ${num(v.stillUsedAfterReplacement)} still used after replacement`
-            : undefined,
+            : v.criterion === "static-secrets"
+              ? secretDetail(v)
+              : undefined,
       }),
     )}</div>
 <figure class="chart-figure"><div class="chart" data-chart="debt-trend" role="img" aria-label="Debt per criterion at each snapshot (the table below holds the numbers)"></div>
@@ -97,11 +100,17 @@ ${dataTable({
 ${dataTable({
   caption: "What is left",
   columns: [{ label: "criterion" }, { label: "principal" }, { label: "why" }],
-  rows: d.verdicts.flatMap((v) => v.items.map((i) => [v.criterion, html`<code>${i.arn}</code>`, i.why])),
+  rows: d.verdicts.flatMap((v) =>
+    [...v.items, ...(v.notes ?? [])].map((i) => [v.criterion, html`<code>${i.arn}</code>`, i.why]),
+  ),
   empty: "nothing left: every debt criterion is at zero",
 })}`,
   );
 }
+
+/** The static-secrets verdict's own counts (CONTRACT §15). */
+export const secretDetail = (v: { brokered?: number; rotatedAfterUse?: number; exposed?: number }) =>
+  `${num(v.brokered)} brokered, ${num(v.rotatedAfterUse)} rotated after use, ${num(v.exposed)} exposed to principals other than the broker`;
 
 function grantsOverTime(r: ReportViewInput): Html {
   const a = r.activity;

@@ -4,6 +4,7 @@
 import type { AccountFacts, PrincipalFacts } from "./model.ts";
 import { principalKey } from "./policy-document.ts";
 import type { KeyRecord, PrincipalRecord } from "./records.ts";
+import { analyseSecrets, type SecretTask } from "./secret-analysis.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -22,6 +23,8 @@ export interface AnalyseOptions {
   taskRoles: readonly { task: string; roleArn: string }[];
   /** The broker's own principals (role ARNs, or assumed-role ARNs of its sessions). */
   brokerPrincipals: readonly string[];
+  /** Every secret task's secret (CONTRACT §15); absent = none. */
+  secretTasks?: readonly SecretTask[];
 }
 
 export const isServiceLinked = (p: Pick<PrincipalFacts, "kind" | "path">): boolean =>
@@ -140,5 +143,6 @@ export function analyseAccount(facts: AccountFacts, o: AnalyseOptions): Principa
       bypass: `task ${taskRoles.get(key)!.join(", ")} names this role, but it is not in the account's snapshot`,
     });
   }
+  if (facts.secrets) records.push(...analyseSecrets(facts, { ...o, staleBefore, brokers }));
   return records;
 }

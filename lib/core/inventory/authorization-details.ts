@@ -6,6 +6,7 @@ import { z } from "zod";
 import { InventoryError } from "./errors.ts";
 import type { AccountFacts, CredentialRow, ManagedPolicyFacts, PrincipalFacts } from "./model.ts";
 import { policyStatements, privilegeFindings, trustedPrincipals } from "./policy-document.ts";
+import { type SecretFacts, type SecretStatement, secretFacts, secretStatements } from "./secrets.ts";
 
 const time = z.union([z.string(), z.date()]).transform((v, ctx) => {
   const ms = v instanceof Date ? v.getTime() : Date.parse(v);
@@ -95,12 +96,35 @@ export class AccountBuilder {
     this.ownerKeys = new Set(ownerTagKeys.map((k) => k.toLowerCase()));
   }
 
-  private inline(list: { PolicyName: string; PolicyDocument: unknown }[], where: string): string[] {
-    return list.flatMap((p) =>
-      privilegeFindings(policyStatements(p.PolicyDocument, `${where} policy ${p.PolicyName}`)).map(
-        (f) => `inline policy ${p.PolicyName} ${f}`,
-      ),
-    );
+  private secrets: SecretFacts[] | undefined;
+
+  /** Privilege findings and secret statements of inline policies, each document parsed once. */
+  private inline(
+    list: { PolicyName: string; PolicyDocument: unknown }[],
+    where: string,
+  ): { inlineFindings: string[]; secretStatements?: SecretStatement[] } {
+    const inlineFindings: string[] = [];
+    const secrets: SecretStatement[] = [];
+    for (const p of list) {
+      const statements = policyStatements(p.PolicyDocument, `${where} policy ${p.PolicyName}`);
+      for (const f of privilegeFindings(statements))
+        inlineFindings.push(`inline policy ${p.PolicyName} ${f}`);
+      secrets.push(
+        ...secretStatements(statements as Record<string, unknown>[], `inline policy ${p.PolicyName}`),
+      );
+    }
+    return secrets.length > 0 ? { inlineFindings, secretStatements: secrets } : { inlineFindings };
+  }
+
+  /** Adds one secret as ListSecrets gives it (with its resource policy, when read). */
+  addSecret(raw: unknown): void {
+    this.secrets ??= [];
+    this.secrets.push(secretFacts(raw, `SecretList[${this.secrets.length}]`));
+  }
+
+  /** Marks the account's secrets as read, even when it has none. */
+  secretsRead(): void {
+    this.secrets ??= [];
   }
 
   private owners(tags: { Key: string; Value: string }[]): string[] {
@@ -121,7 +145,7 @@ export class AccountBuilder {
         path: u.Path,
         ...(u.CreateDate ? { createdAt: u.CreateDate } : {}),
         ownerTags: this.owners(u.Tags),
-        inlineFindings: this.inline(u.UserPolicyList, `user ${u.UserName}`),
+        ...this.inline(u.UserPolicyList, `user ${u.UserName}`),
         attached: u.AttachedManagedPolicies.map((a) => a.PolicyArn),
         groups: u.GroupList,
         trustedBy: [],
@@ -135,7 +159,7 @@ export class AccountBuilder {
         path: g.Path,
         ...(g.CreateDate ? { createdAt: g.CreateDate } : {}),
         ownerTags: [],
-        inlineFindings: this.inline(g.GroupPolicyList, `group ${g.GroupName}`),
+        ...this.inline(g.GroupPolicyList, `group ${g.GroupName}`),
         attached: g.AttachedManagedPolicies.map((a) => a.PolicyArn),
         groups: [],
         trustedBy: [],
@@ -158,7 +182,7 @@ export class AccountBuilder {
         path: r.Path,
         ...(r.CreateDate ? { createdAt: r.CreateDate } : {}),
         ownerTags: this.owners(r.Tags),
-        inlineFindings: this.inline(r.RolePolicyList, `role ${r.RoleName}`),
+        ...this.inline(r.RolePolicyList, `role ${r.RoleName}`),
         attached: r.AttachedManagedPolicies.map((a) => a.PolicyArn),
         groups: [],
         trustedBy: trust,
@@ -170,10 +194,17 @@ export class AccountBuilder {
       const version =
         p.PolicyVersionList.find((v) => v.IsDefaultVersion) ??
         p.PolicyVersionList.find((v) => v.VersionId === p.DefaultVersionId);
-      const findings = version
-        ? privilegeFindings(policyStatements(version.Document, `policy ${p.PolicyName}`))
-        : [];
-      this.policies.set(p.Arn, { arn: p.Arn, name: p.PolicyName, findings });
+      const statements = version ? policyStatements(version.Document, `policy ${p.PolicyName}`) : [];
+      const secrets = secretStatements(
+        statements as Record<string, unknown>[],
+        `managed policy ${p.PolicyName}`,
+      );
+      this.policies.set(p.Arn, {
+        arn: p.Arn,
+        name: p.PolicyName,
+        findings: privilegeFindings(statements),
+        ...(secrets.length > 0 ? { secretStatements: secrets } : {}),
+      });
     }
   }
 
@@ -194,6 +225,7 @@ export class AccountBuilder {
     const accounts = new Set<string>();
     for (const p of this.principals) accounts.add(p.arn.split(":")[4] ?? "");
     for (const r of this.rows.values()) accounts.add(r.arn.split(":")[4] ?? "");
+    for (const secret of this.secrets ?? []) accounts.add(secret.arn.split(":")[4] ?? "");
     if (expected) accounts.add(expected);
     if (accounts.size > 1)
       throw new InventoryError(
@@ -208,6 +240,7 @@ export class AccountBuilder {
       principals: this.principals,
       policies: this.policies,
       credentialRows: this.rows,
+      ...(this.secrets ? { secrets: this.secrets } : {}),
     };
   }
 }

@@ -4,6 +4,7 @@
 import {
   countDebt,
   countKeys,
+  countSecrets,
   DEBT_CRITERIA,
   type DebtCounts,
   type DebtCriterion,
@@ -30,6 +31,12 @@ export interface DebtVerdict {
   replaced?: number;
   unreplaced?: number;
   stillUsedAfterReplacement?: number;
+  /** static-secrets only (CONTRACT §15). */
+  brokered?: number;
+  rotatedAfterUse?: number;
+  exposed?: number;
+  /** static-secrets only: served secrets whose handed-out copies may live on (no rotateAfterUse). */
+  notes?: DebtItem[];
 }
 
 // A type, not an interface: readers that take any account object (Record<string, unknown>) accept it.
@@ -56,6 +63,7 @@ export const DEBT_TITLES: Record<DebtCriterion, string> = {
   "stale-principals": "No IAM user or role is stale",
   "long-lived-keys": "No active long-lived access key",
   "broker-bypass": "No task role can be assumed without the broker",
+  "static-secrets": "Every static secret is brokered and rotated",
 };
 
 export interface AccountSnapshots {
@@ -91,6 +99,8 @@ function itemsOf(c: DebtCriterion, r: PrincipalRecord, reviews: ReadonlyMap<stri
       return (r.keys ?? []).map((k) => ({ arn: r.arn, why: keyWhy(k, r.kind === "root") }));
     case "broker-bypass":
       return r.bypass ? [{ arn: r.arn, why: r.bypass }] : [];
+    case "static-secrets":
+      return r.staticSecret ? [{ arn: r.arn, why: r.staticSecret }] : [];
   }
 }
 
@@ -113,7 +123,17 @@ export function buildDebt(
       target: 0,
       items,
     };
-    return criterion === "long-lived-keys" ? { ...v, ...countKeys(records) } : v;
+    if (criterion === "long-lived-keys") return { ...v, ...countKeys(records) };
+    if (criterion === "static-secrets") {
+      const notes = records
+        .filter((r) => r.secret?.copiesMayLiveOn)
+        .map((r) => ({
+          arn: r.arn,
+          why: `served by ${r.secret!.tasks.join(", ")} without rotateAfterUse: a copy handed out may live on after its grant`,
+        }));
+      return { ...v, ...countSecrets(records), ...(notes.length > 0 ? { notes } : {}) };
+    }
+    return v;
   });
   const accountRows = current
     .map((a) => {
@@ -135,7 +155,7 @@ export function buildDebt(
     const counts = zero();
     for (const a of current) {
       const s = a.summaries.filter((x) => x.snapshotTime <= t).at(-1);
-      if (s) for (const c of DEBT_CRITERIA) counts[c] += s.counts[c];
+      if (s) for (const c of DEBT_CRITERIA) counts[c] += s.counts[c] ?? 0;
     }
     return { snapshotTime: t, counts };
   });

@@ -1,6 +1,8 @@
-// The normalised model of one account's IAM that the analysis works on. Policy documents are judged as
+// The normalised model of one account's IAM (and Secrets Manager) that the analysis works on. Policy documents are judged as
 // they arrive and only the findings are kept, so a 5,000-role account holds a few strings per principal,
 // not its documents.
+
+import type { SecretFacts, SecretStatement } from "./secrets.ts";
 
 /** One of a user's two access keys, as the credential report gives it. */
 export interface KeyFacts {
@@ -43,6 +45,8 @@ export interface PrincipalFacts {
   trustedBy: TrustedPrincipal[];
   /** A role's RoleLastUsed.LastUsedDate. */
   lastUsed?: string;
+  /** Its own policies' statements that may allow or deny reading secrets (CONTRACT §15). */
+  secretStatements?: SecretStatement[];
 }
 
 /** A principal a trust policy lets assume a role: its identifier, and the `why` text naming it. */
@@ -58,6 +62,8 @@ export interface ManagedPolicyFacts {
   name: string;
   /** Why its default version makes a holder privileged. */
   findings: string[];
+  /** Its default version's statements that may allow or deny reading secrets. */
+  secretStatements?: SecretStatement[];
 }
 
 /** Everything one sync read of one account. */
@@ -68,4 +74,6 @@ export interface AccountFacts {
   principals: PrincipalFacts[];
   policies: Map<string, ManagedPolicyFacts>;
   credentialRows: Map<string, CredentialRow>;
+  /** The account's Secrets Manager secrets; undefined when they were not read. */
+  secrets?: SecretFacts[];
 }

@@ -6,6 +6,7 @@ export const DEBT_CRITERIA = [
   "stale-principals",
   "long-lived-keys",
   "broker-bypass",
+  "static-secrets",
 ] as const;
 export type DebtCriterion = (typeof DEBT_CRITERIA)[number];
 export type DebtCounts = Record<DebtCriterion, number>;
@@ -20,9 +21,24 @@ export interface KeyRecord {
   usedAfterReplacement: boolean;
 }
 
+/** A Secrets Manager secret of a snapshot (CONTRACT §15). */
+export interface SecretRecordFacts {
+  /** The secret tasks that serve it; empty when none does. */
+  tasks: string[];
+  /** Served by a rotateAfterUse task, and rotation is configured. */
+  rotatedAfterUse: boolean;
+  rotationEnabled: boolean;
+  lastRotated: string | null;
+  lastAccessed: string | null;
+  /** A served secret that principals other than the broker can read: who, and through which policy. */
+  readers?: string[];
+  /** Served only by tasks without rotateAfterUse: a copy handed out may live on after its grant. */
+  copiesMayLiveOn?: boolean;
+}
+
 /** One principal of a snapshot with each verdict's reason; absent fields are verdicts it does not meet. */
 export interface PrincipalRecord {
-  kind: "user" | "role" | "group" | "root";
+  kind: "user" | "role" | "group" | "root" | "secret";
   arn: string;
   name: string;
   accountId: string;
@@ -39,6 +55,27 @@ export interface PrincipalRecord {
   bypass?: string;
   /** A task role named in the config but not found in the account. */
   missing?: boolean;
+  /** kind secret: what the inventory knows of it. */
+  secret?: SecretRecordFacts;
+  /** kind secret: why it counts among the static secrets (not brokered, or not rotated in time). */
+  staticSecret?: string;
+}
+
+export interface SecretCounts {
+  brokered: number;
+  rotatedAfterUse: number;
+  exposed: number;
+}
+
+export function countSecrets(records: readonly PrincipalRecord[]): SecretCounts {
+  const out = { brokered: 0, rotatedAfterUse: 0, exposed: 0 };
+  for (const r of records) {
+    if (!r.secret || r.secret.tasks.length === 0) continue;
+    out.brokered++;
+    if (r.secret.rotatedAfterUse) out.rotatedAfterUse++;
+    if (r.secret.readers?.length) out.exposed++;
+  }
+  return out;
 }
 
 export interface KeyCounts {
@@ -81,8 +118,10 @@ export function countDebt(
     "stale-principals": 0,
     "long-lived-keys": 0,
     "broker-bypass": 0,
+    "static-secrets": 0,
   };
   for (const r of records) {
+    if (r.staticSecret) counts["static-secrets"]++;
     if (r.privileged && !reviewValidAt(reviews.get(r.arn), atMs)) counts["privileged-unreviewed"]++;
     if (r.orphaned) counts["orphaned-principals"]++;
     if (r.stale) counts["stale-principals"]++;

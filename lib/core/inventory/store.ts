@@ -1,5 +1,5 @@
 // Where snapshots and reviews live (the broker's table on AWS and in dev; lib/aws/inventory-store.ts).
-import type { DebtCounts, KeyCounts, PrincipalRecord, Review } from "./records.ts";
+import type { DebtCounts, KeyCounts, PrincipalRecord, Review, SecretCounts } from "./records.ts";
 
 /** One account's snapshot, without its principals: what the trend reads. */
 export interface SnapshotSummary {
@@ -13,6 +13,8 @@ export interface SnapshotSummary {
   /** The verdict counts as of the sync (reviews valid then). */
   counts: DebtCounts;
   keys: KeyCounts;
+  /** The static-secrets verdict's own counts (absent in snapshots from before secrets were read). */
+  secrets?: SecretCounts;
   brokerPrincipals: string[];
   /**
    * Where the broker's principals came from: `caller-identity` when STS GetCallerIdentity answered for the

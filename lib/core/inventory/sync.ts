@@ -6,7 +6,7 @@ import type { Clock } from "../clock.ts";
 import { analyseAccount } from "./analyse.ts";
 import { InventoryError } from "./errors.ts";
 import type { AccountFacts } from "./model.ts";
-import { countDebt, countKeys } from "./records.ts";
+import { countDebt, countKeys, countSecrets } from "./records.ts";
 import type { InventoryStore, Replacer, SnapshotSummary } from "./store.ts";
 
 export const DEFAULT_INVENTORY: InventoryConfig = {
@@ -64,6 +64,11 @@ export async function storeSnapshots(
   const taskRoles = o.config.tasks.flatMap((t) =>
     t.provider === "aws-sts" ? [{ task: t.name, roleArn: t.roleArn }] : [],
   );
+  const secretTasks = o.config.tasks.flatMap((t) =>
+    t.provider === "secret"
+      ? [{ task: t.name, secretArn: t.secretArn, rotateAfterUse: t.rotateAfterUse }]
+      : [],
+  );
 
   const summaries: SnapshotSummary[] = [];
   for (const account of facts) {
@@ -74,6 +79,7 @@ export async function storeSnapshots(
       firstGrantMs,
       taskRoles,
       brokerPrincipals,
+      secretTasks,
     });
     const summary: SnapshotSummary = {
       accountId: account.accountId,
@@ -83,6 +89,7 @@ export async function storeSnapshots(
       principals: records.length,
       counts: countDebt(records, reviews, snapshotMs),
       keys: countKeys(records),
+      ...(account.secrets ? { secrets: countSecrets(records) } : {}),
       brokerPrincipals,
       ...(o.brokerPrincipalsFrom ? { brokerPrincipalsFrom: o.brokerPrincipalsFrom } : {}),
     };
@@ -99,7 +106,7 @@ export interface LiveIam {
   /** The account and ARN of the broker's own credentials (an assumed-role session read as its role). */
   caller(): Promise<{ account: string; arn: string }>;
   readAccount(
-    account: { accountId: string; roleArn?: string | undefined },
+    account: { accountId: string; roleArn?: string | undefined; secretRegions?: readonly string[] },
     ownerTagKeys: readonly string[],
     progress: (line: string) => void,
   ): Promise<AccountFacts>;
@@ -124,7 +131,19 @@ export async function syncLive(
   const facts: AccountFacts[] = [];
   for (const account of accounts) {
     progress(`account ${account.accountId}: reading IAM${account.roleArn ? ` as ${account.roleArn}` : ""}`);
-    facts.push(await live.readAccount(account, inventory.ownerTagKeys, progress));
+    // Secrets are regional: read where the config's secret tasks of this account live (the caller's region
+    // when none does), plus any regions the inventory names.
+    const secretRegions = [
+      ...new Set([
+        ...o.config.tasks.flatMap((t) =>
+          t.provider === "secret" && t.secretArn.split(":")[4] === account.accountId
+            ? [t.secretArn.split(":")[3]!]
+            : [],
+        ),
+        ...(inventory.secretRegions ?? []),
+      ]),
+    ];
+    facts.push(await live.readAccount({ ...account, secretRegions }, inventory.ownerTagKeys, progress));
   }
   return storeSnapshots(facts, {
     ...o,

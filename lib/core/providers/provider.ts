@@ -18,7 +18,7 @@ export interface PreparedCredential {
   /** Provider-specific request (a rendered session policy, JWT claims). */
   request: unknown;
   /** Recorded on the grant, so that ending it still knows where to go if the config changes. */
-  grantFields?: Partial<Pick<Grant, "database" | "reassignTo">>;
+  grantFields?: Partial<Pick<Grant, "database" | "reassignTo" | "secretArn" | "rotateAfterUse">>;
 }
 
 export interface IssuedCredential {
@@ -80,4 +80,20 @@ export const ISSUED_TOKEN_TYPES = {
   "aws-sts": "urn:credbroker:token-type:aws-credentials",
   postgres: "urn:credbroker:token-type:postgres-credentials",
   github: "urn:credbroker:token-type:github-token",
+  secret: "urn:credbroker:token-type:secret",
 } as const;
+
+/**
+ * Thrown by `revoke` when the provider has done its part and the outside system is finishing it (a secret's
+ * rotation moving AWSCURRENT on): the revocation stays pending, the sweep looks again at `retryAtMs`, and
+ * the wait is not counted as a failure.
+ */
+export class RevocationUnderway extends Error {
+  constructor(
+    readonly retryAtMs: number,
+    readonly detail: string,
+  ) {
+    super(`revocation underway: ${detail}`);
+    this.name = "RevocationUnderway";
+  }
+}

@@ -57,4 +57,14 @@ export const PROVIDER_TRAITS: Record<Provider, ProviderTraits> = {
     // A role and its sessions never end by themselves: a pending drop is retried until it is done.
     credentialGoneAtMs: (grant) => (grant.revocationPending ? Number.POSITIVE_INFINITY : 0),
   },
+  secret: {
+    // A rotateAfterUse grant's end rotates the secret; for the others `revoke` is bookkeeping only.
+    endsOutside: true,
+    // A copy of a static secret never lapses: expiry ends it like any other end (rotates it).
+    endsAtExpiry: true,
+    // The value leaves only once the grant is active: a failed issue handed nothing out.
+    failedIssueMayLeaveCredential: () => false,
+    // The handed-out version stays valid until a rotation replaces it: a pending rotation is retried for good.
+    credentialGoneAtMs: (grant) => (grant.revocationPending ? Number.POSITIVE_INFINITY : 0),
+  },
 };

@@ -68,6 +68,17 @@ export function taskFindings(task: TaskConfig): BroadFinding[] {
   }
   // A postgres task's breadth is its group roles', checked against the server before each first issue.
   if (task.provider === "postgres") return [];
+  // A secret task hands out one secret (or one key of it): its breadth is the copy that outlives a grant.
+  if (task.provider === "secret")
+    return task.rotateAfterUse
+      ? []
+      : [
+          {
+            where: "rotateAfterUse",
+            reason:
+              "not rotated after use: ending a grant is bookkeeping only, and a copy handed out may live on",
+          },
+        ];
   if (task.provider === "github") {
     // Admin levels and repository or organisation administration hand over more than one task needs.
     return Object.entries(task.permissions)
