@@ -6,6 +6,7 @@ import { approvalView } from "../../core/approvals/request.ts";
 import type { GrantStatus } from "../../core/grant.ts";
 import { TRANSITIONS } from "../../core/grant.ts";
 import type { InventoryStore } from "../../core/inventory/store.ts";
+import { PROVIDER_TRAITS } from "../../core/providers/traits.ts";
 import type { ReevaluateDeps } from "../../core/reevaluate.ts";
 import { reportFromStore } from "../../core/report/gather.ts";
 import { revokeGrant } from "../../core/revoke-grant.ts";
@@ -289,7 +290,7 @@ export function createConsoleApp(
       (q.get("revoked") === "1"
         ? {
             text: g.revocationPending
-              ? "Revoked. The IAM revocation is pending; the sweep will retry it."
+              ? `Revoked; ${PROVIDER_TRAITS[g.provider].pendingRevocation}.`
               : "Revoked.",
           }
         : undefined);
