@@ -124,7 +124,7 @@ export function auditBody(o: { base: string; events: AuditEvent[]; hours: number
     (h) =>
       html`<option value="${h}"${h === o.hours ? html` selected` : ""}>${h < 24 ? `${h} hour` : h === 24 ? "1 day" : `${h / 24} days`}</option>`,
   )}</select></label><button class="primary" type="submit">Show</button></form>
-<p>${o.total > o.events.length ? `The newest ${o.events.length} of ${o.total} events` : `${o.events.length} events`}; new events appear at the top as they happen. <span id="live-status" role="status" aria-live="polite"></span></p>
+<p>${o.total > o.events.length ? `The newest ${o.events.length} of ${o.total} events` : `${o.events.length} event${o.events.length === 1 ? "" : "s"}`}; new events appear at the top as they happen. <span id="live-status" role="status" aria-live="polite"></span></p>
 ${auditTable(o.base, o.events, `${o.base}api/audit`)}`;
 }
 
