@@ -115,20 +115,21 @@ export async function grantsCommand(
       // One result line, not the broker's JSON log lines: the audit event is in the table, and why a
       // revocation is still pending goes on the result line.
       const why: string[] = [];
-      const log: Logger = {
-        info() {},
-        warn: (m, f) => why.push(typeof f?.["detail"] === "string" ? `${m}: ${f["detail"]}` : m),
-        error: (m, f) => why.push(typeof f?.["detail"] === "string" ? `${m}: ${f["detail"]}` : m),
-      };
+      const note = (m: string, f?: Record<string, unknown>) =>
+        why.push(typeof f?.["detail"] === "string" ? f["detail"] : m);
+      const log: Logger = { info() {}, warn: note, error: note };
       const revoked = await revokeGrant(
         { store: d.store, providers: d.providers ?? {}, clock: systemClock, log },
         grant,
         { reason: values.reason, kind: "admin", actor },
       );
       if (!revoked) throw new CliError(`grant ${id} changed while revoking; run grants show ${id}`);
+      const cause = !d.providers?.[revoked.provider]
+        ? `this shell has no ${revoked.provider} provider (give --config or CREDBROKER_CONFIG)`
+        : why[0];
       const pending = !revoked.revocationPending
         ? ""
-        : ` (${PROVIDER_TRAITS[revoked.provider].pendingRevocation}${why.length > 0 ? `; ${why[0]}` : ""})`;
+        : ` (${PROVIDER_TRAITS[revoked.provider].pendingRevocation})${cause ? `: ${cause}` : ""}`;
       io.out(`revoked ${id}${pending}\n`);
       return;
     }

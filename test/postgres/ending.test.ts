@@ -92,7 +92,7 @@ describe.skipIf(unavailable !== undefined)("postgres provider: ending a grant en
       providers: {},
     }));
     expect(out.stdout).toBe(
-      `revoked ${grantId} (dropping its PostgreSQL role is pending; the sweep will retry it; revocation pending: provider not configured)\n`,
+      `revoked ${grantId} (dropping its PostgreSQL role is pending; the sweep will retry it): this shell has no postgres provider (give --config or CREDBROKER_CONFIG)\n`,
     );
     expect(out.stdout).not.toContain("IAM");
     expect(out.stderr).toBe("");
