@@ -213,7 +213,12 @@ export function createConsoleApp(
         const cursor = q.get("cursor") || undefined;
         let result: Awaited<ReturnType<typeof grantPage>>;
         try {
-          result = await grantPage(deps.store, filter, cursor);
+          result = await grantPage(
+            deps.store,
+            filter,
+            cursor,
+            deps.config.workloads.map((w) => w.name),
+          );
         } catch (err) {
           if (err instanceof TypeError)
             return page(
@@ -299,7 +304,14 @@ export function createConsoleApp(
       status,
       "grants",
       `Grant ${g.grantId}`,
-      grantBody({ base, grant: g, trail, csrf: session.csrf, notice: shown }),
+      grantBody({
+        base,
+        grant: g,
+        trail: trail.events,
+        approval: trail.approval,
+        csrf: session.csrf,
+        notice: shown,
+      }),
     );
   }
 
