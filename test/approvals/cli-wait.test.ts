@@ -108,7 +108,9 @@ describe("credbroker exchange --wait against credbroker dev", () => {
       approvalId: id,
       status: "approved",
       grantId: body["grant_id"],
+      polls: expect.any(Number),
     });
+    expect(JSON.parse(show.stdout).polls).toBeGreaterThanOrEqual(1);
   }, 90_000);
 
   it("exits non-zero with a clear message when an approver denies", async () => {

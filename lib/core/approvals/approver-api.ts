@@ -127,6 +127,8 @@ export async function showApproval(deps: ApproverDeps, authorization: string | u
       at: new Date(v.atMs).toISOString(),
     })),
     ...(r.grantId !== undefined ? { grantId: r.grantId } : {}),
+    /** How often the workload polled (counted here, not in the audit). */
+    polls: r.polls ?? 0,
   };
 }
 
