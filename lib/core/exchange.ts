@@ -1,9 +1,8 @@
 // The token path, top to bottom: parse request → verify subject token → find task and workload → decide →
-// render → record → issue → respond. Every step is a named call; every exit records one audit event (a poll
-// of a pending approval request is counted on the request instead). What
-// does not wait on an earlier step overlaps it: the signals read with the verification, the decision with
-// the signals read (kept only if the signals are the ones it was made on), the audit write with the
-// activation.
+// render → record → issue → respond. Every step is a named call; every exit records one audit event, save a
+// poll of a pending approval request, which is counted on the request instead. What does not wait on an
+// earlier step overlaps it: the signals read with the verification, the decision with the signals read (kept
+// only if the signals are the ones it was made on), the audit write with the activation.
 
 import type { TaskConfig } from "../config/schema.ts";
 import { approvalGate } from "./approvals/gate.ts";
