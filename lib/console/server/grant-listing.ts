@@ -1,6 +1,7 @@
-// One page of the console's grant list, read through the store's own paging (never the whole table):
-// newest first, by the workload index of the given workload, or of every configured workload merged. A task filter, and a status filter on the workload index, narrow each store page; a few store
-// pages are read until the console's page is full, and the store's cursor is the link to the next one.
+// One page of the console's grant list, newest first, read through the store's own paging (never the whole
+// table): the given workload's index, or every configured workload's read side by side and merged by issue
+// time (without the workloads, the admin listing). A task or status filter narrows each store page; a few
+// store pages are read until the console's page is full, and the cursor links to the next one.
 import type { ApprovalRequest } from "../../core/approvals/request.ts";
 import type { AuditEvent } from "../../core/audit.ts";
 import type { Grant, GrantStatus } from "../../core/grant.ts";
