@@ -4,6 +4,9 @@
 //   dist/cli/             the `credbroker` command (scripts/cli-entry.ts); npm dependencies stay imports
 //   dist/console/         the console's browser bundle (uPlot, sorting, live audit: lib/console/assets.ts),
 //                         since an installed package has neither esbuild nor uPlot to build it at run time
+//   dist/constructs/      the CDK constructs (lib/constructs) as one ESM file, npm dependencies (aws-cdk-lib,
+//                         constructs, zod, …) left as imports, so a CDK app in JavaScript can import them;
+//                         their .d.ts under dist/types/ (the lib/ files they reach, with their paths)
 // dist/ is git-ignored: it is built from a checked-out commit, never committed.
 import { execFileSync } from "node:child_process";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -41,13 +44,26 @@ await build({
   packages: "external",
 });
 
+// Two levels under the package root, as lib/constructs is: the construct finds lambdas/ (the functions'
+// entries, bundled at synth) and, in a checkout, the lock file from there.
+await build({
+  ...node,
+  entryPoints: ["lib/constructs/index.ts"],
+  outfile: join(dist, "constructs", "index.js"),
+  packages: "external",
+});
+await emitDeclarations("lib/constructs/index.ts", join(dist, "types"), "lib");
+
 const assets = await buildBrowserAssets(esbuild);
 await mkdir(dirname(DIST_JS), { recursive: true });
 await writeFile(DIST_JS, assets.js);
 await writeFile(DIST_CSS, assets.css);
 
-/** tsc's declarations for the entry; relative `.ts` specifiers become `.js`, which every consumer resolves. */
-async function emitDeclarations(entry: string, outDir: string): Promise<void> {
+/**
+ * tsc's declarations for the entry and what it imports (under `rootDir`, with their paths below it);
+ * relative `.ts` specifiers become `.js`, which every consumer resolves.
+ */
+async function emitDeclarations(entry: string, outDir: string, rootDir?: string): Promise<void> {
   const tsc = join(dirname(createRequire(import.meta.url).resolve("typescript/package.json")), "bin", "tsc");
   execFileSync(
     process.execPath,
@@ -72,11 +88,12 @@ async function emitDeclarations(entry: string, outDir: string): Promise<void> {
       "node",
       "--outDir",
       outDir,
+      ...(rootDir ? ["--rootDir", rootDir] : []),
       entry,
     ],
     { cwd: root, stdio: ["ignore", process.stderr, process.stderr] },
   );
-  for (const name of await readdir(outDir)) {
+  for (const name of await readdir(outDir, { recursive: true })) {
     if (!name.endsWith(".d.ts")) continue;
     const path = join(outDir, name);
     const text = await readFile(path, "utf8");

@@ -83,6 +83,7 @@ try {
         workload,
         task: "read-reports",
         reasons: [i % 2 === 0 ? "released" : "expired"],
+        grantId: `h${d}-${i}`,
       });
     }
     for (let i = 0; i < (d % 4) + 1; i++)
@@ -96,25 +97,33 @@ try {
   }
 
   // Real traffic through the broker.
-  const exchange = async (sub: string, task: string, claims: Record<string, string> = {}) => {
-    const minted = await fetch(`${dev.url}/dev/issuer/token`, {
+  const mint = async (issuer: "issuer" | "approvers", sub: string, claims: Record<string, string> = {}) => {
+    const minted = await fetch(`${dev.url}/dev/${issuer}/token`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ sub, claims }),
     });
-    const { token } = (await minted.json()) as { token: string };
+    return ((await minted.json()) as { token: string }).token;
+  };
+  const exchange = async (
+    sub: string,
+    task: string,
+    claims: Record<string, string> = {},
+    extra: Record<string, string> = {},
+  ) => {
     const res = await fetch(`${dev.url}/token`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({
         grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
-        subject_token: token,
+        subject_token: await mint("issuer", sub, claims),
         subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
         scope: task,
         purpose: "nightly report",
+        ...extra,
       }),
     });
-    return (await res.json()) as { grant_id?: string };
+    return (await res.json()) as { grant_id?: string; approval_id?: string };
   };
   for (let i = 0; i < 4; i++) await exchange("repo:acme/reports:ref:refs/heads/main", "read-reports");
   await exchange("system:serviceaccount:batch:legacy-cron", "read-reports");
@@ -122,6 +131,21 @@ try {
   await exchange("agent:old-7", "read-reports");
   await exchange("repo:evil/fork:ref:refs/heads/main", "read-reports");
   const victim = await exchange("system:serviceaccount:batch:legacy-cron", "read-reports");
+  // The ops agent asks for the production rotation, alice (sre) approves, and the agent collects its grant.
+  const asked = await exchange("agent:ops", "rotate-prod-db");
+  let approvedGrant: string | undefined;
+  if (asked.approval_id) {
+    await fetch(`${dev.url}/approvals/${asked.approval_id}`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        authorization: `Bearer ${await mint("approvers", "alice", { groups: "sre", email: "alice@acme.example" })}`,
+      },
+      body: new URLSearchParams({ decision: "approve", reason: "ticket OPS-7" }),
+    });
+    approvedGrant = (await exchange("agent:ops", "rotate-prod-db", {}, { approval_id: asked.approval_id }))
+      .grant_id;
+  }
 
   await mkdir(OUT, { recursive: true });
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 });
@@ -142,6 +166,10 @@ try {
     fullPage: true,
     clip: { x: 0, y: 0, width: 1280, height: 1500 },
   });
+  // Below the fold of the first: grant activity by task (granted and lived durations), denials, exceptions
+  // on their timeline and approvals.
+  await page.locator("#activity table").nth(1).scrollIntoViewIfNeeded();
+  await page.locator("#exceptions").screenshot({ path: join(OUT, "report-exceptions.png") });
 
   // The console, signed in with its token.
   await page.goto(dev.consoleUrl);
@@ -155,6 +183,10 @@ try {
     await page.getByRole("button", { name: "Revoke" }).click();
     await page.waitForURL(/revoked=1/);
     await page.screenshot({ path: join(OUT, "console-grant.png") });
+  }
+  if (approvedGrant) {
+    await page.goto(`${dev.url}/console/grants/${approvedGrant}`);
+    await page.screenshot({ path: join(OUT, "console-grant-approved.png"), fullPage: true });
   }
   await page.goto(`${dev.url}/console/audit`);
   await page.screenshot({ path: join(OUT, "console-audit.png") });

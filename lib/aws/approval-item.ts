@@ -36,6 +36,7 @@ export const approvalItemSchema = z
     requestedAtMs: z.number(),
     expiresAtMs: z.number(),
     lastPolledAtMs: z.number(),
+    polls: z.number().int().min(0).optional(),
     votes: z.array(vote),
     decidedAtMs: z.number().optional(),
     grantId: z.string().optional(),

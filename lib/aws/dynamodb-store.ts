@@ -283,13 +283,16 @@ export class DynamoGrantStore implements GrantStore {
 
   async listGrantsByWorkload(
     workload: string,
-    options: { cursor?: string; limit?: number } = {},
+    options: { cursor?: string; limit?: number; before?: string } = {},
   ): Promise<Page<Grant>> {
     const page = await this.query(
       {
         IndexName: INDEX.byWorkload,
-        KeyConditionExpression: "gsi1pk = :pk",
-        ExpressionAttributeValues: marshall({ ":pk": `WG#${workload}` }),
+        KeyConditionExpression: options.before ? "gsi1pk = :pk AND gsi1sk < :before" : "gsi1pk = :pk",
+        ExpressionAttributeValues: marshall({
+          ":pk": `WG#${workload}`,
+          ...(options.before ? { ":before": options.before } : {}),
+        }),
         ScanIndexForward: false,
       },
       options.cursor,

@@ -4,7 +4,6 @@
 // `--follow` keeps polling for new events until Ctrl-C.
 
 import { parseArgs } from "node:util";
-import { DEFAULT_RETENTION_DAYS } from "../config/schema.ts";
 import type { AuditEvent, AuditOutcome } from "../core/audit.ts";
 import type { GrantStore } from "../core/store.ts";
 import { CliError } from "./errors.ts";
@@ -56,6 +55,8 @@ export function outcomesFor(flag: string | undefined): Set<AuditOutcome> | undef
   return out;
 }
 
+/** The period read without --since (and without --workload or --task), counted back from now. */
+export const DEFAULT_WINDOW_DAYS = 7;
 /** Events written up to this long after their own time (a slow request) are still caught by --follow. */
 const FOLLOW_OVERLAP_MS = 60_000;
 const COLUMNS = ["time", "outcome", "workload", "task", "grant", "decision", "why"];
@@ -118,20 +119,20 @@ export async function auditCommand(
   const now = options.now ?? Date.now;
   const nowMs = now();
   const outcomes = outcomesFor(values.outcome);
-  // Without --since, every match (CONTRACT §5). A workload or task is one index query, so from the start
-  // of time; across all workloads one query per day, back as far as the retention can hold events.
-  const lookbackDays = async () => {
-    const config = values.config ?? io.env["CREDBROKER_CONFIG"];
-    if (!config) return DEFAULT_RETENTION_DAYS;
-    return (await (await import("../config/load.ts")).loadConfigFile(config)).config.auditRetentionDays;
-  };
+  // Without --since: a workload or task is one index query, so every match from the start of time; across
+  // all workloads it is one query per day partition, so the last week (said on stderr), not the retention's
+  // 400 days of mostly empty partitions.
   const sinceMs = values.since
     ? Date.parse(values.since)
     : values.follow
       ? nowMs - 5 * 60_000
       : values.workload || values.task
         ? 0
-        : nowMs - (await lookbackDays()) * 86_400_000;
+        : nowMs - DEFAULT_WINDOW_DAYS * 86_400_000;
+  if (!values.since && !values.follow && !values.workload && !values.task)
+    io.err(
+      `audit: the last ${DEFAULT_WINDOW_DAYS} days, since ${new Date(sinceMs).toISOString()} (--since ISO for earlier events)\n`,
+    );
   const untilMs = values.until ? Date.parse(values.until) : nowMs;
   if (Number.isNaN(sinceMs) || Number.isNaN(untilMs))
     throw new CliError("--since and --until take an ISO 8601 time, e.g. 2026-11-29T00:00:00Z", 2);

@@ -17,6 +17,7 @@ import {
   unverifiedExpiry,
 } from "../client/token-sources.ts";
 import { CliError } from "./errors.ts";
+import { cliCommand } from "./invocation.ts";
 
 export const CLIENT_OPTIONS = {
   url: { type: "string" },
@@ -145,7 +146,7 @@ export async function exchangeWith(
 
 /** The command an approver runs for one request (CONTRACT §10). */
 export const approveCommand = (url: string, approvalId: string) =>
-  `credbroker approvals approve ${approvalId} --url ${url} --token-file APPROVER_TOKEN_FILE [--reason TEXT]`;
+  `${cliCommand()} approvals approve ${approvalId} --url ${url} --token-file APPROVER_TOKEN_FILE [--reason TEXT]`;
 
 function explain(err: unknown, setup: ClientSetup, subjectToken: string | undefined, nowMs: number): Error {
   if (err instanceof TokenSourceError) return new CliError(err.message);

@@ -9,6 +9,7 @@ import { startDev } from "../local/dev-server.ts";
 import { awsProviders } from "../runtime/aws-providers.ts";
 import { postgresProviders } from "../runtime/postgres-providers.ts";
 import { CliError } from "./errors.ts";
+import { cliCommand } from "./invocation.ts";
 import type { CliIo } from "./io.ts";
 
 export const DEMO_CONFIG = fileURLToPath(new URL("../../examples/broker.config.yaml", import.meta.url));
@@ -69,13 +70,14 @@ export async function devCommand(
       extra.providers ??
       ((resolved) => ({ ...awsProviders(resolved), ...postgresProviders(resolved, { log: devLog }) })),
   });
+  const cli = cliCommand();
   io.out(
     [
       `credbroker dev: listening on ${dev.url}`,
       `  config  ${configPath} (version ${dev.deps.configVersion})`,
       `  table   ${dev.tableName} on ${dev.dynamo.endpoint} (dynalite${values["in-memory"] ? ", in memory" : `, data in ${resolve(values["data-dir"])}`})`,
-      `  issuer  ${dev.issuerUrl}  (mint a token: credbroker dev token --sub SUBJECT)`,
-      `  approvers ${dev.devApprovers.issuer}  (mint one: credbroker dev token --sub ALICE --approver)`,
+      `  issuer  ${dev.issuerUrl}  (mint a token: ${cli} dev token --sub SUBJECT)`,
+      `  approvers ${dev.devApprovers.issuer}  (mint one: ${cli} dev token --sub ALICE --approver)`,
       `  sweep   every ${interval} s`,
       `  console ${dev.consoleUrl}`,
       "",

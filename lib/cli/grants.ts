@@ -2,8 +2,9 @@
 import { parseArgs } from "node:util";
 import { systemClock } from "../core/clock.ts";
 import { type Grant, type GrantStatus, grantView, TRANSITIONS } from "../core/grant.ts";
-import { jsonLogger } from "../core/logger.ts";
+import type { Logger } from "../core/logger.ts";
 import type { CredentialProvider } from "../core/providers/provider.ts";
+import { PROVIDER_TRAITS } from "../core/providers/traits.ts";
 import { revokeGrant } from "../core/revoke-grant.ts";
 import type { GrantStore } from "../core/store.ts";
 import { escapeUnsafeText, isSafeText } from "../core/text.ts";
@@ -115,19 +116,24 @@ export async function grantsCommand(
       if (grant.status !== "active")
         throw new CliError(`grant ${id} is ${grant.status}, not active; nothing to revoke`);
       const actor = io.env["USER"] ?? "admin";
+      // One result line, not the broker's JSON log lines: the audit event is in the table, and why a
+      // revocation is still pending goes on the result line.
+      const why: string[] = [];
+      const note = (m: string, f?: Record<string, unknown>) =>
+        why.push(typeof f?.["detail"] === "string" ? f["detail"] : m);
+      const log: Logger = { info() {}, warn: note, error: note };
       const revoked = await revokeGrant(
-        { store: d.store, providers: d.providers ?? {}, clock: systemClock, log: jsonLogger(io.err) },
+        { store: d.store, providers: d.providers ?? {}, clock: systemClock, log },
         grant,
         { reason: values.reason, kind: "admin", actor },
       );
       if (!revoked) throw new CliError(`grant ${id} changed while revoking; run grants show ${id}`);
+      const cause = !d.providers?.[revoked.provider]
+        ? `this shell has no ${revoked.provider} provider (give --config or CREDBROKER_CONFIG)`
+        : why[0];
       const pending = !revoked.revocationPending
         ? ""
-        : revoked.provider === "github"
-          ? " (the sweep deletes its GitHub token: only the sweep and revoke functions may decrypt it)"
-          : revoked.provider === "secret"
-            ? " (the secret's rotation is under way or pending; the sweep marks it done once AWSCURRENT moves)"
-            : " (the IAM revocation is pending; the sweep will retry it)";
+        : ` (${PROVIDER_TRAITS[revoked.provider].pendingRevocation})${cause ? `: ${cause}` : ""}`;
       io.out(`revoked ${id}${pending}\n`);
       return;
     }

@@ -23,10 +23,11 @@ export async function policyCommand(args: string[], io: CliIo): Promise<void> {
     const resolved = await loadConfigFile(path);
     const policies = Object.values(resolved.policies.policies);
     const exceptions = policies.filter((p) => p.exception);
+    const n = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
     io.out(
-      `${path}: valid (version ${resolved.version}): ${resolved.config.issuers.length} issuers, ` +
-        `${resolved.config.workloads.length} workloads, ${resolved.config.tasks.length} tasks, ` +
-        `${policies.length} policies in ${resolved.policyFiles.length} files, ${exceptions.length} exceptions\n`,
+      `${path}: valid (version ${resolved.version}): ${n(resolved.config.issuers.length, "issuer")}, ` +
+        `${n(resolved.config.workloads.length, "workload")}, ${n(resolved.config.tasks.length, "task")}, ` +
+        `${n(policies.length, "policy", "policies")} in ${n(resolved.policyFiles.length, "file")}, ${n(exceptions.length, "exception")}\n`,
     );
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, 1);

@@ -3,6 +3,7 @@
 // It refuses a config other than the one the broker last applied unless `--force` is given (admin-deps.ts).
 import { parseArgs } from "node:util";
 import { jsonLogger, type Logger } from "../core/logger.ts";
+import { PROVIDER_TRAITS } from "../core/providers/traits.ts";
 import type { ReevaluateDeps } from "../core/reevaluate.ts";
 import { changeSignals, checkSignalChange, type SignalChange } from "../core/signals.ts";
 import { adminDecidingDeps, refuseUnappliedConfig } from "./admin-deps.ts";
@@ -82,7 +83,7 @@ export async function signalsCommand(args: string[], io: CliIo, deps?: SignalsDe
   );
   for (const g of result.revoked)
     io.out(
-      `  revoked ${g.grantId} (${g.task}): ${g.reason}${g.revocationPending ? (g.provider === "secret" ? " — the secret's rotation is pending; the sweep follows it" : " — IAM revocation pending; the sweep retries it") : ""}\n`,
+      `  revoked ${g.grantId} (${g.task}): ${g.reason}${g.revocationPending ? ` — ${PROVIDER_TRAITS[g.provider].pendingRevocation}` : ""}\n`,
     );
   // "revoked 0" alone would read as "nothing to do" while a grant decided before the change is still coming.
   if (!result.settled)

@@ -65,6 +65,11 @@ export class BrokerError extends Error {
   readonly detail?: string;
   /** Fields the contract adds to this error's answer (an approval's id and interval, a request's status). */
   fields?: Record<string, string | number>;
+  /**
+   * Set on an answer the audit already holds (a poll of a pending approval request, or the same request
+   * asked again): no event is stored for it, so a long wait does not fill the trail.
+   */
+  unaudited?: boolean;
 
   constructor(code: BrokerErrorCode, message: string, detail?: string) {
     super(message);

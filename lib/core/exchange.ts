@@ -1,8 +1,8 @@
 // The token path, top to bottom: parse request → verify subject token → find task and workload → decide →
-// render → record → issue → respond. Every step is a named call; every exit records one audit event. What
-// does not wait on an earlier step overlaps it: the signals read with the verification, the decision with
-// the signals read (kept only if the signals are the ones it was made on), the audit write with the
-// activation.
+// render → record → issue → respond. Every step is a named call; every exit records one audit event, save a
+// poll of a pending approval request, which is counted on the request instead. What does not wait on an
+// earlier step overlaps it: the signals read with the verification, the decision with the signals read (kept
+// only if the signals are the ones it was made on), the audit write with the activation.
 
 import type { TaskConfig } from "../config/schema.ts";
 import { renderedRequestSha256 } from "./approvals/binding.ts";
@@ -82,6 +82,8 @@ export async function exchangeToken(
   };
   /** The issue's audit write, sent beside the activation; `finally` awaits it. */
   let auditWrite: AuditWrite | undefined;
+  /** False for an answer the audit already holds (a poll of a pending approval request). */
+  let audited = true;
   try {
     const request = parseTokenRequest(parseParams(body.contentType, body.bytes));
     event.subjectTokenSha256 = sha256Hex(request.subjectToken);
@@ -186,6 +188,7 @@ export async function exchangeToken(
   } catch (err) {
     const error = asBrokerError(err);
     event.errorCode = error.code;
+    if (error.unaudited) audited = false;
     if (
       error instanceof PolicyDenied ||
       error instanceof UnregisteredWorkload ||
@@ -199,7 +202,7 @@ export async function exchangeToken(
     // The HTTP handler logs a 503's detail once, with the request id.
     throw error;
   } finally {
-    await recordAudit(deps.store, deps.log, event, auditWrite);
+    if (audited) await recordAudit(deps.store, deps.log, event, auditWrite);
   }
 }
 

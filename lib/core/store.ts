@@ -89,7 +89,14 @@ export interface GrantStore {
   /** Updates non-status fields of a grant in a given status (e.g. marks a pending revocation as applied). */
   update(grantId: string, status: GrantStatus, patch: TransitionPatch): Promise<Grant>;
   getGrant(grantId: string): Promise<Grant | undefined>;
-  listGrantsByWorkload(workload: string, options?: { cursor?: string; limit?: number }): Promise<Page<Grant>>;
+  /**
+   * A workload's grants, newest first. `before` (a grantOrderKey) starts after that grant, so a listing that
+   * merges several workloads can resume from the last grant it showed.
+   */
+  listGrantsByWorkload(
+    workload: string,
+    options?: { cursor?: string; limit?: number; before?: string },
+  ): Promise<Page<Grant>>;
   /** Issuing or active grants of a workload (a sparse index: cost follows live grants, not history). */
   listLiveGrantsByWorkload(
     workload: string,
@@ -136,3 +143,6 @@ export interface GrantStore {
   ): Promise<Record<string, string>>;
   clearSignals(workload: string, names: string[], nowMs: number): Promise<Record<string, string>>;
 }
+
+/** Where a grant sorts in a newest-first listing: by issue time, then id (the workload index's order). */
+export const grantOrderKey = (g: Pick<Grant, "issuedAt" | "grantId">) => `${g.issuedAt}#${g.grantId}`;

@@ -94,7 +94,8 @@ describe("credbroker exchange --wait against credbroker dev", () => {
     expect(approve).toMatchObject({ code: 0 });
     expect(approve.stdout).toContain(`approval ${id}: approved (1 of 1 approvals)`);
     const result = await run.done;
-    expect(result.stderr).toContain(`credbroker approvals approve ${id} --url ${dev.url}`);
+    // Run from a checkout: the printed command is one that works from here.
+    expect(result.stderr).toContain(`\n  node bin/credbroker.js approvals approve ${id} --url ${dev.url}`);
     expect(result.code).toBe(0);
     const body = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(body).toMatchObject({
@@ -107,7 +108,9 @@ describe("credbroker exchange --wait against credbroker dev", () => {
       approvalId: id,
       status: "approved",
       grantId: body["grant_id"],
+      polls: expect.any(Number),
     });
+    expect(JSON.parse(show.stdout).polls).toBeGreaterThanOrEqual(1);
   }, 90_000);
 
   it("exits non-zero with a clear message when an approver denies", async () => {
@@ -141,7 +144,7 @@ describe("credbroker exchange --wait against credbroker dev", () => {
     );
     expect(res.code).not.toBe(0);
     expect(res.stderr).toMatch(/waits for approval \(approval id [0-9a-z]{26}\)/);
-    expect(res.stderr).toContain("credbroker approvals approve");
+    expect(res.stderr).toContain("\n  node bin/credbroker.js approvals approve");
   }, 60_000);
 
   it("refuses a workload token as an approver token", async () => {

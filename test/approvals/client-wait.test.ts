@@ -90,3 +90,92 @@ describe("exchangeWaitingForApproval and a lapse", () => {
     }
   }, 60_000);
 });
+
+describe("the audit of a wait for approval", () => {
+  it("a 60-second --wait leaves one request event and no error events, and counts its polls on the request", async () => {
+    const clock = fixedClock(Date.now());
+    const frozen = await startClientTestBroker({ clock });
+    try {
+      const c = new BrokerClient({ url: frozen.dev.url });
+      const startedMs = clock.now();
+      let approvalId = "";
+      const err = await exchangeWaitingForApproval(
+        c,
+        async () => ({
+          subjectToken: await frozen.mint("agent:ops", {}, { nowMs: clock.now() }),
+          task: "rotate-prod-db",
+          purpose: "a minute of waiting",
+        }),
+        {
+          waitSeconds: 60,
+          onPending: (p) => {
+            approvalId = p.approvalId;
+          },
+          now: () => clock.now(),
+          // Each wait moves the broker's clock by the interval it asked for: a minute passes in polls.
+          sleep: async (ms) => clock.advance(ms),
+        },
+      ).catch((e: unknown) => e);
+      expect(err).toMatchObject({ reason: "timeout" });
+      const events = (
+        await frozen.dev.deps.store.listAudit({ sinceMs: startedMs - 1000, untilMs: clock.now() + 1000 })
+      ).items;
+      expect(events.filter((e) => e.approvalId === approvalId)).toEqual([
+        expect.objectContaining({ kind: "approval", outcome: "pending", task: "rotate-prod-db" }),
+      ]);
+      expect(events.filter((e) => e.outcome === "error")).toEqual([]);
+      // 60 s at the demo's 5-second interval: a poll at 5, 10, … 60 s after the request, each counted once.
+      expect((await frozen.dev.deps.store.approvals?.get(approvalId))?.polls).toBe(12);
+    } finally {
+      await frozen.close();
+    }
+  }, 60_000);
+
+  it("records the request, each decision and the issue, and not the polls in between", async () => {
+    const clock = fixedClock(Date.now());
+    const frozen = await startClientTestBroker({ clock });
+    try {
+      const c = new BrokerClient({ url: frozen.dev.url });
+      const startedMs = clock.now();
+      let approvalId = "";
+      let sleeps = 0;
+      const response = await exchangeWaitingForApproval(
+        c,
+        async () => ({
+          subjectToken: await frozen.mint("agent:ops", {}, { nowMs: clock.now() }),
+          task: "rotate-prod-db",
+          purpose: "approved after a while",
+        }),
+        {
+          waitSeconds: 600,
+          onPending: (p) => {
+            approvalId = p.approvalId;
+          },
+          now: () => clock.now(),
+          sleep: async (ms) => {
+            clock.advance(ms);
+            if (++sleeps === 6) {
+              const token = await frozen.dev.devApprovers.mint({
+                sub: "alice",
+                claims: { groups: "sre" },
+                audience: frozen.audience,
+                nowMs: clock.now(),
+              });
+              await c.decideApproval({ approvalId, decision: "approve", approverToken: token, reason: "ok" });
+            }
+          },
+        },
+      );
+      expect(response).toMatchObject({ scope: "rotate-prod-db" });
+      const events = (
+        await frozen.dev.deps.store.listAudit({ sinceMs: startedMs - 1000, untilMs: clock.now() + 1000 })
+      ).items.filter((e) => e.approvalId === approvalId);
+      expect(events.map((e) => `${e.kind}:${e.outcome}`).sort()).toEqual(
+        ["approval:pending", "approval:approve", "token:issue"].sort(),
+      );
+      expect((await frozen.dev.deps.store.approvals?.get(approvalId))?.polls).toBe(6);
+    } finally {
+      await frozen.close();
+    }
+  }, 60_000);
+});

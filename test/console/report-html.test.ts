@@ -90,15 +90,19 @@ describe("report --format html", () => {
       els.map((el) => ({
         criterion: el.querySelector(".criterion code")?.textContent,
         status: el.querySelector(".badge")?.textContent,
-        numbers: [...el.querySelectorAll("dd")].map((d) => Number(d.textContent)),
+        numbers: [...el.querySelectorAll("dd")].map((d) => d.textContent),
       })),
     );
     expect(cards).toEqual(
-      report.verdicts.map((v) => ({
-        criterion: v.criterion,
-        status: v.met ? "met" : "not met",
-        numbers: [v.actual, v.target, v.gap],
-      })),
+      report.verdicts.map((v) => {
+        // A share is shown as one: "33%", not "33".
+        const unit = v.criterion === "early-release" ? "%" : "";
+        return {
+          criterion: v.criterion,
+          status: v.met ? "met" : "not met",
+          numbers: [v.actual, v.target, v.gap].map((n) => `${n}${unit}`),
+        };
+      }),
     );
     await page.close();
   });
@@ -134,6 +138,52 @@ describe("report --format html", () => {
     expect(marks.sort()).toEqual(report.exceptions.items.map((e) => `exc ${e.status}`).sort());
     expect(await page.textContent("#debt-empty")).toContain("No inventory synced yet");
     expect(await page.textContent("#approvals-empty")).toContain("No approvals configured");
+    await page.close();
+  });
+
+  it("writes the exception timeline's labels apart from each other and inside the figure", async () => {
+    const { page } = await open();
+    const boxes = await page.$$eval("svg.timeline text", (texts) => {
+      const r = (texts[0] as SVGTextElement).ownerSVGElement!.getBoundingClientRect();
+      const svg = { left: r.left, right: r.right };
+      return texts.map((t) => {
+        const b = t.getBoundingClientRect();
+        return { text: t.textContent, left: b.left, right: b.right, top: b.top, bottom: b.bottom, svg };
+      });
+    });
+    expect(boxes.map((b) => b.text)).toContain("today");
+    for (const b of boxes) {
+      expect(b.left, `${b.text} starts inside the figure`).toBeGreaterThanOrEqual(b.svg.left);
+      expect(b.right, `${b.text} ends inside the figure`).toBeLessThanOrEqual(b.svg.right);
+    }
+    for (const [i, a] of boxes.entries())
+      for (const b of boxes.slice(i + 1)) {
+        const apart = a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+        expect(apart, `"${a.text}" and "${b.text}" overlap`).toBe(true);
+      }
+    await page.close();
+  });
+
+  it("says counts in words with plurals, headers in words, shares with %, and both granted and lived durations", async () => {
+    const { page } = await open();
+    expect(await page.textContent("#exceptions p")).toMatch(/^3 exceptions: /);
+    expect(await page.textContent("#denials p")).toMatch(/^\d+ denied requests? in the period\.$/);
+    const headers = await page.$$eval("#activity table th", (ths) => ths.map((th) => th.textContent?.trim()));
+    expect(headers).toEqual(
+      expect.arrayContaining([
+        "median granted (s)",
+        "longest granted (s)",
+        "median lived (s)",
+        "released early",
+      ]),
+    );
+    expect(headers.some((h) => h === "median s")).toBe(false);
+    const readReports = await page.$$eval("#activity table tr", (trs) =>
+      (trs as HTMLTableRowElement[])
+        .filter((tr) => tr.cells[0]?.textContent === "read-reports")
+        .map((tr) => [...tr.cells].map((td) => td.textContent)),
+    );
+    expect(readReports[0]).toEqual(["read-reports", "5", "1", "3", "2", "0", "300", "300", "210", "40%"]);
     await page.close();
   });
 

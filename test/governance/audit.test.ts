@@ -172,3 +172,24 @@ describe("credbroker audit --follow", () => {
     expect(events.map((e) => e.eventId)).toContain("old-one");
   });
 });
+
+describe("credbroker audit without --since", () => {
+  it("reads the last 7 days across all workloads and says so, leaving older events out", async () => {
+    const own = await newStore();
+    await own.putAudit({
+      ...event(10 * 24 * 60, { outcome: "deny", workload: "web-ci" }),
+      eventId: "ten-days",
+    });
+    await own.putAudit({
+      ...event(6 * 24 * 60, { outcome: "deny", workload: "web-ci" }),
+      eventId: "six-days",
+    });
+    await own.putAudit({ ...event(5, { outcome: "issue", workload: "web-ci" }), eventId: "just-now" });
+    const io = capture();
+    await auditCommand(["--json"], io, async () => own, { now: () => NOW });
+    expect((JSON.parse(io.stdout()) as AuditEvent[]).map((e) => e.eventId)).toEqual(["six-days", "just-now"]);
+    expect(io.stderr()).toBe(
+      `audit: the last 7 days, since ${new Date(NOW - 7 * 86_400_000).toISOString()} (--since ISO for earlier events)\n`,
+    );
+  });
+});

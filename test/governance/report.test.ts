@@ -172,6 +172,7 @@ describe("credbroker report", () => {
         failed: 1,
         medianDurationSeconds: 900,
         maxDurationSeconds: 900,
+        medianLivedSeconds: 300,
         releasedShare: 0,
       },
       {
@@ -183,6 +184,8 @@ describe("credbroker report", () => {
         failed: 0,
         medianDurationSeconds: 300,
         maxDurationSeconds: 300,
+        // Lived 120, 300, 60 and 300 s (the fifth is still active): median 210 s, not the granted 300.
+        medianLivedSeconds: 210,
         releasedShare: 0.4,
       },
     ]);
@@ -344,7 +347,8 @@ describe("credbroker report", () => {
     expect(text).toMatch(/^credbroker report: .* \(30 days\)/);
     expect(text).toMatch(/NOT MET\s+early-release\s+33% released early \(2 of 6\)/);
     expect(text).toMatch(/\n {2}web-ci\s+4\s+deploy-web, read-reports\s+3\s+forbidden by sensitive-tasks\n/);
-    expect(text).toMatch(/read-reports\s+5\s+1\s+3\s+2\s+300\s+300\s+40%/);
+    expect(text).toMatch(/MEDIAN GRANTED S\s+MAX GRANTED S\s+MEDIAN LIVED S\s+RELEASED EARLY/);
+    expect(text).toMatch(/read-reports\s+5\s+1\s+3\s+2\s+300\s+300\s+210\s+40%/);
   });
 
   it("takes the period from --days or --since", async () => {

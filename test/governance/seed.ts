@@ -155,11 +155,13 @@ export function seedEvents(): { inPeriod: AuditEvent[]; outside: AuditEvent[] } 
     issue(3 * D, "legacy-cron", "read-reports", ["legacy-cron-reads-reports"], 300),
     issue(4 * D, "legacy-cron", "read-reports", ["legacy-cron-reads-reports"], 60),
     issue(5 * D, "web-ci", "deploy-web", ["web-deploys", "old-exception"], 900),
-    event(1 * D - 5, {
+    // End events name their grant, so the report can say how long each lived (120, 300, 60, 300 and 300 s).
+    event(1 * D - 2, {
       outcome: "release",
       kind: "revoke",
       workload: "web-ci",
       task: "read-reports",
+      grantId: `g${1 * D}`,
       reasons: ["released"],
     }),
     event(2 * D - 5, {
@@ -167,13 +169,15 @@ export function seedEvents(): { inPeriod: AuditEvent[]; outside: AuditEvent[] } 
       kind: "revoke",
       workload: "web-ci",
       task: "read-reports",
+      grantId: `g${2 * D}`,
       reasons: ["released"],
     }),
-    event(10 * D - 5, {
+    event(10 * D - 1, {
       outcome: "revoke",
       kind: "signal",
       workload: "web-ci",
       task: "read-reports",
+      grantId: `g${10 * D}`,
       reasons: ["workload quarantined"],
     }),
     event(5 * D - 5, {
@@ -181,13 +185,15 @@ export function seedEvents(): { inPeriod: AuditEvent[]; outside: AuditEvent[] } 
       kind: "admin",
       workload: "web-ci",
       task: "deploy-web",
+      grantId: `g${5 * D}`,
       reasons: ["incident INC-7"],
     }),
-    event(3 * D - 5 * M, {
+    event(3 * D - 5, {
       outcome: "expire",
       kind: "sweep",
       workload: "legacy-cron",
       task: "read-reports",
+      grantId: `g${3 * D}`,
       reasons: ["expired"],
     }),
     event(6 * D, {

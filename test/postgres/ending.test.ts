@@ -14,6 +14,21 @@ const unavailable = postgresUnavailable();
 
 const io = (): CliIo => ({ out: () => {}, err: () => {}, env: { USER: "alice" } });
 
+/** A CLI's output, kept. */
+function captured() {
+  const c = { stdout: "", stderr: "", io: io() };
+  c.io = {
+    ...c.io,
+    out: (t) => {
+      c.stdout += t;
+    },
+    err: (t) => {
+      c.stderr += t;
+    },
+  };
+  return c;
+}
+
 /** A session that is alive now: the query answers. */
 async function alive(client: pg.Client): Promise<boolean> {
   try {
@@ -56,12 +71,34 @@ describe.skipIf(unavailable !== undefined)("postgres provider: ending a grant en
     await expectEnded(grantId, role, client, "revoked");
   });
 
-  it("an admin's `grants revoke` kills the session and drops the role", async () => {
+  it("an admin's `grants revoke` kills the session and drops the role, and prints one result line", async () => {
     const { grantId, role, client } = await issueWithSession();
-    await grantsCommand(["revoke", grantId, "--reason", "incident 7"], io(), async () => ({
+    const out = captured();
+    await grantsCommand(["revoke", grantId, "--reason", "incident 7"], out.io, async () => ({
       store: rig.broker.store,
       providers: rig.broker.deps.providers,
     }));
+    expect(out.stdout).toBe(`revoked ${grantId}\n`);
+    expect(out.stderr).toBe("");
+    await expectEnded(grantId, role, client, "revoked");
+  });
+
+  it("an admin shell that cannot reach the database says the role's drop is pending, not an IAM revocation", async () => {
+    const { grantId, role, client } = await issueWithSession();
+    const out = captured();
+    // No postgres provider: an admin shell without the database's admin login.
+    await grantsCommand(["revoke", grantId, "--reason", "incident 8"], out.io, async () => ({
+      store: rig.broker.store,
+      providers: {},
+    }));
+    expect(out.stdout).toBe(
+      `revoked ${grantId} (dropping its PostgreSQL role is pending; the sweep will retry it): this shell has no postgres provider (give --config or CREDBROKER_CONFIG)\n`,
+    );
+    expect(out.stdout).not.toContain("IAM");
+    expect(out.stderr).toBe("");
+    // The next sweep finishes it.
+    rig.broker.clock.advance(60_000);
+    await sweepDue(rig.broker.deps);
     await expectEnded(grantId, role, client, "revoked");
   });
 

@@ -6,6 +6,7 @@ import { approvalView } from "../../core/approvals/request.ts";
 import type { GrantStatus } from "../../core/grant.ts";
 import { TRANSITIONS } from "../../core/grant.ts";
 import type { InventoryStore } from "../../core/inventory/store.ts";
+import { PROVIDER_TRAITS } from "../../core/providers/traits.ts";
 import type { ReevaluateDeps } from "../../core/reevaluate.ts";
 import { reportFromStore } from "../../core/report/gather.ts";
 import { revokeGrant } from "../../core/revoke-grant.ts";
@@ -213,7 +214,12 @@ export function createConsoleApp(
         const cursor = q.get("cursor") || undefined;
         let result: Awaited<ReturnType<typeof grantPage>>;
         try {
-          result = await grantPage(deps.store, filter, cursor);
+          result = await grantPage(
+            deps.store,
+            filter,
+            cursor,
+            deps.config.workloads.map((w) => w.name),
+          );
         } catch (err) {
           if (err instanceof TypeError)
             return page(
@@ -290,9 +296,7 @@ export function createConsoleApp(
       (q.get("revoked") === "1"
         ? {
             text: g.revocationPending
-              ? g.provider === "secret"
-                ? "Revoked. The secret's rotation is pending; the sweep marks it done once the version handed out is no longer current."
-                : "Revoked. The IAM revocation is pending; the sweep will retry it."
+              ? `Revoked; ${PROVIDER_TRAITS[g.provider].pendingRevocation}.`
               : "Revoked.",
           }
         : undefined);
@@ -301,7 +305,14 @@ export function createConsoleApp(
       status,
       "grants",
       `Grant ${g.grantId}`,
-      grantBody({ base, grant: g, trail, csrf: session.csrf, notice: shown }),
+      grantBody({
+        base,
+        grant: g,
+        trail: trail.events,
+        approval: trail.approval,
+        csrf: session.csrf,
+        notice: shown,
+      }),
     );
   }
 

@@ -10,7 +10,8 @@ export function auditRow(e: AuditEvent) {
     workload: e.workload ?? e.subject ?? "",
     task: e.task ?? "",
     grantId: e.grantId ?? "",
-    actor: e.actor ?? e.kind,
+    actor:
+      e.actor ?? (e.approverSubject ? `${e.approverSubject} (${e.approverIssuer ?? "approver"})` : e.kind),
     why: e.errorCode
       ? `${e.errorCode}${e.reasons?.length ? `: ${e.reasons.join("; ")}` : ""}`
       : (e.reasons ?? []).join("; "),

@@ -1,5 +1,6 @@
 // The console's views (CONTRACT §11): overview (the live report), grants with filters and paging, a grant
 // with its audit trail and the revoke form, the audit (live), and approvals (pending).
+import type { ApprovalRequest } from "../../core/approvals/request.ts";
 import type { AuditEvent } from "../../core/audit.ts";
 import { type Grant, grantView, TRANSITIONS } from "../../core/grant.ts";
 import type { GrantFilter } from "../server/grant-listing.ts";
@@ -93,10 +94,19 @@ export function grantBody(o: {
   base: string;
   grant: Grant;
   trail: AuditEvent[];
+  /** The approval the grant was issued under: who approved it. */
+  approval?: ApprovalRequest | undefined;
   csrf: string;
   notice?: { text: string; error?: boolean } | undefined;
 }): Html {
   const { base, grant } = o;
+  const approvers = (o.approval?.votes ?? []).filter((v) => v.decision === "approve");
+  const approved = o.approval
+    ? html`<p id="grant-approval">Issued after approval <code>${o.approval.approvalId}</code> (purpose: ${o.approval.purpose || "none given"}), approved by ${approvers.map(
+        (v, i) =>
+          html`${i > 0 ? ", " : ""}<strong>${v.subject}</strong> (${v.issuer}, ${new Date(v.atMs).toISOString()}${v.reason ? `: ${v.reason}` : ""})`,
+      )}.</p>`
+    : "";
   const facts = Object.entries(grantView(grant)).map(
     ([k, v]) =>
       html`<dt>${k}</dt><dd${k === "status" ? html` id="grant-status"` : ""}>${Array.isArray(v) ? v.join(", ") : String(v)}</dd>`,
@@ -111,6 +121,7 @@ export function grantBody(o: {
 </form>`
       : html`<p>This grant is ${grant.status}; nothing to revoke.</p>`;
   return html`${o.notice ? html`<p class="notice${o.notice.error ? " error" : ""}" role="status">${o.notice.text}</p>` : ""}
+${approved}
 <dl class="facts">${facts}</dl>
 ${revoke}
 <h2>Audit trail</h2>
@@ -124,7 +135,7 @@ export function auditBody(o: { base: string; events: AuditEvent[]; hours: number
     (h) =>
       html`<option value="${h}"${h === o.hours ? html` selected` : ""}>${h < 24 ? `${h} hour` : h === 24 ? "1 day" : `${h / 24} days`}</option>`,
   )}</select></label><button class="primary" type="submit">Show</button></form>
-<p>${o.total > o.events.length ? `The newest ${o.events.length} of ${o.total} events` : `${o.events.length} events`}; new events appear at the top as they happen. <span id="live-status" role="status" aria-live="polite"></span></p>
+<p>${o.total > o.events.length ? `The newest ${o.events.length} of ${o.total} events` : `${o.events.length} event${o.events.length === 1 ? "" : "s"}`}; new events appear at the top as they happen. <span id="live-status" role="status" aria-live="polite"></span></p>
 ${auditTable(o.base, o.events, `${o.base}api/audit`)}`;
 }
 

@@ -14,6 +14,9 @@ import { dataTable } from "./table.ts";
 
 const pct = (share: number | null) => (share === null ? "–" : `${Math.round(share * 100)}%`);
 const num = (n: number | null | undefined) => (n === null || n === undefined ? "–" : String(n));
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+/** Verdicts whose actual and target are percentages. */
+const PERCENT_CRITERIA = new Set(["early-release"]);
 
 function status(met: boolean): Html {
   return met ? html`<span class="badge met">met</span>` : html`<span class="badge unmet">not met</span>`;
@@ -28,10 +31,11 @@ function card(v: {
   gap: number;
   detail?: HtmlValue;
 }): Html {
+  const unit = PERCENT_CRITERIA.has(v.criterion) ? "%" : "";
   return html`<article class="card ${v.met ? "met" : "unmet"}" aria-labelledby="v-${v.criterion}">
 <header><h3 id="v-${v.criterion}">${v.title}</h3>${status(v.met)}</header>
 <p class="criterion"><code>${v.criterion}</code></p>
-<dl><div><dt>actual</dt><dd>${v.actual}</dd></div><div><dt>target</dt><dd>${v.target}</dd></div><div><dt>gap</dt><dd>${v.gap}</dd></div></dl>
+<dl><div><dt>actual</dt><dd>${v.actual}${unit}</dd></div><div><dt>target</dt><dd>${v.target}${unit}</dd></div><div><dt>gap</dt><dd>${v.gap}${unit}</dd></div></dl>
 ${v.detail ? html`<p class="detail">${v.detail}</p>` : ""}
 </article>`;
 }
@@ -120,6 +124,7 @@ function grantsOverTime(r: ReportViewInput): Html {
     html`<p>Issued ${a.issued}, expired ${a.expired}, revoked ${a.revoked.total} (released by the workload ${a.released}), failed ${a.failed}; released early: ${pct(a.releasedShare)}.</p>
 <figure class="chart-figure"><div class="chart" data-chart="grants-by-day" role="img" aria-label="Grants per day by outcome (the table below holds the numbers)"></div>
 <figcaption>Grants per UTC day by outcome</figcaption></figure>
+<p class="note">Per task below: <em>granted</em> is the duration a grant was issued for; <em>lived</em> is how long it was live, from issue until it expired or was revoked or released (grants that ended in the period).</p>
 ${dataTable({
   caption: "Days with activity (the chart shows every day of the period)",
   id: "grants-by-day",
@@ -136,9 +141,17 @@ ${dataTable({
   caption: "Grant activity by task",
   columns: [
     { label: "task" },
-    ...["issued", "expired", "revoked", "released", "failed", "median s", "max s", "released early"].map(
-      (label) => ({ label, numeric: true }),
-    ),
+    ...[
+      "issued",
+      "expired",
+      "revoked",
+      "released",
+      "failed",
+      "median granted (s)",
+      "longest granted (s)",
+      "median lived (s)",
+      "released early",
+    ].map((label) => ({ label, numeric: true })),
   ],
   rows: a.byTask.map((t) => [
     t.task,
@@ -149,6 +162,7 @@ ${dataTable({
     t.failed,
     num(t.medianDurationSeconds),
     num(t.maxDurationSeconds),
+    num(t.medianLivedSeconds),
     { value: pct(t.releasedShare), sort: t.releasedShare ?? -1 },
   ]),
   empty: "no grant activity in the period",
@@ -173,7 +187,7 @@ function denials(r: ReportViewInput): Html {
   return section(
     "denials",
     "Denials by reason",
-    html`<p>${d.total} denied requests in the period.</p>
+    html`<p>${plural(d.total, "denied request")} in the period.</p>
 ${dataTable({
   caption: "Denials by reason",
   id: "denials-by-reason",
@@ -202,7 +216,11 @@ ${dataTable({
   );
 }
 
-/** Each exception as a mark at its @expires on one time axis, with today drawn across. */
+/**
+ * Each exception as a mark at its @expires on one time axis, with today drawn across. "today" is written
+ * above the rows and the period's ends below them, so no two labels share a line; the axis stops short of
+ * the right edge by the width of an expiry label, so the label of the latest mark is not cut off.
+ */
 function exceptionTimeline(r: ReportViewInput, nowMs: number): Html {
   const items = [...r.exceptions.items].sort((a, b) => a.expiresAt.localeCompare(b.expiresAt));
   if (items.length === 0) return html``;
@@ -212,22 +230,27 @@ function exceptionTimeline(r: ReportViewInput, nowMs: number): Html {
   const to = Math.max(nowMs + 7 * DAY, ...times) + DAY;
   const left = 260;
   const width = 900;
+  /** Room right of the axis for "2027-03-31 (expiring)". */
+  const labelRoom = 190;
+  const right = width - labelRoom;
   const row = 26;
-  const x = (t: number) => left + ((t - from) / (to - from)) * (width - left - 20);
-  const height = items.length * row + 40;
+  const top = 30;
+  const x = (t: number) => left + ((t - from) / (to - from)) * (right - left);
+  const height = top + items.length * row + 24;
   const nowX = x(nowMs);
   return html`<figure class="timeline-figure"><svg class="timeline" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="exc-tl-title">
 <title id="exc-tl-title">Exceptions by expiry: ${items.map((e) => `${e.ticket} ${e.status} (${e.expiresAt})`).join(", ")}</title>
-<line class="now" x1="${nowX}" x2="${nowX}" y1="4" y2="${height - 24}"></line>
-<text class="axis" x="${nowX}" y="${height - 8}" text-anchor="middle">today</text>
+<text class="axis" x="${nowX}" y="12" text-anchor="middle">today</text>
+<line class="now" x1="${nowX}" x2="${nowX}" y1="18" y2="${height - 24}"></line>
+<line class="axis-line" x1="${left}" x2="${right}" y1="${height - 24}" y2="${height - 24}"></line>
 <text class="axis" x="${left}" y="${height - 8}">${new Date(from).toISOString().slice(0, 10)}</text>
-<text class="axis" x="${width - 20}" y="${height - 8}" text-anchor="end">${new Date(to).toISOString().slice(0, 10)}</text>
+<text class="axis" x="${right}" y="${height - 8}" text-anchor="end">${new Date(to).toISOString().slice(0, 10)}</text>
 ${items.map((e, i) => {
-  const y = 16 + i * row;
+  const y = top + i * row;
   const ex = x(Date.parse(e.expiresAt));
   return html`<g class="exc ${e.status}"><text class="label" x="${left - 8}" y="${y + 4}" text-anchor="end">${e.ticket} · ${e.id}</text>
 <line class="span" x1="${Math.min(nowX, ex)}" x2="${Math.max(nowX, ex)}" y1="${y}" y2="${y}"></line>
-<circle cx="${ex}" cy="${y}" r="6"><title>${e.id} (${e.ticket}) expires ${e.expiresAt}: ${e.status}, ${e.daysLeft} days left</title></circle>
+<circle cx="${ex}" cy="${y}" r="6"><title>${e.id} (${e.ticket}) expires ${e.expiresAt}: ${e.status}, ${plural(e.daysLeft, "day")} left</title></circle>
 <text class="when" x="${ex + 10}" y="${y + 4}">${e.expiresAt.slice(0, 10)} (${e.status})</text></g>`;
 })}
 </svg><figcaption>Exceptions on a timeline of their expiry: open, <span class="key expiring">expiring</span> within ${r.exceptions.expiringWithinDays} days, <span class="key expired">expired</span></figcaption></figure>`;
@@ -238,7 +261,7 @@ function exceptions(r: ReportViewInput, nowMs: number): Html {
   return section(
     "exceptions",
     "Exceptions",
-    html`<p>${x.total} exceptions: ${x.open} open, ${x.expiring} expiring within ${x.expiringWithinDays} days, ${x.expired} expired.</p>
+    html`<p>${plural(x.total, "exception")}: ${x.open} open, ${x.expiring} expiring within ${x.expiringWithinDays} days, ${x.expired} expired.</p>
 ${exceptionTimeline(r, nowMs)}
 ${dataTable({
   caption: "Exceptions",
@@ -304,6 +327,17 @@ export function pendingApprovalsTable(pending: PendingApproval[], empty: string)
   });
 }
 
+/** Headers of the approvals-by-task table, in words (the report's keys are for machines). */
+const APPROVAL_COLUMNS: Record<string, string> = {
+  task: "task",
+  requested: "requested",
+  pending: "pending",
+  approved: "approved",
+  denied: "denied",
+  lapsed: "lapsed",
+  medianSecondsToDecision: "median time to a decision (s)",
+};
+
 function approvals(r: ReportViewInput): Html {
   const a = r.approvals;
   const pending = r.pendingApprovals ?? [];
@@ -318,6 +352,7 @@ function approvals(r: ReportViewInput): Html {
     );
   const rows = a ? byTaskRows(a.byTask) : [];
   const keys = [...new Set(rows.flatMap((x) => Object.keys(x)))];
+  const label = (k: string) => APPROVAL_COLUMNS[k] ?? k.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
   return section(
     "approvals",
     "Pending approvals",
@@ -326,7 +361,7 @@ ${pending.length > 0 || !a ? list : ""}
 ${dataTable({
   caption: "Approvals by task",
   columns: keys.map((k) => ({
-    label: k,
+    label: label(k),
     numeric: rows.every((x) => typeof x[k] === "number" || x[k] === undefined),
   })),
   rows: rows.map((x) => keys.map((k) => (x[k] === undefined || x[k] === null ? "" : String(x[k])))),

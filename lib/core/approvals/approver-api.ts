@@ -140,6 +140,8 @@ export async function showApproval(
       at: new Date(v.atMs).toISOString(),
     })),
     ...(r.grantId !== undefined ? { grantId: r.grantId } : {}),
+    /** How often the workload polled (counted here, not in the audit). */
+    polls: r.polls ?? 0,
   };
 }
 

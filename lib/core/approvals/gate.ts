@@ -61,11 +61,15 @@ export async function approvalGate(
   }
 }
 
+/**
+ * Throws the waiting answer. Only the answer that made the request is audited; a poll (or the same request
+ * asked again) is counted on the request instead (`polls`), so a 10-minute wait is one event, not 120.
+ */
 function pending(
   deps: BrokerDeps,
   r: ApprovalRequest,
   event: AuditEvent,
-  Answer = AuthorizationPending,
+  { Answer = AuthorizationPending, audited = false } = {},
 ): never {
   const error = new Answer({
     approvalId: r.approvalId,
@@ -73,6 +77,7 @@ function pending(
     expiresInSeconds: Math.max(0, Math.ceil((r.expiresAtMs - deps.clock.now()) / 1000)),
   });
   if (event.decisionId) error.decisionId = event.decisionId;
+  if (!audited) error.unaudited = true;
   throw error;
 }
 
@@ -132,7 +137,7 @@ async function request(deps: BrokerDeps, store: ApprovalStore, input: GateInput)
     }
     event.approvalId = r.approvalId;
     await announce(deps, r, input.task);
-    return pending(deps, r, event);
+    return pending(deps, r, event, { audited: true });
   }
   throw new DependencyUnavailable("approval store", "the open request kept changing");
 }
@@ -201,12 +206,9 @@ async function answerPoll(
           throw storeDown(err);
         }
         if (outcome.kind === "issue") return { grantId: outcome.next.grantId as string };
-        return pending(
-          deps,
-          outcome.next,
-          event,
-          outcome.kind === "slow_down" ? SlowDown : AuthorizationPending,
-        );
+        return pending(deps, outcome.next, event, {
+          Answer: outcome.kind === "slow_down" ? SlowDown : AuthorizationPending,
+        });
     }
   }
   throw new ApprovalVersionConflict(approvalId);

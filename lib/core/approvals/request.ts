@@ -56,6 +56,11 @@ export interface ApprovalRequest {
   /** While pending: when it lapses. Once approved: until when the workload may collect its credential. */
   expiresAtMs: number;
   lastPolledAtMs: number;
+  /**
+   * How many times the workload polled: a poll answered `authorization_pending` or `slow_down` is counted
+   * here, not audited (the audit has the request, each decision, the lapse and the issue).
+   */
+  polls?: number;
   votes: ApprovalVote[];
   decidedAtMs?: number;
   /** Set by the poll that took the approval to issue: the grant it yields (one approval, one grant). */

@@ -98,7 +98,7 @@ export function poll(
     if (grantExists) return { kind: "invalid", why: "used" };
     // Linked but never recorded: the issuing poll is still at work, or died before recording the grant.
     if (nowMs - (r.claimedAtMs ?? 0) < RESUME_AFTER_MS) return { kind: "issuing" };
-    return { kind: "issue", next: { ...r, claimedAtMs: nowMs, version: r.version + 1 } };
+    return { kind: "issue", next: { ...r, claimedAtMs: nowMs, polls: polled(r), version: r.version + 1 } };
   }
   const status = statusAt(r, nowMs);
   if (status === "denied") return { kind: "denied" };
@@ -106,7 +106,7 @@ export function poll(
   if (status === "approved")
     return {
       kind: "issue",
-      next: { ...r, grantId: freshGrantId, claimedAtMs: nowMs, version: r.version + 1 },
+      next: { ...r, grantId: freshGrantId, claimedAtMs: nowMs, polls: polled(r), version: r.version + 1 },
     };
   // RFC 8628 §3.5: polled before the interval passed → slow_down, and the interval grows for good.
   if (nowMs - r.lastPolledAtMs < r.intervalSeconds * 1000)
@@ -116,11 +116,15 @@ export function poll(
         ...r,
         intervalSeconds: r.intervalSeconds + SLOW_DOWN_STEP_SECONDS,
         lastPolledAtMs: nowMs,
+        polls: polled(r),
         version: r.version + 1,
       },
     };
-  return { kind: "pending", next: { ...r, lastPolledAtMs: nowMs, version: r.version + 1 } };
+  return { kind: "pending", next: { ...r, lastPolledAtMs: nowMs, polls: polled(r), version: r.version + 1 } };
 }
+
+/** The request's poll count with this poll in it. */
+const polled = (r: ApprovalRequest) => (r.polls ?? 0) + 1;
 
 export type VoteOutcome =
   | { kind: "closed"; status: ApprovalRequest["status"] }

@@ -18,6 +18,8 @@ export interface ProviderTraits {
    * a pending revocation is retried; after it the sweep stops retrying (and prunes what it kept).
    */
   credentialGoneAtMs(grant: Grant): number;
+  /** What a revocation of this kind still has to do while it is pending, as people are told it. */
+  pendingRevocation: string;
 }
 
 /** GitHub installation tokens live one hour from creation. */
@@ -33,12 +35,14 @@ export const PROVIDER_TRAITS: Record<Provider, ProviderTraits> = {
     // A timeout or a 5xx from STS does not say whether AssumeRole succeeded; a 4xx means no session.
     failedIssueMayLeaveCredential: (status) => status >= 500,
     credentialGoneAtMs: afterExpiry,
+    pendingRevocation: "the IAM revocation is pending; the sweep will retry it",
   },
   jwt: {
     endsOutside: false,
     endsAtExpiry: false,
     failedIssueMayLeaveCredential: () => false,
     credentialGoneAtMs: afterExpiry,
+    pendingRevocation: "the revocation is pending; the sweep will retry it",
   },
   github: {
     endsOutside: true,
@@ -48,6 +52,8 @@ export const PROVIDER_TRAITS: Record<Provider, ProviderTraits> = {
     // GitHub ends an installation token an hour after it made it, whatever became of its revocation.
     credentialGoneAtMs: (grant) =>
       grant.revocationPending ? Date.parse(grant.issuedAt) + GITHUB_TOKEN_LIFETIME_MS + STALE_SLACK_MS : 0,
+    pendingRevocation:
+      "deleting its GitHub token is pending; the sweep deletes it (only the sweep and revoke functions may decrypt it)",
   },
   postgres: {
     endsOutside: true,
@@ -56,6 +62,7 @@ export const PROVIDER_TRAITS: Record<Provider, ProviderTraits> = {
     failedIssueMayLeaveCredential: () => true,
     // A role and its sessions never end by themselves: a pending drop is retried until it is done.
     credentialGoneAtMs: (grant) => (grant.revocationPending ? Number.POSITIVE_INFINITY : 0),
+    pendingRevocation: "dropping its PostgreSQL role is pending; the sweep will retry it",
   },
   secret: {
     // A rotateAfterUse grant's end rotates the secret; for the others `revoke` is bookkeeping only.
@@ -66,5 +73,7 @@ export const PROVIDER_TRAITS: Record<Provider, ProviderTraits> = {
     failedIssueMayLeaveCredential: () => false,
     // The handed-out version stays valid until a rotation replaces it: a pending rotation is retried for good.
     credentialGoneAtMs: (grant) => (grant.revocationPending ? Number.POSITIVE_INFINITY : 0),
+    pendingRevocation:
+      "the secret's rotation is under way or pending; the sweep marks it done once the version handed out is no longer current",
   },
 };

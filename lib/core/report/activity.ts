@@ -1,5 +1,5 @@
 // Grant activity over the period, from the audit trail: issued, expired, revoked by reason, released by
-// the workload itself, and the granted durations per task.
+// the workload itself, and per task the granted durations and how long grants lived.
 import type { AuditEvent } from "../audit.ts";
 import type { ActivitySection, TaskActivity } from "./report-types.ts";
 
@@ -19,6 +19,7 @@ interface Tally {
   released: number;
   failed: number;
   durations: number[];
+  lived: number[];
 }
 
 const emptyTally = (): Tally => ({
@@ -28,6 +29,7 @@ const emptyTally = (): Tally => ({
   released: 0,
   failed: 0,
   durations: [],
+  lived: [],
 });
 
 function count(t: Tally, e: AuditEvent): void {
@@ -58,6 +60,9 @@ export function activitySection(events: readonly AuditEvent[]): Omit<ActivitySec
   const all = emptyTally();
   const byTask = new Map<string, Tally>();
   const reasons = new Map<string, number>();
+  /** Issue time by grant, so an end event of the same grant says how long it lived. */
+  const issuedAt = new Map<string, number>();
+  for (const e of events) if (e.outcome === "issue" && e.grantId) issuedAt.set(e.grantId, Date.parse(e.time));
   for (const e of events) {
     // How a revocation took effect in IAM, recorded after the revocation itself: not another revocation.
     if (e.revocationMode) continue;
@@ -68,6 +73,12 @@ export function activitySection(events: readonly AuditEvent[]): Omit<ActivitySec
       const t = byTask.get(e.task) ?? emptyTally();
       byTask.set(e.task, t);
       count(t, e);
+      const started = e.grantId === undefined ? undefined : issuedAt.get(e.grantId);
+      if (started !== undefined && ["expire", "release", "revoke"].includes(e.outcome)) {
+        t.lived.push(Math.max(0, Math.round((Date.parse(e.time) - started) / 1000)));
+        // One end per grant: a later event about the same grant (a retried revocation) is not a second life.
+        issuedAt.delete(e.grantId!);
+      }
     }
     if (e.outcome === "revoke" || e.outcome === "release") {
       const reason = e.outcome === "release" ? "released" : (e.reasons?.[0] ?? "unspecified");
@@ -84,6 +95,7 @@ export function activitySection(events: readonly AuditEvent[]): Omit<ActivitySec
       failed: t.failed,
       medianDurationSeconds: median(t.durations),
       maxDurationSeconds: t.durations.length > 0 ? Math.max(...t.durations) : null,
+      medianLivedSeconds: median(t.lived),
       releasedShare: share(t.released, t.issued),
     }))
     .sort((a, b) => a.task.localeCompare(b.task));

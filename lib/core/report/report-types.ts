@@ -107,8 +107,14 @@ export interface TaskActivity {
   revoked: number;
   released: number;
   failed: number;
+  /** The duration grants were issued for (granted), median and longest. */
   medianDurationSeconds: number | null;
   maxDurationSeconds: number | null;
+  /**
+   * How long grants were live, from issue to expiry, revocation or release: the median over the grants
+   * issued and ended in the period (null when none ended in it).
+   */
+  medianLivedSeconds: number | null;
   /** released / issued over the period, or null when nothing was issued. */
   releasedShare: number | null;
 }
