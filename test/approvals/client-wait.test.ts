@@ -157,7 +157,7 @@ describe("the audit of a wait for approval", () => {
             if (++sleeps === 6) {
               const token = await frozen.dev.devApprovers.mint({
                 sub: "alice",
-                claims: { groups: "sre" },
+                claims: { groups: "sre", email: "alice@acme.example" },
                 audience: frozen.audience,
                 nowMs: clock.now(),
               });
