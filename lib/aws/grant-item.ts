@@ -33,6 +33,8 @@ export const grantItemSchema = z
     reassignTo: z.string().optional(),
     tokenSha256: z.string().optional(),
     tokenCiphertext: z.string().optional(),
+    taskRun: z.string().optional(),
+    taskJob: z.string().optional(),
   })
   .strict();
 

@@ -64,6 +64,12 @@ export interface Grant {
    * revoke and sweep functions may decrypt it. Removed once the credential is ended.
    */
   tokenCiphertext?: string;
+  /**
+   * The CI run (GitHub) or pipeline (GitLab) and the job the subject token named (CONTRACT §13), when its
+   * issuer is listed under `events`: the keys the webhook that ends the task finds the grant by.
+   */
+  taskRun?: string;
+  taskJob?: string;
 }
 
 /** The JSON shape of `grants show --json` (CONTRACT §6). */

@@ -1,5 +1,6 @@
 import type { ApprovalStore } from "./approvals/store.ts";
 import type { AuditEvent } from "./audit.ts";
+import type { EventStore } from "./events/store.ts";
 import type { Grant, GrantStatus } from "./grant.ts";
 
 export interface Page<T> {
@@ -64,6 +65,8 @@ export interface ReevaluationMark {
 export interface GrantStore {
   /** Approval requests (CONTRACT §10), kept in the same table; absent in stores that keep none. */
   readonly approvals?: ApprovalStore;
+  /** Webhook deliveries and ended CI tasks (CONTRACT §13); absent in stores that keep none. */
+  readonly events?: EventStore;
   /** Writes a new grant in status issuing; fails if the id exists. Durable when it resolves. */
   createGrant(grant: Grant, dueAtMs: number): Promise<void>;
   /** Moves a grant from one status to another, or throws TransitionConflict. Returns the new record. */
