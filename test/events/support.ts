@@ -25,9 +25,14 @@ export const GITLAB_SECRET_ENV = "CB_TEST_GITLAB_WEBHOOK_TOKEN";
 export const GITHUB_SECRET = "It's a Secret to Everybody";
 export const GITLAB_SECRET = "gitlab-webhook-token-for-tests";
 
-/** Adds an `events` section to a config file written by demoConfigFor. */
+/** Adds entries (indented YAML) to the `events` section of a config file written by demoConfigFor. */
 export async function addEvents(configPath: string, yaml: string): Promise<void> {
-  await writeFile(configPath, `${await readFile(configPath, "utf8")}\nevents:\n${yaml}`);
+  const text = await readFile(configPath, "utf8");
+  const line = /^events:.*\n/m.exec(text);
+  await writeFile(
+    configPath,
+    line ? text.replace(line[0], `${line[0]}${yaml}`) : `${text}\nevents:\n${yaml}`,
+  );
 }
 
 export interface Delivery {
