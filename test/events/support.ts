@@ -1,6 +1,7 @@
 // Deliveries as GitHub and GitLab send them, against `credbroker dev` with an `events` section: real
 // example payloads (@octokit/webhooks-examples), signed with the configured secret like GitHub signs them.
 import { readFile, writeFile } from "node:fs/promises";
+import { Agent, request as httpRequest } from "node:http";
 import { createRequire } from "node:module";
 import { sign } from "@octokit/webhooks-methods";
 import type { DevBroker } from "../../lib/local/dev-server.ts";
@@ -43,6 +44,37 @@ export interface Delivery {
 let deliveries = 0;
 export const newDeliveryId = () => `72d3162e-cc78-11e3-81ab-${String(++deliveries).padStart(12, "0")}`;
 
+/** How a delivery travels: fetch by default; the load test brings a pooled node:http agent. */
+export type Post = (
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+) => Promise<{ status: number; text: string }>;
+
+const fetchPost: Post = async (url, headers, body) => {
+  const res = await fetch(url, { method: "POST", headers, body });
+  return { status: res.status, text: await res.text() };
+};
+
+/** A Post over node:http with at most `sockets` connections: deliveries beyond them wait for one. */
+export function pooledPost(sockets: number): Post & { close(): void } {
+  const agent = new Agent({ keepAlive: true, maxSockets: sockets });
+  const post: Post = (url, headers, body) =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest(url, { method: "POST", agent, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+        );
+        res.on("error", reject);
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+  return Object.assign(post, { close: () => agent.destroy() });
+}
+
 export async function deliverGithub(
   dev: { url: string },
   event: string,
@@ -53,6 +85,7 @@ export async function deliverGithub(
     signature?: string | null;
     contentType?: string;
     raw?: string;
+    post?: Post;
   } = {},
 ): Promise<Delivery & { id: string }> {
   const body = options.raw ?? JSON.stringify(payload);
@@ -61,9 +94,9 @@ export async function deliverGithub(
     options.signature === null
       ? undefined
       : (options.signature ?? (await sign(options.secret ?? GITHUB_SECRET, body)));
-  const res = await fetch(`${dev.url}/events/github`, {
-    method: "POST",
-    headers: {
+  const res = await (options.post ?? fetchPost)(
+    `${dev.url}/events/github`,
+    {
       "content-type": options.contentType ?? "application/json",
       "x-github-event": event,
       "x-github-delivery": id,
@@ -71,8 +104,8 @@ export async function deliverGithub(
       ...(signature ? { "x-hub-signature-256": signature } : {}),
     },
     body,
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown>, id };
+  );
+  return { status: res.status, body: JSON.parse(res.text) as Record<string, unknown>, id };
 }
 
 export async function deliverGitlab(
