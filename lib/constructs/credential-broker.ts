@@ -43,7 +43,7 @@ import { ConfigError, type ResolvedConfig } from "../config/resolve.ts";
 import { type AwsStsTaskConfig, ROLE_ARN_PATTERN } from "../config/schema.ts";
 import { accountOfArn } from "../core/providers/aws-sts/role-reach.ts";
 import { CONFIG_BUNDLE_FILE, LAMBDA_ENV } from "../runtime/lambda-env.ts";
-import { addBrokerEvents, type BrokerEvents } from "./broker-events.ts";
+import { addBrokerEvents, type BrokerEvents, eventsDeployProblems } from "./broker-events.ts";
 import { addInventorySync, type InventorySync } from "./inventory-sync.ts";
 import { CEDAR_WASM, LAMBDA_BANNER, LAMBDA_MAIN_FIELDS, LAMBDA_TARGET } from "./lambda-bundling.ts";
 import { sweepLagWindow } from "./sweep-lag-window.ts";
@@ -193,7 +193,10 @@ export class CredentialBroker extends Construct {
 
     // 1. Validate config and Cedar policies now: a ConfigError here fails synth with file:line:col.
     this.resolvedConfig = loadConfigFileSync(props.configPath);
-    const deployProblems = postgresDeployProblems(this.resolvedConfig.config.databases);
+    const deployProblems = [
+      ...postgresDeployProblems(this.resolvedConfig.config.databases),
+      ...eventsDeployProblems(this.resolvedConfig.config.events),
+    ];
     if (deployProblems.length > 0) throw new ConfigError(props.configPath, deployProblems);
     refusePemKeys(this.resolvedConfig, props.configPath);
     this.taskRoleArns = [
