@@ -249,6 +249,7 @@ describe("credbroker report", () => {
       "verdicts",
       "debt",
       "approvals",
+      "taskEnd",
     ]);
     expect(Object.keys(report.approvals)).toEqual([
       "pending",
