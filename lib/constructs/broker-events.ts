@@ -11,6 +11,7 @@ import { Rule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { Effect, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Key } from "aws-cdk-lib/aws-kms";
+import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
@@ -133,7 +134,12 @@ export function addBrokerEvents(
   const rules: Rule[] = [];
   const findings = o.events.findings;
   if (findings) {
-    fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
+    // A finding whose handling failed (the table or IAM out of reach) is retried, then kept for an operator.
+    fn.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(1),
+      onFailure: new SqsDestination(o.deadLetterQueue),
+    });
     const target = new LambdaFunction(fn, { deadLetterQueue: o.deadLetterQueue, retryAttempts: 4 });
     if (findings.sources.includes("aws.guardduty"))
       rules.push(

@@ -4,6 +4,7 @@
 // every revocation is durable; the providers' work may still be pending, as for any revocation.
 
 import type { BrokerConfig } from "../../config/schema.ts";
+import { grantEvent } from "../audit.ts";
 import { recordAudit } from "../audit-recorder.ts";
 import { isoSeconds } from "../clock.ts";
 import { DependencyUnavailable } from "../errors.ts";
@@ -110,6 +111,18 @@ async function endOne(deps: EventDeps, grant: Grant, end: TaskEnd): Promise<stri
       ? grant.grantId
       : undefined;
   }
+  await recordAudit(
+    deps.store,
+    deps.log,
+    grantEvent(grant, now, {
+      kind: "event",
+      outcome: "fail",
+      reasons: [TASK_ENDED_REASON],
+      actor: end.source,
+      deliveryId: end.deliveryId,
+      event: end.event,
+    }),
+  );
   return grant.grantId;
 }
 
