@@ -5,15 +5,15 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { sign } from "@octokit/webhooks-methods";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { silentLogger } from "../../lib/core/logger.ts";
 import { type DevBroker, startDev } from "../../lib/local/dev-server.ts";
 import { awsProviders } from "../../lib/runtime/aws-providers.ts";
 import { pointDemoAtStandIn } from "../client/support.ts";
 import { type AwsQueryServer, startAwsQueryServer } from "../fixtures/aws-query-server.ts";
 import type { GitHubStandIn } from "../fixtures/github-server.ts";
-import { demoConfigFor, freePort } from "../support/dev.ts";
+import { captureLogger, demoConfigFor, freePort } from "../support/dev.ts";
 import {
   addEvents,
   deliverGithub,
@@ -40,6 +40,7 @@ let aws: AwsQueryServer;
 let github: GitHubStandIn;
 let dev: DevBroker;
 let dataDir: string;
+const logs: string[] = [];
 
 beforeAll(async () => {
   aws = await startAwsQueryServer();
@@ -59,7 +60,7 @@ beforeAll(async () => {
     inMemory: true,
     dataDir,
     sweepIntervalSeconds: 0,
-    log: silentLogger,
+    log: captureLogger(logs),
     providers: (r) => awsProviders(r),
   });
 });
@@ -267,5 +268,18 @@ describe("POST /events/github on credbroker dev", () => {
       expect(refused).toMatchObject({ status: 400, body: { error: "invalid_request" } });
       expect(await statusOf(dev, grant)).toBe("active");
     });
+  });
+
+  it("never writes the webhook secret, or a delivery's signature, to a log line or the table", async () => {
+    const body = JSON.stringify(githubExample("workflow_run", "completed"));
+    const signature = await sign(GITHUB_SECRET, body);
+    await deliverGithub(dev, "workflow_run", undefined, { raw: body });
+    const items = await dev.dynamo.client.send(new ScanCommand({ TableName: dev.tableName }));
+    const stored = JSON.stringify(items.Items);
+    expect(items.Items?.length).toBeGreaterThan(0);
+    for (const text of [stored, logs.join("\n")]) {
+      expect(text).not.toContain(GITHUB_SECRET);
+      expect(text).not.toContain(signature.slice(7));
+    }
   });
 });
