@@ -13,7 +13,7 @@ const USAGE = `usage: credbroker <command>
   sweep [--config FILE] [--budget SECONDS] [--force] [--json]
   signals set WORKLOAD NAME=VALUE... [--config FILE] [--force] [--json]
   signals clear WORKLOAD NAME... [--config FILE] [--force] [--json]
-  events put FILE [--config FILE]          (a GuardDuty or Security Hub finding, as EventBridge delivers it)
+  events put FILE [--config FILE] [--force]   (a GuardDuty or Security Hub finding, as EventBridge delivers it)
   policy validate [--config FILE]
   policy test CASES_FILE... [--config FILE] [--json]
   report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown|html] [--out FILE]

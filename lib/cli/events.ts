@@ -6,20 +6,24 @@ import { parseArgs } from "node:util";
 import { handleFindings } from "../core/events/findings.ts";
 import { MalformedEvent } from "../core/events/webhooks.ts";
 import { jsonLogger } from "../core/logger.ts";
-import { adminDecidingDeps } from "./admin-deps.ts";
+import { adminDecidingDeps, refuseUnappliedConfig } from "./admin-deps.ts";
 import { CliError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 import type { SignalsDepsFactory } from "./signals.ts";
 
 const USAGE =
-  "usage: credbroker events put FILE [--config FILE] [--table T]   (FILE: one EventBridge event as JSON, - for stdin)";
+  "usage: credbroker events put FILE [--config FILE] [--table T] [--force]   (FILE: one EventBridge event as JSON, - for stdin)";
 
 export async function eventsCommand(args: string[], io: CliIo, deps?: SignalsDepsFactory): Promise<void> {
   const [sub, ...rest] = args;
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { config: { type: "string" }, table: { type: "string" } },
+    options: {
+      config: { type: "string" },
+      table: { type: "string" },
+      force: { type: "boolean", default: false },
+    },
   });
   const file = positionals[0];
   if (sub !== "put" || !file || positionals.length > 1) throw new CliError(USAGE);
@@ -33,6 +37,8 @@ export async function eventsCommand(args: string[], io: CliIo, deps?: SignalsDep
   const log = jsonLogger(io.err);
   const flags = { config: values.config, table: values.table };
   const d = deps ? await deps(flags, log) : await adminDecidingDeps(flags, io.env, log);
+  // A flagged workload's grants are re-decided under this config: as for `signals`, only the applied one.
+  await refuseUnappliedConfig(d, values.force);
   if (!d.config.events?.findings)
     throw new CliError("the config has no events.findings: nothing would act on a finding");
   try {

@@ -8,6 +8,7 @@ import { eventsCommand } from "../../lib/cli/events.ts";
 import { silentLogger } from "../../lib/core/logger.ts";
 import { type DevBroker, startDev } from "../../lib/local/dev-server.ts";
 import { awsProviders } from "../../lib/runtime/aws-providers.ts";
+import { cleanEnv, runCli } from "../client/run-cli.ts";
 import { type AwsQueryServer, startAwsQueryServer } from "../fixtures/aws-query-server.ts";
 import { demoConfigFor, freePort } from "../support/dev.ts";
 import { addEvents, deliverGitlab, exchange, GITLAB_SECRET, GITLAB_SECRET_ENV, statusOf } from "./support.ts";
@@ -289,5 +290,27 @@ describe("credbroker events put (findings)", () => {
     });
     expect(result.findings[0]).toMatchObject({ outcome: "revoked", grants: [grant] });
     await dev.deps.store.clearSignals("web-ci", ["finding"], Date.now());
+  });
+
+  it("runs as `credbroker events put FILE` against dev's table through the exports it prints", async () => {
+    const file = join(dataDir, "unknown-session.json");
+    await writeFile(
+      file,
+      JSON.stringify(guardDuty("f-cli", "AROAQEXAMPLEROLEID:cb-01m00000000000000000000001")),
+    );
+    const run = await runCli(
+      ["events", "put", file],
+      cleanEnv({
+        CREDBROKER_CONFIG: dev.configPath,
+        CREDBROKER_TABLE: dev.tableName,
+        AWS_ENDPOINT_URL_DYNAMODB: dev.dynamo.endpoint,
+      }),
+    );
+    expect(run.code, run.stderr).toBe(0);
+    // stderr carries the audit event as a JSON log line, as for `signals`.
+    expect(run.stderr).toContain('"outcome":"ignored"');
+    expect(JSON.parse(run.stdout)).toEqual({
+      findings: [expect.objectContaining({ findingId: "f-cli", outcome: "ignored", grants: [] })],
+    });
   });
 });
