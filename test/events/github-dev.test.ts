@@ -282,4 +282,19 @@ describe("POST /events/github on credbroker dev", () => {
       expect(text).not.toContain(signature.slice(7));
     }
   });
+
+  it("shows taskEnd on the console's overview", async () => {
+    // The first visit trades the URL's token for the session cookie (303), as a browser does.
+    const first = await fetch(dev.consoleUrl, { redirect: "manual" });
+    const cookie = (first.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const res = await fetch(new URL(first.headers.get("location") ?? "/console/", dev.url), {
+      headers: { cookie },
+    });
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page).toContain('<section id="task-end"');
+    const ended = /<dd id="task-end-ended">(\d+)<\/dd>/.exec(page)?.[1];
+    expect(Number(ended)).toBeGreaterThanOrEqual(3);
+    expect(Number(/<dd id="task-end-denied">(\d+)<\/dd>/.exec(page)?.[1])).toBeGreaterThanOrEqual(1);
+  });
 });
