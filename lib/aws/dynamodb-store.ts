@@ -91,10 +91,10 @@ export class DynamoGrantStore implements GrantStore {
   private readonly grantTtlS: number;
   private readonly auditTtlS: number;
   private readonly onRead: (n: number) => void;
-  /** Approval requests (CONTRACT §10) in the same table: lib/aws/approval-store.ts. */
-  readonly approvals: DynamoApprovalStore;
   /** Webhook deliveries, ended tasks and grants by CI task (CONTRACT §13): lib/aws/event-store.ts. */
   readonly events: DynamoEventStore;
+  /** Approval requests (CONTRACT §10) in the same table: lib/aws/approval-store.ts. */
+  readonly approvals: DynamoApprovalStore;
 
   constructor(options: DynamoGrantStoreOptions) {
     this.client = options.client;
@@ -106,13 +106,13 @@ export class DynamoGrantStore implements GrantStore {
     this.grantTtlS = (options.grantRetentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_S;
     this.auditTtlS = (options.auditRetentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_S;
     this.onRead = options.onRead ?? (() => {});
+    this.events = new DynamoEventStore({ client: options.client, tableName: options.tableName });
     this.approvals = new DynamoApprovalStore({
       client: options.client,
       tableName: options.tableName,
       retentionDays: options.grantRetentionDays ?? DEFAULT_RETENTION_DAYS,
       onRead: this.onRead,
     });
-    this.events = new DynamoEventStore({ client: options.client, tableName: options.tableName });
   }
 
   private dueKeys(grantId: string, dueAtMs: number) {

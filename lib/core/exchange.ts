@@ -113,11 +113,11 @@ export async function exchangeToken(
     });
     event.policyIds = decision.policyIds;
     event.reasons = decision.reasons;
-    if (!decision.allowed) throw new PolicyDenied();
-    if (taskCheck && (await taskCheck.ended)) {
+    if (decision.allowed && taskCheck && (await taskCheck.ended)) {
       event.reasons = [TASK_ENDED_DENIAL];
       throw new TaskEnded();
     }
+    if (!decision.allowed) throw new PolicyDenied();
     // CONTRACT §10: a task that needs people's approval answers `authorization_pending` until they gave it.
     const approved = await approvalGate(deps, {
       task,

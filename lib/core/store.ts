@@ -63,10 +63,10 @@ export interface ReevaluationMark {
  * implementation translates its own conditional-failure error into TransitionConflict.
  */
 export interface GrantStore {
-  /** Approval requests (CONTRACT §10), kept in the same table; absent in stores that keep none. */
-  readonly approvals?: ApprovalStore;
   /** Webhook deliveries and ended CI tasks (CONTRACT §13); absent in stores that keep none. */
   readonly events?: EventStore;
+  /** Approval requests (CONTRACT §10), kept in the same table; absent in stores that keep none. */
+  readonly approvals?: ApprovalStore;
   /** Writes a new grant in status issuing; fails if the id exists. Durable when it resolves. */
   createGrant(grant: Grant, dueAtMs: number): Promise<void>;
   /** Moves a grant from one status to another, or throws TransitionConflict. Returns the new record. */
