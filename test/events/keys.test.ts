@@ -80,3 +80,42 @@ describe("task keys", () => {
     expect(() => githubAction(event, payload)).toThrow(MalformedEvent);
   });
 });
+
+describe("findings", () => {
+  it("read a Security Hub finding: its label as severity, the principal that names the session, the key from the resource id", async () => {
+    const { findingsOf } = await import("../../lib/core/events/findings.ts");
+    const [finding] = findingsOf({
+      source: "aws.securityhub",
+      "detail-type": "Security Hub Findings - Imported",
+      detail: {
+        findings: [
+          {
+            Id: "sh-keys",
+            Types: ["TTPs/Credential Access"],
+            Severity: { Label: "CRITICAL" },
+            Resources: [
+              {
+                Type: "AwsIamAccessKey",
+                Id: "AWS::IAM::AccessKey:ASIAQEXAMPLE33333333",
+                Details: {
+                  AwsIamAccessKey: {
+                    PrincipalName:
+                      "arn:aws:sts::111122223333:assumed-role/web-deployer/cb-01m9a00000000000000000abcd",
+                  },
+                },
+              },
+              { Type: "AwsEc2Instance", Id: "i-0123456789abcdef0" },
+            ],
+          },
+        ],
+      },
+    });
+    expect(finding).toMatchObject({
+      id: "sh-keys",
+      severity: 9,
+      accessKeyIds: ["ASIAQEXAMPLE33333333"],
+      principalIds: ["arn:aws:sts::111122223333:assumed-role/web-deployer/cb-01m9a00000000000000000abcd"],
+    });
+    expect(() => findingsOf({ source: "aws.inspector", detail: {} })).toThrow(MalformedEvent);
+  });
+});

@@ -36,7 +36,8 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 const ACCESS_KEY = /\b((?:AKIA|ASIA)[A-Z0-9]{12,124})\b/;
-const SESSION = /:cb-([0-9a-z]{26})$/;
+/** A broker session's name at the end of a principal id (`AROA…:cb-<id>`) or an assumed-role ARN (`…/cb-<id>`). */
+const SESSION = /[:/]cb-([0-9a-z]{26})$/;
 
 /** Security Hub's severity labels on GuardDuty's scale. */
 const LABELS: Record<string, number> = { INFORMATIONAL: 0, LOW: 1, MEDIUM: 4, HIGH: 7, CRITICAL: 9 };
