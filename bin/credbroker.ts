@@ -13,6 +13,7 @@ const USAGE = `usage: credbroker <command>
   sweep [--config FILE] [--budget SECONDS] [--force] [--json]
   signals set WORKLOAD NAME=VALUE... [--config FILE] [--force] [--json]
   signals clear WORKLOAD NAME... [--config FILE] [--force] [--json]
+  events put FILE [--config FILE] [--force]   (a GuardDuty or Security Hub finding, as EventBridge delivers it)
   policy validate [--config FILE]
   policy test CASES_FILE... [--config FILE] [--json]
   report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown|html] [--out FILE]
@@ -47,6 +48,8 @@ async function main(argv: string[]): Promise<void> {
       return (await import("../lib/cli/sweep.ts")).sweepCommand(args, io);
     case "signals":
       return (await import("../lib/cli/signals.ts")).signalsCommand(args, io);
+    case "events":
+      return (await import("../lib/cli/events.ts")).eventsCommand(args, io);
     case "exchange":
       return (await import("../lib/cli/exchange.ts")).exchangeCommand(args, io);
     case "credential-process":

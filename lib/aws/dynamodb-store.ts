@@ -4,6 +4,7 @@
 //             gsi1 (by workload, history)   gsi1pk=WG#<workload>  gsi1sk=<issuedAt>#<id>
 //             gsi2 (due, sparse, sharded)   duePk=DUE#<n>         dueSk=<dueAt ms, 13 digits>#<id>
 //             gsi3 (live by workload, sparse) livePk=LIVE#<workload> liveSk=<id>
+//             gsi4 (live by CI task, sparse) taskPk=TASK#<run>  taskSk=<job or ->#<id>   (lib/aws/event-store.ts)
 //   audit     pk=AUDIT#<yyyy-mm-dd>#<n> sk=<time>#<eventId>  gsi1pk=WA#<workload> gsi1sk=<time>#<eventId>
 //             (n = hash(eventId) mod auditShards: a day's writes spread over several keys; audit-partitions.ts)
 //             gsi3 (by task; a second key space on the sparse index) livePk=TA#<task> liveSk=<time>#<eventId>
@@ -38,6 +39,7 @@ import {
 import { DynamoApprovalStore } from "./approval-store.ts";
 import { AUDIT_SHARDS, auditKey } from "./audit-partitions.ts";
 import { type PartitionQuery, readAuditPeriod } from "./audit-period-reader.ts";
+import { DynamoEventStore, taskIndexKeys } from "./event-store.ts";
 import { grantFromItem } from "./grant-item.ts";
 import { marshall, unmarshall } from "./marshall.ts";
 import { DynamoRotationLedger } from "./secret-rotation-store.ts";
@@ -91,6 +93,8 @@ export class DynamoGrantStore implements GrantStore {
   private readonly grantTtlS: number;
   private readonly auditTtlS: number;
   private readonly onRead: (n: number) => void;
+  /** Webhook deliveries, ended tasks and grants by CI task (CONTRACT §13): lib/aws/event-store.ts. */
+  readonly events: DynamoEventStore;
   /** Approval requests (CONTRACT §10) in the same table: lib/aws/approval-store.ts. */
   readonly approvals: DynamoApprovalStore;
   /** Secret rotations in flight (CONTRACT §15) in the same table: lib/aws/secret-rotation-store.ts. */
@@ -106,6 +110,7 @@ export class DynamoGrantStore implements GrantStore {
     this.grantTtlS = (options.grantRetentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_S;
     this.auditTtlS = (options.auditRetentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_S;
     this.onRead = options.onRead ?? (() => {});
+    this.events = new DynamoEventStore({ client: options.client, tableName: options.tableName });
     this.approvals = new DynamoApprovalStore({
       client: options.client,
       tableName: options.tableName,
@@ -129,6 +134,7 @@ export class DynamoGrantStore implements GrantStore {
       gsi1sk: `${grant.issuedAt}#${grant.grantId}`,
       livePk: `LIVE#${grant.workload}`,
       liveSk: grant.grantId,
+      ...taskIndexKeys(grant),
       ...this.dueKeys(grant.grantId, dueAtMs),
     };
     await this.client.send(
@@ -202,7 +208,7 @@ export class DynamoGrantStore implements GrantStore {
     const writeId = patch.status ? randomUUID() : undefined;
     if (writeId) assign("writeId", writeId);
     if (patch.status && isFinal(patch.status)) {
-      remove.push("livePk", "liveSk");
+      remove.push("livePk", "liveSk", "taskPk", "taskSk");
       // Finished grants are kept for the retention period, then DynamoDB's TTL removes them.
       assign("ttl", Math.floor(Date.now() / 1000) + this.grantTtlS);
     }

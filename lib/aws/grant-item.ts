@@ -25,6 +25,8 @@ export const grantItemSchema = z
     configVersion: z.string(),
     subjectTokenSha256: z.string(),
     claimTags: z.record(z.string(), z.string()).optional(),
+    taskRun: z.string().optional(),
+    taskJob: z.string().optional(),
     roleArn: z.string().optional(),
     accessKeyId: z.string().optional(),
     revocation: z.enum(["grant-listed", "token-issue-time"]).optional(),

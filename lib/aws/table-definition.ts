@@ -15,6 +15,8 @@ export const TABLE_INDEXES = [
   { indexName: "gsi1", partitionKey: "gsi1pk", sortKey: "gsi1sk" },
   { indexName: "gsi2", partitionKey: "duePk", sortKey: "dueSk" },
   { indexName: "gsi3", partitionKey: "livePk", sortKey: "liveSk" },
+  // Live grants by CI task (CONTRACT §13), sparse: only grants whose token named a run, while they live.
+  { indexName: "gsi4", partitionKey: "taskPk", sortKey: "taskSk" },
 ] as const;
 
 export function createTableInput(tableName: string): CreateTableCommandInput {

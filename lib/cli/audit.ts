@@ -31,6 +31,7 @@ const STORED_OUTCOMES: Record<AuditOutcome, true> = {
   release: true,
   expire: true,
   change: true,
+  ignored: true,
   pending: true,
   approve: true,
 };

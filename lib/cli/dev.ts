@@ -80,6 +80,10 @@ export async function devCommand(
       `  approvers ${dev.devApprovers.issuer}  (mint one: ${cli} dev token --sub ALICE --approver)`,
       `  sweep   every ${interval} s`,
       `  console ${dev.consoleUrl}`,
+      // CONTRACT §13: where a CI system's webhook (or a test's) delivers, when the config names one.
+      ...(["github", "gitlab"] as const)
+        .filter((s) => dev.deps.config.events?.[s])
+        .map((s) => `  webhook ${dev.url}/events/${s}`),
       "",
       "Point admin commands in another shell at this broker:",
       `  export CREDBROKER_CONFIG=${configPath}`,

@@ -187,6 +187,7 @@ function sections(r: GovernanceReport): Section[] {
       ],
     },
     approvalsSection(r),
+    taskEndSection(r),
   ];
 }
 
@@ -234,6 +235,21 @@ export function renderMarkdown(r: GovernanceReport): string {
     }
   }
   return out.join("");
+}
+
+function taskEndSection(r: GovernanceReport): Section {
+  const t = r.taskEnd;
+  return {
+    heading: `Task end (${t.grantsEnded} grants ended with their CI task)`,
+    blocks: [
+      {
+        title: "",
+        lines: [
+          `events acted on: ${t.events}; grants ended by a task's end: ${t.grantsEnded}; token requests refused after their task ended: ${t.deniedAfterEnd}; released by the workload before the end: ${t.releasedBeforeEnd}`,
+        ],
+      },
+    ],
+  };
 }
 
 function approvalsSection(r: GovernanceReport): Section {

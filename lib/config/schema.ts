@@ -8,6 +8,7 @@ import { replacesSchema } from "./replaces-schema.ts";
 export const DEFAULT_RETENTION_DAYS = 400;
 
 import { taskApprovalSchema } from "./approval-schema.ts";
+import { eventsRules, eventsSchema } from "./events-schema.ts";
 import { githubAppSchema, githubTaskSchema } from "./github-schema.ts";
 import { inlineJwkProblem } from "./jwk.ts";
 import { databaseSchema, postgresTaskSchema } from "./postgres-schema.ts";
@@ -212,6 +213,7 @@ export const configSchema = z
     auditRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
     grantRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
     inventory: inventorySchema.optional(),
+    events: eventsSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -281,6 +283,7 @@ export const configSchema = z
         });
     });
     approvalRules(c, issuerNames, ctx);
+    eventsRules(c, issuerNames, ctx);
   });
 
 /** Approver issuers exist and identify no workload; a task that needs approval has someone to give it. */

@@ -44,6 +44,7 @@ import { type AwsStsTaskConfig, ROLE_ARN_PATTERN } from "../config/schema.ts";
 import type { SecretTaskConfig } from "../config/secret-schema.ts";
 import { accountOfArn } from "../core/providers/aws-sts/role-reach.ts";
 import { CONFIG_BUNDLE_FILE, LAMBDA_ENV } from "../runtime/lambda-env.ts";
+import { addBrokerEvents, type BrokerEvents, eventsDeployProblems } from "./broker-events.ts";
 import { addInventorySync, type InventorySync } from "./inventory-sync.ts";
 import { CEDAR_WASM, LAMBDA_BANNER, LAMBDA_MAIN_FIELDS, LAMBDA_TARGET } from "./lambda-bundling.ts";
 import { sweepLagWindow } from "./sweep-lag-window.ts";
@@ -178,6 +179,8 @@ export class CredentialBroker extends Construct {
   public readonly tokenKey?: Key;
   /** The KMS keys holding the GitHub Apps' private keys; only /token may sign with them. */
   public readonly githubAppKeyArns: readonly string[];
+  /** Task end and findings (CONTRACT §13): the events function, rules and alarm; only with `events`. */
+  public readonly events?: BrokerEvents;
 
   constructor(scope: Construct, id: string, props: CredentialBrokerProps) {
     super(scope, id);
@@ -191,7 +194,10 @@ export class CredentialBroker extends Construct {
 
     // 1. Validate config and Cedar policies now: a ConfigError here fails synth with file:line:col.
     this.resolvedConfig = loadConfigFileSync(props.configPath);
-    const deployProblems = postgresDeployProblems(this.resolvedConfig.config.databases);
+    const deployProblems = [
+      ...postgresDeployProblems(this.resolvedConfig.config.databases),
+      ...eventsDeployProblems(this.resolvedConfig.config.events),
+    ];
     if (deployProblems.length > 0) throw new ConfigError(props.configPath, deployProblems);
     refusePemKeys(this.resolvedConfig, props.configPath);
     this.taskRoleArns = [
@@ -258,7 +264,7 @@ export class CredentialBroker extends Construct {
 
     // 3. One function per handler, each with its own role and log group.
     const makeFunction = (
-      name: BrokerFunctionName | "inventory",
+      name: BrokerFunctionName | "inventory" | "events",
       options: { timeout: Duration; signs: boolean; memorySize?: number; reachesDatabases?: boolean },
     ): NodejsFunction => {
       const logGroup = new LogGroup(this, `${name}Logs`, {
@@ -687,6 +693,28 @@ export class CredentialBroker extends Construct {
           readsSecrets: secretGrants.read.length > 0 || (inventory.secretRegions?.length ?? 0) > 0,
           schedule: props.inventorySchedule ?? Schedule.rate(Duration.days(1)),
           deadLetterQueue: this.deadLetterQueue,
+        },
+      );
+
+    // 9. Task end and findings (CONTRACT §13), only when configured: lib/constructs/broker-events.ts.
+    const events = this.resolvedConfig.config.events;
+    if (events)
+      this.events = addBrokerEvents(
+        this,
+        // Outside the VPC (webhooks arrive from the internet): with a vpc, the PostgreSQL roles of the grants
+        // it ends are dropped by the sweep, as for any revocation whose database was out of reach.
+        makeFunction("events", { timeout: Duration.seconds(29), signs: false }),
+        {
+          events,
+          configPath: props.configPath,
+          api: this.api,
+          tableArn,
+          token,
+          deadLetterQueue: this.deadLetterQueue,
+          revocableRoleArns: revocable,
+          revocationWriterArns: this.revocationWriterArns,
+          databaseSecretArns: props.vpc ? [] : this.databaseSecretArns,
+          tokenKey: this.tokenKey,
         },
       );
   }

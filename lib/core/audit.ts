@@ -15,13 +15,14 @@ export type AuditOutcome =
   | "expire"
   | "change"
   | "pending"
-  | "approve";
+  | "approve"
+  | "ignored";
 
 export interface AuditEvent {
   eventId: string;
   /** ISO 8601 with milliseconds. */
   time: string;
-  kind: "token" | "revoke" | "sweep" | "admin" | "signal" | "approval";
+  kind: "token" | "revoke" | "sweep" | "admin" | "signal" | "approval" | "event";
   outcome: AuditOutcome;
   decisionId?: string;
   grantId?: string;
@@ -47,6 +48,9 @@ export interface AuditEvent {
   approvalId?: string;
   approverIssuer?: string;
   approverSubject?: string;
+  /** Task end and findings (CONTRACT §13): the webhook's delivery id or the finding's id, and its event. */
+  deliveryId?: string;
+  event?: string;
 }
 
 /** An event about one grant: who, what and why come from the grant record itself. */

@@ -43,6 +43,7 @@ export type BrokerErrorCode =
   | "unregistered_workload"
   | "disabled_workload"
   | "policy_denied"
+  | "task_ended"
   | "dependency_unavailable"
   | "method_not_allowed"
   | "unsupported_media_type"
@@ -215,6 +216,12 @@ export class PolicyDenied extends BrokerError {
     super("policy_denied", "the policy does not allow this workload to perform this task now");
   }
 }
+/** CONTRACT §13: the CI job or run the subject token was issued for has ended. */
+export class TaskEnded extends BrokerError {
+  constructor() {
+    super("task_ended", "the job or run this token was issued for has ended");
+  }
+}
 export class DependencyUnavailable extends BrokerError {
   constructor(what: string, detail?: string) {
     super("dependency_unavailable", `a dependency is unavailable (${what}); nothing was issued`, detail);
@@ -327,6 +334,7 @@ export const ERROR_RESPONSES: Record<BrokerErrorCode, { status: number; error: O
   unregistered_workload: { status: 403, error: "access_denied" },
   disabled_workload: { status: 403, error: "access_denied" },
   policy_denied: { status: 403, error: "access_denied" },
+  task_ended: { status: 403, error: "access_denied" },
   dependency_unavailable: { status: 503, error: "temporarily_unavailable" },
   method_not_allowed: { status: 405, error: "method_not_allowed" },
   unsupported_media_type: { status: 415, error: "unsupported_media_type" },

@@ -20,10 +20,12 @@ import {
   DisabledWorkload,
   ERROR_RESPONSES,
   PolicyDenied,
+  TaskEnded,
   UnknownTask,
   UnregisteredWorkload,
   UnsupportedTokenType,
 } from "./errors.ts";
+import { checkTask, TASK_ENDED_DENIAL } from "./events/token-check.ts";
 import type { Grant } from "./grant.ts";
 import { claimedWorkload } from "./identity/claimed-workload.ts";
 import { claimsToTags } from "./identity/claims.ts";
@@ -107,6 +109,8 @@ export async function exchangeToken(
     event.durationSeconds = durationSeconds;
 
     const signals = early?.workload === workload.name ? early.signals : readSignals(deps, workload.name);
+    // CONTRACT §13: a token of a CI job or run that has ended is refused; read while the decision is made.
+    const taskCheck = checkTask(deps, subject);
     const decision = await decide(deps, subject.subject, claimTags, workload, task, signals, {
       sourceIp,
       durationSeconds,
@@ -114,6 +118,10 @@ export async function exchangeToken(
     });
     event.policyIds = decision.policyIds;
     event.reasons = decision.reasons;
+    if (decision.allowed && taskCheck && (await taskCheck.ended)) {
+      event.reasons = [TASK_ENDED_DENIAL];
+      throw new TaskEnded();
+    }
     if (!decision.allowed) throw new PolicyDenied();
     const provider = deps.providers[task.provider];
     if (!provider) throw new DependencyUnavailable(`${task.provider} provider`, "provider not configured");
@@ -169,6 +177,7 @@ export async function exchangeToken(
       subjectTokenSha256: event.subjectTokenSha256,
       // Claims are not secrets (the token is): kept so the sweep can re-decide the grant when context changes.
       claimTags,
+      ...taskCheck?.grantFields,
       ...(prepared.roleArn ? { roleArn: prepared.roleArn } : {}),
       ...prepared.grantFields,
     });
@@ -178,11 +187,13 @@ export async function exchangeToken(
     // credential is still only handed out once the grant is active; if the activation fails, `finally`
     // stores the event again with its real outcome (same key, so still one event for the request).
     auditWrite = startAudit(deps.store, { ...event, outcome: "issue" });
+    const keyWrite = recordAccessKey(deps, issued, grant);
     await activateGrant(deps, grant, issued, recheckAt(deps.policies, decision, now)).catch(async (err) => {
       // Withheld: a credential the provider can end at once is ended now, not only by the sweep.
       await issued.discard?.().catch(() => {});
       throw err;
     });
+    await keyWrite;
     event.outcome = "issue";
     return respond(task, grant, issued);
   } catch (err) {
@@ -192,7 +203,8 @@ export async function exchangeToken(
     if (
       error instanceof PolicyDenied ||
       error instanceof UnregisteredWorkload ||
-      error instanceof DisabledWorkload
+      error instanceof DisabledWorkload ||
+      error instanceof TaskEnded
     ) {
       event.outcome = "deny";
       if (!event.reasons) event.reasons = [error.message];
@@ -204,6 +216,24 @@ export async function exchangeToken(
   } finally {
     if (audited) await recordAudit(deps.store, deps.log, event, auditWrite);
   }
+}
+
+/**
+ * With `events.findings`, an aws-sts grant's access key id is recorded so that a finding naming only the key
+ * finds its grant (CONTRACT §13). Sent beside the activation; a failure is logged, never fails the issue (the
+ * session name still names the grant).
+ */
+function recordAccessKey(
+  deps: BrokerDeps,
+  issued: IssuedCredential,
+  grant: Grant,
+): Promise<void> | undefined {
+  if (!deps.config.events?.findings || !issued.accessKeyId || !deps.store.events) return undefined;
+  return deps.store.events
+    .recordAccessKey(issued.accessKeyId, grant.grantId, issued.expiresAtMs)
+    .catch((err: unknown) =>
+      deps.log.warn("access key not recorded", { grantId: grant.grantId, error: (err as Error).name }),
+    );
 }
 
 function findTask(deps: BrokerDeps, request: TokenRequest): TaskConfig {

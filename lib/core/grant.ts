@@ -48,6 +48,12 @@ export interface Grant {
    * Kept so the sweep can re-decide the grant against a changed config, signals or time (docs/lifecycle.md).
    */
   claimTags?: Record<string, string>;
+  /**
+   * The CI run (GitHub) or pipeline (GitLab) and the job the subject token named (CONTRACT §13), when its
+   * issuer is listed under `events`: the keys the webhook that ends the task finds the grant by.
+   */
+  taskRun?: string;
+  taskJob?: string;
   roleArn?: string;
   accessKeyId?: string;
   /** aws-sts: set once the revocation is in IAM; absent while the sweep still has to apply it. */

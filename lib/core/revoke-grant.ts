@@ -29,6 +29,8 @@ export interface RevokeOptions {
   kind: AuditEvent["kind"];
   actor?: string;
   outcome?: AuditEvent["outcome"];
+  /** More of the revocation's audit event (an event's delivery id). */
+  audit?: Pick<AuditEvent, "deliveryId" | "event">;
 }
 
 /**
@@ -73,6 +75,7 @@ export async function revokeGrant(
       reasons: [options.reason],
       ...(options.policyIds ? { policyIds: options.policyIds } : {}),
       ...(options.actor ? { actor: options.actor } : {}),
+      ...options.audit,
     }),
   );
   if (needsProvider) return (await applyProviderRevocation(deps, revoked)) ?? revoked;

@@ -1,5 +1,6 @@
 import type { ApprovalStore } from "./approvals/store.ts";
 import type { AuditEvent } from "./audit.ts";
+import type { EventStore } from "./events/store.ts";
 import type { Grant, GrantStatus } from "./grant.ts";
 import type { RotationLedger } from "./providers/secret/ports.ts";
 
@@ -67,6 +68,8 @@ export interface ReevaluationMark {
  * implementation translates its own conditional-failure error into TransitionConflict.
  */
 export interface GrantStore {
+  /** Webhook deliveries and ended CI tasks (CONTRACT §13); absent in stores that keep none. */
+  readonly events?: EventStore;
   /** Approval requests (CONTRACT §10), kept in the same table; absent in stores that keep none. */
   readonly approvals?: ApprovalStore;
   /** Secret rotations in flight (CONTRACT §15), kept in the same table; absent in stores that keep none. */

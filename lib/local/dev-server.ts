@@ -16,6 +16,7 @@ import { MethodNotAllowed, NotFound } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { type SweepSummary, sweepDue } from "../core/sweep.ts";
 import { bodyBytes, type HttpEvent, type HttpResult, jsonResult } from "../http/apigw.ts";
+import { createEventRoutes } from "../http/event-routes.ts";
 import { createHandlers, errorResult } from "../http/handlers.ts";
 import { type BrokerAdapters, buildBrokerDeps } from "../runtime/broker-deps.ts";
 import { githubProvider } from "../runtime/github-provider.ts";
@@ -154,6 +155,8 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
     ...(options.verifier ? { verifier: options.verifier } : {}),
   });
   const handlers = createHandlers(deps);
+  // CONTRACT §13: the webhook routes, their secrets from the environment (`{ env: VAR }`) in dev.
+  const eventRoutes = createEventRoutes(deps, { env: process.env });
 
   /**
    * `POST <issuer>/token` of a dev issuer: JSON {sub, claims} in, {token} out. Only `application/json`: a
@@ -220,6 +223,7 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
         return mintDevToken(devApprovers, event);
       default:
         if (path === "/approvals" || path.startsWith("/approvals/")) return handlers.approvals(event);
+        if (eventRoutes.routes[path]) return eventRoutes.routes[path](event);
         return errorResult(new NotFound());
     }
   };
@@ -229,7 +233,7 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
     { ...deps, table: tableName, inventory: new DynamoInventoryStore(dynamo.client, tableName) },
     { basePath: "/console/", port: () => port },
   );
-  const api = serve(route);
+  const api = serve(route, eventRoutes.bodyLimit);
   server.on("request", (req, res) => {
     const path = req.url ?? "/";
     if (path === "/console" || path.startsWith("/console/") || path.startsWith("/console?"))

@@ -14,16 +14,16 @@ export type Route = (event: HttpEvent) => Promise<HttpResult>;
  * The body, read with plain stream events (an async iterator costs a promise per chunk on every request).
  * "too-large" once it passes the limit; a chunked body that never ends stops being read well past it.
  */
-function readBody(req: IncomingMessage): Promise<Buffer | "too-large"> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too-large"> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
+      if (size > limit) tooLarge = true;
       else chunks.push(chunk);
-      if (size > MAX_BODY_BYTES * 16) {
+      if (size > limit * 16) {
         // As before: the request (and so its connection) is dropped.
         req.off("data", onData);
         req.destroy();
@@ -36,13 +36,14 @@ function readBody(req: IncomingMessage): Promise<Buffer | "too-large"> {
   });
 }
 
-async function readEvent(req: IncomingMessage): Promise<HttpEvent | "too-large"> {
-  // A declared length over the limit is refused without reading the body.
-  if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) return "too-large";
-  const body = await readBody(req);
-  if (body === "too-large") return "too-large";
+async function readEvent(req: IncomingMessage, limitFor: BodyLimit): Promise<HttpEvent | "too-large"> {
   const url = req.url ?? "/";
   const q = url.indexOf("?");
+  const limit = limitFor(q < 0 ? url : url.slice(0, q));
+  // A declared length over the limit is refused without reading the body.
+  if (Number(req.headers["content-length"] ?? 0) > limit) return "too-large";
+  const body = await readBody(req, limit);
+  if (body === "too-large") return "too-large";
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers))
     if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(",") : v;
@@ -61,18 +62,26 @@ async function readEvent(req: IncomingMessage): Promise<HttpEvent | "too-large">
   };
 }
 
+const pathOf = (req: IncomingMessage) => (req.url ?? "/").split("?")[0]!;
+
 function writeResult(res: ServerResponse, result: HttpResult): void {
   res.writeHead(result.statusCode, { ...result.headers, "content-length": Buffer.byteLength(result.body) });
   res.end(result.body);
 }
 
-export function serve(route: (event: HttpEvent) => Promise<HttpResult>) {
+/** The body limit of a path: the OAuth routes' 64 KiB unless a route allows more (webhooks: 1 MiB). */
+export type BodyLimit = (path: string) => number;
+
+export function serve(
+  route: (event: HttpEvent) => Promise<HttpResult>,
+  limitFor: BodyLimit = () => MAX_BODY_BYTES,
+) {
   return async (req: IncomingMessage, res: ServerResponse) => {
     try {
-      const event = await readEvent(req);
+      const event = await readEvent(req, limitFor);
       if (event === "too-large") {
         // The unread rest of the body makes the connection unusable for another request: close it.
-        const result = errorResult(new BodyTooLarge(MAX_BODY_BYTES));
+        const result = errorResult(new BodyTooLarge(limitFor(pathOf(req))));
         result.headers["connection"] = "close";
         writeResult(res, result);
         return;

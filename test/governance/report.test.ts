@@ -252,6 +252,7 @@ describe("credbroker report", () => {
       "verdicts",
       "debt",
       "approvals",
+      "taskEnd",
     ]);
     expect(Object.keys(report.approvals)).toEqual([
       "pending",

@@ -63,7 +63,9 @@ export interface PendingApproval {
 }
 
 // The core report's own `approvals` (lib/core/report/approvals.ts) is one shape of this section.
-export type ReportViewInput = Omit<GovernanceReport, "approvals"> & {
+export type ReportViewInput = Omit<GovernanceReport, "approvals" | "taskEnd"> & {
+  /** CONTRACT §13; absent in reports made before it. */
+  taskEnd?: GovernanceReport["taskEnd"] | null;
   debt?: DebtSection | null;
   approvals?: ApprovalsSection | null;
   /** The pending requests themselves, when the caller can list them (the console's approvals source). */

@@ -370,6 +370,18 @@ ${dataTable({
   );
 }
 
+/** CONTRACT §13: grants that ended with their CI task, and tokens refused once it had. */
+function taskEnd(r: ReportViewInput): Html {
+  const t = r.taskEnd;
+  if (!t)
+    return section("task-end", "Task end", html`<p class="empty">No task-end events in this report.</p>`);
+  return section(
+    "task-end",
+    "Task end",
+    html`<dl class="task-end"><div><dt>events acted on</dt><dd id="task-end-events">${t.events}</dd></div><div><dt>grants ended with their task</dt><dd id="task-end-ended">${t.grantsEnded}</dd></div><div><dt>requests refused after the end</dt><dd id="task-end-denied">${t.deniedAfterEnd}</dd></div><div><dt>released before the end</dt><dd id="task-end-released">${t.releasedBeforeEnd}</dd></div></dl>`,
+  );
+}
+
 function workloads(r: ReportViewInput): Html {
   const w = r.workloads;
   return section(
@@ -416,6 +428,7 @@ export const REPORT_SECTIONS = [
   ["denials", "Denials"],
   ["exceptions", "Exceptions"],
   ["approvals", "Approvals"],
+  ["task-end", "Task end"],
   ["workloads", "Workloads"],
   ["broad-tasks", "Broad tasks"],
 ] as const;
@@ -429,6 +442,7 @@ ${grantsOverTime(r)}
 ${denials(r)}
 ${exceptions(r, nowMs)}
 ${approvals(r)}
+${taskEnd(r)}
 ${workloads(r)}
 ${broadTasks(r)}`;
 }

@@ -17,6 +17,7 @@ import {
   REPORT_VERSION,
   type ReportOptions,
 } from "./report-types.ts";
+import { taskEndSection } from "./task-end.ts";
 import { verdicts } from "./verdicts.ts";
 import { workloadSection } from "./workloads.ts";
 
@@ -65,5 +66,6 @@ export function buildReport(input: ReportInputs): GovernanceReport {
     verdicts: verdicts({ workloads, exceptions, broadTasks: broad, denials, activity, options }),
     debt: input.debt ?? { snapshotTime: null, accounts: [], verdicts: [], trend: [] },
     approvals: approvalSection(input.approvals?.requested ?? [], input.approvals?.pending ?? [], input.nowMs),
+    taskEnd: taskEndSection(input.events, input.config),
   };
 }

@@ -2,6 +2,7 @@
 // computed from the config, the compiled policies, the audit events of the period and each workload's
 // newest grant; nothing here reads the clock or the store. `debt` comes from the inventory (CONTRACT §9).
 import type { DebtSection } from "../inventory/debt.ts";
+import type { TaskEndSection } from "./task-end.ts";
 
 export const REPORT_VERSION = 1;
 
@@ -191,4 +192,6 @@ export interface GovernanceReport {
   verdicts: Verdict[];
   debt: DebtSection;
   approvals: ApprovalsSection;
+  /** CONTRACT §13: CI task ends and findings acted on in the period. */
+  taskEnd: TaskEndSection;
 }
