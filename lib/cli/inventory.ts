@@ -7,6 +7,7 @@ import type { InventoryConfig } from "../config/schema.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { InventoryError } from "../core/inventory/errors.ts";
 import { newestSnapshots } from "../core/inventory/gather.ts";
+import type { OrganizationIam } from "../core/inventory/organization.ts";
 import {
   DEBT_CRITERIA,
   type PrincipalRecord,
@@ -31,6 +32,8 @@ export type { LiveIam };
 export interface InventoryDeps {
   store: InventoryStore;
   live: () => Promise<LiveIam>;
+  /** The organisation's accounts and IAM (CONTRACT §16), when inventory.organization is set. */
+  organization?: () => Promise<OrganizationIam>;
   clock: Clock;
 }
 
@@ -58,6 +61,7 @@ async function defaultDeps(table: string | undefined, env: NodeJS.ProcessEnv): P
         readAccount: (account, keys, progress) => readAccountLive(account, keys, { sts, progress }),
       };
     },
+    organization: async () => (await import("../aws/organization-inventory.ts")).organizationIam(),
   };
 }
 
@@ -107,6 +111,11 @@ export async function inventoryCommand(
     const inventory: InventoryConfig = config.inventory ?? DEFAULT_INVENTORY;
     const d = await load();
     const progress = (line: string) => io.err(`${line}\n`);
+    if (!files && inventory.organization) {
+      const { syncOrganizationCommand } = await import("./inventory-organization.ts");
+      await syncOrganizationCommand(d, { config, account: values.account, json: values.json }, io);
+      return;
+    }
     let summaries: SnapshotSummary[];
     try {
       if (files) {

@@ -10,6 +10,7 @@ export const DEFAULT_RETENTION_DAYS = 400;
 import { taskApprovalSchema } from "./approval-schema.ts";
 import { githubAppSchema, githubTaskSchema } from "./github-schema.ts";
 import { inlineJwkProblem } from "./jwk.ts";
+import { organizationSchema } from "./organization-schema.ts";
 import { databaseSchema, postgresTaskSchema } from "./postgres-schema.ts";
 
 const name = z
@@ -189,6 +190,8 @@ export const inventorySchema = z
     brokerPrincipals: z
       .array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$/, "must be an IAM ARN"))
       .default([]),
+    /** CONTRACT §16: the accounts come from AWS Organizations instead of `accounts`. */
+    organization: organizationSchema.optional(),
   })
   .strict();
 
@@ -267,6 +270,12 @@ export const configSchema = z
           message: "must be a role in that account",
         });
     });
+    if (c.inventory?.organization && c.inventory.accounts.length > 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["inventory", "accounts"],
+        message: "give either accounts or organization: with organization, Organizations lists the accounts",
+      });
     const issuerNames = new Set(c.issuers.map((i) => i.name));
     c.workloads.forEach((w, i) => {
       if (!issuerNames.has(w.issuer))
