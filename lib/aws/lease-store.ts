@@ -38,7 +38,14 @@ export class DynamoLeaseStore implements LeaseStore {
       await this.client.send(
         new PutItemCommand({
           TableName: this.table,
-          Item: marshall({ pk: PK, sk: `SHARD#${shard}`, type: "sweep-lease", shard, holder, expiresAtMs: untilMs }),
+          Item: marshall({
+            pk: PK,
+            sk: `SHARD#${shard}`,
+            type: "sweep-lease",
+            shard,
+            holder,
+            expiresAtMs: untilMs,
+          }),
           ConditionExpression: "attribute_not_exists(pk) OR holder = :me OR expiresAtMs <= :now",
           ExpressionAttributeValues: marshall({ ":me": holder, ":now": nowMs }),
         }),
