@@ -45,6 +45,11 @@ import { accountOfArn } from "../core/providers/aws-sts/role-reach.ts";
 import { CONFIG_BUNDLE_FILE, LAMBDA_ENV } from "../runtime/lambda-env.ts";
 import { addInventorySync, type InventorySync } from "./inventory-sync.ts";
 import { CEDAR_WASM, LAMBDA_BANNER, LAMBDA_MAIN_FIELDS, LAMBDA_TARGET } from "./lambda-bundling.ts";
+import {
+  addOrganizationInventory,
+  type OrganizationInventory,
+  WORKER_TIMEOUT,
+} from "./organization-inventory.ts";
 import { sweepLagWindow } from "./sweep-lag-window.ts";
 
 /** The package root: the lambdas/ entries live there, and in a checkout the lock file too. */
@@ -168,6 +173,8 @@ export class CredentialBroker extends Construct {
   public readonly revocationWriterArns: readonly string[];
   /** The daily inventory sync (function, schedule, alarm); only when the config has an `inventory` block. */
   public readonly inventory?: InventorySync;
+  /** With `inventory.organization`: the account queue, its worker and alarms (CONTRACT §16). */
+  public readonly organizationInventory?: OrganizationInventory;
   /** The databases' admin secrets, which only the token, revoke and sweep functions may read. */
   public readonly databaseSecretArns: readonly string[];
   /**
@@ -257,7 +264,7 @@ export class CredentialBroker extends Construct {
 
     // 3. One function per handler, each with its own role and log group.
     const makeFunction = (
-      name: BrokerFunctionName | "inventory",
+      name: BrokerFunctionName | "inventory" | "inventory-worker",
       options: { timeout: Duration; signs: boolean; memorySize?: number; reachesDatabases?: boolean },
     ): NodejsFunction => {
       const logGroup = new LogGroup(this, `${name}Logs`, {
@@ -641,7 +648,22 @@ export class CredentialBroker extends Construct {
 
     // 8. The entitlement inventory (CONTRACT §9), only when configured: a daily sync with IAM read access.
     const inventory = this.resolvedConfig.config.inventory;
-    if (inventory)
+    if (inventory?.organization) {
+      this.organizationInventory = addOrganizationInventory(
+        this,
+        makeFunction("inventory", { timeout: Duration.minutes(5), signs: false }),
+        makeFunction("inventory-worker", { timeout: WORKER_TIMEOUT, signs: false, memorySize: 1024 }),
+        {
+          organization: inventory.organization,
+          tableArn,
+          indexArns: [indexArn("gsi1"), indexArn("gsi3")],
+          brokerRoleArns: [token, sweep, revoke].map((fn) => fn.role!.roleArn),
+          schedule: props.inventorySchedule ?? Schedule.rate(Duration.days(1)),
+          scheduleDeadLetterQueue: this.deadLetterQueue,
+        },
+      );
+      this.inventory = this.organizationInventory;
+    } else if (inventory)
       this.inventory = addInventorySync(
         this,
         makeFunction("inventory", { timeout: Duration.minutes(15), signs: false, memorySize: 1024 }),
@@ -685,7 +707,8 @@ export class CredentialBroker extends Construct {
     });
     if (this.inventory)
       new CfnOutput(stack, "InventoryRoleArn", {
-        value: this.inventory.function.role!.roleArn,
+        // With an organisation, the worker is the one that enters member accounts.
+        value: (this.organizationInventory?.worker ?? this.inventory.function).role!.roleArn,
         description: "Trusted by each member account's BrokerInventoryRole (brokerInventoryRoleArn)",
       });
   }
