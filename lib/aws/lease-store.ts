@@ -13,6 +13,8 @@ import type { LeaseRecord, LeaseStore } from "../core/sweep-lease.ts";
 import { marshall, unmarshall } from "./marshall.ts";
 
 const PK = "SWEEP#LEASE";
+/** Set on the sweep function of a multi-region broker: its leases' length in seconds. */
+export const SWEEP_LEASE_ENV = "CREDBROKER_SWEEP_LEASE_SECONDS";
 const leaseItem = z
   .object({
     pk: z.literal(PK),
