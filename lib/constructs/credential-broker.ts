@@ -45,6 +45,12 @@ import { type AwsStsTaskConfig, ROLE_ARN_PATTERN } from "../config/schema.ts";
 import { accountOfArn } from "../core/providers/aws-sts/role-reach.ts";
 import { DEFAULT_LEASE_SECONDS } from "../core/sweep-lease.ts";
 import { CONFIG_BUNDLE_FILE, LAMBDA_ENV } from "../runtime/lambda-env.ts";
+import {
+  addBrokerDomain,
+  type BrokerDomain,
+  type BrokerDomainProps,
+  checkBrokerDomain,
+} from "./broker-domain.ts";
 import { regionsState } from "./broker-regions-state.ts";
 import { addInventorySync, type InventorySync } from "./inventory-sync.ts";
 import { CEDAR_WASM, LAMBDA_BANNER, LAMBDA_MAIN_FIELDS, LAMBDA_TARGET } from "./lambda-bundling.ts";
@@ -159,6 +165,12 @@ export interface CredentialBrokerProps {
    * @default 120
    */
   readonly leaseSeconds?: number;
+  /**
+   * One `issuerUrl` for every region: the API under this domain, with a latency record and a health check
+   * per region (CONTRACT §16). The config's issuerUrl must be `https://<name>`.
+   * @default - the API's own URL only
+   */
+  readonly domainName?: BrokerDomainProps;
 }
 
 export interface BrokerAlarms {
@@ -204,6 +216,8 @@ export class CredentialBroker extends Construct {
   public readonly inventory?: InventorySync;
   /** With `inventory.organization`: the account queue, its worker and alarms (CONTRACT §16). */
   public readonly organizationInventory?: OrganizationInventory;
+  /** The custom domain, its latency record and health check (only with `domainName`). */
+  public readonly domain?: BrokerDomain;
   /** The databases' admin secrets, which only the token, revoke and sweep functions may read. */
   public readonly databaseSecretArns: readonly string[];
   /**
@@ -236,6 +250,7 @@ export class CredentialBroker extends Construct {
     const deployProblems = postgresDeployProblems(this.resolvedConfig.config.databases);
     if (deployProblems.length > 0) throw new ConfigError(props.configPath, deployProblems);
     refusePemKeys(this.resolvedConfig, props.configPath);
+    if (props.domainName) checkBrokerDomain(props.domainName, this.resolvedConfig.config.issuerUrl);
     this.taskRoleArns = [
       ...new Set(
         this.resolvedConfig.config.tasks
@@ -573,6 +588,14 @@ export class CredentialBroker extends Construct {
       },
     });
     this.url = this.stage.url;
+    if (props.domainName)
+      this.domain = addBrokerDomain(
+        this,
+        this.api,
+        this.stage,
+        props.domainName,
+        this.resolvedConfig.config.issuerUrl,
+      );
     const route = (path: string, fn: NodejsFunction, iamAuth = false) =>
       this.api.addRoutes({
         path,
