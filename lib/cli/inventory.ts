@@ -50,6 +50,7 @@ export function inventoryStoreFromEnv(
 
 async function defaultDeps(table: string | undefined, env: NodeJS.ProcessEnv): Promise<InventoryDeps> {
   return {
+    organization: async () => (await import("../aws/organization-inventory.ts")).organizationIam(),
     store: await inventoryStoreFromEnv(table, env),
     clock: systemClock,
     live: async () => {
@@ -61,7 +62,6 @@ async function defaultDeps(table: string | undefined, env: NodeJS.ProcessEnv): P
         readAccount: (account, keys, progress) => readAccountLive(account, keys, { sts, progress }),
       };
     },
-    organization: async () => (await import("../aws/organization-inventory.ts")).organizationIam(),
   };
 }
 

@@ -8,7 +8,7 @@ import { InventoryError } from "./errors.ts";
 import type { AccountFacts } from "./model.ts";
 import type { DebtCounts } from "./records.ts";
 import type { SnapshotSummary } from "./store.ts";
-import { prepareSnapshots, type SnapshotContext, type SyncOptions, storeAccountSnapshot } from "./sync.ts";
+import { DEFAULT_INVENTORY, type SyncOptions, storeSnapshots } from "./sync.ts";
 
 /** One account as Organizations lists it. */
 export interface OrganizationAccount {
@@ -208,25 +208,36 @@ export async function startOrganizationRun(
   };
 }
 
+/** What the accounts of one run share: its snapshot time, and the broker's principals (its caller's too). */
+export interface RunContext {
+  snapshotMs: number;
+  brokerPrincipals: string[];
+}
+
 /**
  * Syncs one account of a run and records its outcome. Never throws for the account's own failure: the
- * result says it; `ctx` is shared by the accounts of one process (see prepareSnapshots).
+ * result says it.
  */
 export async function syncOrganizationAccount(
   iam: Pick<OrganizationIam, "readAccount">,
-  ctx: SnapshotContext,
+  ctx: RunContext,
   message: AccountMessage,
-  o: Pick<OrganizationSyncOptions, "store" | "runs" | "clock" | "progress">,
+  o: Omit<OrganizationSyncOptions, "source">,
 ): Promise<AccountResult> {
   const progress = o.progress ?? (() => {});
   let result: AccountResult;
   try {
     const facts = await iam.readAccount(
       { accountId: message.accountId, roleArn: message.roleArn },
-      ctx.inventory.ownerTagKeys,
+      (o.config.inventory ?? DEFAULT_INVENTORY).ownerTagKeys,
       progress,
     );
-    const summary: SnapshotSummary = await storeAccountSnapshot(ctx, facts, { ...o, source: "live" });
+    const [summary] = (await storeSnapshots([facts], {
+      ...o,
+      source: "live",
+      snapshotMs: ctx.snapshotMs,
+      brokerPrincipals: ctx.brokerPrincipals,
+    })) as [SnapshotSummary];
     result = {
       accountId: message.accountId,
       status: "ok",
@@ -253,17 +264,17 @@ export async function syncOrganizationAccount(
   return result;
 }
 
-/** The analysis context of a run's accounts: the run's snapshot time, the broker's caller as a principal. */
+/** The context of a run's accounts: the run's snapshot time, and the broker's caller as a principal. */
 export async function runContext(
   iam: Pick<OrganizationIam, "caller">,
-  o: SyncOptions,
+  o: Pick<SyncOptions, "brokerPrincipals" | "config">,
   snapshotTime: string,
-): Promise<SnapshotContext> {
+): Promise<RunContext> {
   const caller = await iam.caller();
-  return prepareSnapshots(
-    { ...o, brokerPrincipals: [...(o.brokerPrincipals ?? []), caller.arn] },
-    Date.parse(snapshotTime),
-  );
+  return {
+    snapshotMs: Date.parse(snapshotTime),
+    brokerPrincipals: [...(o.brokerPrincipals ?? []), caller.arn],
+  };
 }
 
 /** The whole fan-out in process (`inventory sync` with an organisation): at most `concurrency` at once. */

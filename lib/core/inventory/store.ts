@@ -1,5 +1,4 @@
 // Where snapshots and reviews live (the broker's table on AWS and in dev; lib/aws/inventory-store.ts).
-import type { OrganizationRunStore } from "./organization.ts";
 import type { DebtCounts, KeyCounts, PrincipalRecord, Review } from "./records.ts";
 
 /** One account's snapshot, without its principals: what the trend reads. */
@@ -25,7 +24,7 @@ export interface Replacer {
 
 export interface InventoryStore {
   /** The organisation inventory's runs (CONTRACT §16), where the store keeps them. */
-  readonly organizationRuns?: OrganizationRunStore;
+  readonly organizationRuns?: import("./organization.ts").OrganizationRunStore;
   /**
    * Stores a snapshot: its principals first, the summary last, so a sync that fails part way leaves the
    * previous snapshot the newest. Refuses (throws) a summary that already exists.

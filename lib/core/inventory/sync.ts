@@ -41,22 +41,16 @@ export interface SyncOptions {
   /** The broker's principals besides inventory.brokerPrincipals (its caller identity, by default). */
   brokerPrincipals?: readonly string[];
   progress?: (line: string) => void;
+  /** The sync's time, shared by every account of an organisation run (CONTRACT §16); default now. */
+  snapshotMs?: number;
 }
 
-/** What every account's analysis of one sync shares: read once, whatever the number of accounts. */
-export interface SnapshotContext {
-  snapshotMs: number;
-  inventory: InventoryConfig;
-  replaces: Map<string, string[]>;
-  firstGrantMs: Map<string, number>;
-  reviews: Awaited<ReturnType<InventoryStore["listReviews"]>>;
-  brokerPrincipals: string[];
-  taskRoles: { task: string; roleArn: string }[];
-}
-
-/** Reads what the analysis of every account needs; `snapshotMs` is the sync's time (default now). */
-export async function prepareSnapshots(o: SyncOptions, snapshotMs = o.clock.now()): Promise<SnapshotContext> {
+export async function storeSnapshots(
+  facts: readonly AccountFacts[],
+  o: SyncOptions,
+): Promise<SnapshotSummary[]> {
   const inventory = o.config.inventory ?? DEFAULT_INVENTORY;
+  const snapshotMs = o.snapshotMs ?? o.clock.now();
   const replaces = replacesOf(o.config);
   const replacers = new Map<string, Replacer>();
   for (const list of replaces.values()) for (const r of list) replacers.set(label(r), r);
@@ -65,56 +59,37 @@ export async function prepareSnapshots(o: SyncOptions, snapshotMs = o.clock.now(
     const t = await o.store.firstGrantMs(r);
     if (t !== undefined) firstGrantMs.set(key, t);
   }
-  return {
-    snapshotMs,
-    inventory,
-    replaces: new Map([...replaces].map(([arn, rs]) => [arn, rs.map(label)])),
-    firstGrantMs,
-    reviews: await o.store.listReviews(),
-    brokerPrincipals: [...new Set([...inventory.brokerPrincipals, ...(o.brokerPrincipals ?? [])])],
-    taskRoles: o.config.tasks.flatMap((t) =>
-      t.provider === "aws-sts" ? [{ task: t.name, roleArn: t.roleArn }] : [],
-    ),
-  };
-}
+  const reviews = await o.store.listReviews();
+  const brokerPrincipals = [...new Set([...inventory.brokerPrincipals, ...(o.brokerPrincipals ?? [])])];
+  const taskRoles = o.config.tasks.flatMap((t) =>
+    t.provider === "aws-sts" ? [{ task: t.name, roleArn: t.roleArn }] : [],
+  );
 
-/** Analyses one account's facts and stores its snapshot (then prunes its old ones). */
-export async function storeAccountSnapshot(
-  ctx: SnapshotContext,
-  account: AccountFacts,
-  o: Pick<SyncOptions, "store" | "source" | "progress">,
-): Promise<SnapshotSummary> {
-  const records = analyseAccount(account, {
-    snapshotMs: ctx.snapshotMs,
-    staleAfterDays: ctx.inventory.staleAfterDays,
-    replaces: ctx.replaces,
-    firstGrantMs: ctx.firstGrantMs,
-    taskRoles: ctx.taskRoles,
-    brokerPrincipals: ctx.brokerPrincipals,
-  });
-  const summary: SnapshotSummary = {
-    accountId: account.accountId,
-    snapshotTime: new Date(ctx.snapshotMs).toISOString(),
-    generatedTime: account.generatedTime ?? null,
-    source: o.source,
-    principals: records.length,
-    counts: countDebt(records, ctx.reviews, ctx.snapshotMs),
-    keys: countKeys(records),
-    brokerPrincipals: ctx.brokerPrincipals,
-  };
-  o.progress?.(`account ${account.accountId}: storing ${records.length} principals`);
-  await o.store.putSnapshot(summary, records);
-  await o.store.pruneSnapshots(account.accountId, ctx.inventory.snapshotsKept);
-  return summary;
-}
-
-export async function storeSnapshots(
-  facts: readonly AccountFacts[],
-  o: SyncOptions,
-): Promise<SnapshotSummary[]> {
-  const ctx = await prepareSnapshots(o);
   const summaries: SnapshotSummary[] = [];
-  for (const account of facts) summaries.push(await storeAccountSnapshot(ctx, account, o));
+  for (const account of facts) {
+    const records = analyseAccount(account, {
+      snapshotMs,
+      staleAfterDays: inventory.staleAfterDays,
+      replaces: new Map([...replaces].map(([arn, rs]) => [arn, rs.map(label)])),
+      firstGrantMs,
+      taskRoles,
+      brokerPrincipals,
+    });
+    const summary: SnapshotSummary = {
+      accountId: account.accountId,
+      snapshotTime: new Date(snapshotMs).toISOString(),
+      generatedTime: account.generatedTime ?? null,
+      source: o.source,
+      principals: records.length,
+      counts: countDebt(records, reviews, snapshotMs),
+      keys: countKeys(records),
+      brokerPrincipals,
+    };
+    o.progress?.(`account ${account.accountId}: storing ${records.length} principals`);
+    await o.store.putSnapshot(summary, records);
+    await o.store.pruneSnapshots(account.accountId, inventory.snapshotsKept);
+    summaries.push(summary);
+  }
   return summaries;
 }
 
