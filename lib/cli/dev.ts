@@ -65,6 +65,8 @@ export async function devCommand(
     } catch (err) {
       throw new CliError((err as Error).message);
     }
+    // Said first: the lines below then describe the peer's table, its issuer URL and shared sweep leases.
+    io.out(`credbroker dev: a peer of ${peer.url}, on its table (sweep under shard leases shared with it)\n`);
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError("--port must be a port number");
@@ -97,7 +99,7 @@ export async function devCommand(
       `  table   ${dev.tableName} on ${dev.dynamo.endpoint} (dynalite${values["in-memory"] ? ", in memory" : `, data in ${resolve(values["data-dir"])}`})`,
       `  issuer  ${dev.issuerUrl}  (mint a token: credbroker dev token --sub SUBJECT)`,
       `  approvers ${dev.devApprovers.issuer}  (mint one: credbroker dev token --sub ALICE --approver)`,
-      `  sweep   every ${interval} s${peer ? ` (shard leases shared with the peer ${peer.url})` : ""}`,
+      `  sweep   every ${interval} s`,
       `  console ${dev.consoleUrl}`,
       "",
       "Point admin commands in another shell at this broker:",
