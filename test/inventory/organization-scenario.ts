@@ -2,6 +2,7 @@
 // ten roles of known verdicts and a root without keys, listed by Organizations beside a few accounts the
 // sync must leave out (suspended, closed, excluded).
 import { CREDENTIAL_REPORT_COLUMNS } from "../../lib/core/inventory/credential-report.ts";
+import { DEBT_CRITERIA, type DebtCounts } from "../../lib/core/inventory/records.ts";
 import type { FixtureAccount } from "../fixtures/iam-inventory.ts";
 import type { FixtureOrgAccount } from "../fixtures/organizations.ts";
 import { NOW } from "../support/broker.ts";
@@ -15,14 +16,21 @@ const at = (daysAgo: number) => new Date(NOW - daysAgo * DAY).toISOString().repl
 
 export const memberAccount = (i: number) => String(200_000_000_000 + i);
 
-/** Per synced account: r0 is an administrator; r0–r4 are owned and used; r5–r9 orphaned and stale. */
-export const PER_ACCOUNT_COUNTS = {
-  "privileged-unreviewed": 1,
-  "orphaned-principals": 5,
-  "stale-principals": 5,
-  "long-lived-keys": 0,
-  "broker-bypass": 0,
-};
+/**
+ * Per synced account: r0 is an administrator; r0–r4 are owned and used; r5–r9 orphaned and stale; every
+ * other criterion (whatever DEBT_CRITERIA holds) counts 0.
+ */
+export const PER_ACCOUNT_COUNTS = Object.fromEntries(
+  DEBT_CRITERIA.map((c) => [
+    c,
+    (
+      { "privileged-unreviewed": 1, "orphaned-principals": 5, "stale-principals": 5 } as Record<
+        string,
+        number
+      >
+    )[c] ?? 0,
+  ]),
+) as DebtCounts;
 
 function account(id: string): FixtureAccount {
   const roles = Array.from({ length: 10 }, (_, n) => ({
