@@ -16,6 +16,7 @@ import { startBenchBroker } from "./harness.ts";
 import { benchInventory } from "./inventory.ts";
 import { benchIssuePath } from "./issue-path.ts";
 import { machineInfo } from "./machine.ts";
+import { benchOrganization } from "./organization.ts";
 import { benchSweep } from "./sweep.ts";
 import { benchThroughput } from "./throughput.ts";
 import { benchVerify } from "./verify.ts";
@@ -29,6 +30,7 @@ const FIGURES = [
   "coldstart",
   "inventory",
   "events",
+  "organization",
 ] as const;
 type Figure = (typeof FIGURES)[number];
 
@@ -138,6 +140,7 @@ async function measureHere(): Promise<void> {
   await step("sweep", () => benchSweep(quick ? { large: 10_000, rounds: 1 } : {}));
   await step("inventory", () => benchInventory());
   await step("events", () => benchEvents(quick ? { rounds: 2 } : {}));
+  await step("organization", () => benchOrganization(quick ? { accounts: 100 } : {}));
   if (!only.has("coldstart")) return;
   const work = await mkdtemp(join(tmpdir(), "credbroker-bench-bundles-"));
   try {

@@ -5,7 +5,7 @@ import { processIo } from "../lib/cli/io.ts";
 
 const USAGE = `usage: credbroker <command>
 
-  dev [--config FILE] [--port 8787] [--data-dir DIR] [--sweep-interval SECONDS]
+  dev [--config FILE] [--port 8787] [--data-dir DIR] [--sweep-interval SECONDS] [--peer URL] [--dynamo-endpoint URL]
   dev token --sub SUBJECT [--approver] [--claim k=v]... [--url URL]
   grants list [--status S] [--workload W] [--json] [--limit N]
   grants show ID [--json]

@@ -1,5 +1,7 @@
 // The daily inventory sync (EventBridge): reads every configured account's IAM and stores a snapshot
-// (CONTRACT §9). A failed sync stores nothing, throws, and so trips the construct's alarm.
+// (CONTRACT §9). A failed sync stores nothing, throws, and so trips the construct's alarm. With
+// `inventory.organization` (CONTRACT §16) it only lists the organisation's accounts, records the run and
+// enqueues one message per account for the worker (lambdas/inventory-worker.ts).
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { STSClient } from "@aws-sdk/client-sts";
 import { emfLine } from "../lib/aws/emf.ts";
@@ -19,8 +21,34 @@ const sts = new STSClient({});
 const log = jsonLogger((line) => process.stdout.write(line), { service: "credbroker" });
 const dimensions = { FunctionName: process.env["AWS_LAMBDA_FUNCTION_NAME"] ?? "credbroker-inventory" };
 
+const organizationRun = async () => {
+  const [
+    { SQSClient },
+    { enqueueAccounts, INVENTORY_QUEUE_ENV },
+    { organizationIam },
+    { startOrganizationRun },
+  ] = await Promise.all([
+    import("@aws-sdk/client-sqs"),
+    import("../lib/aws/inventory-queue.ts"),
+    import("../lib/aws/organization-inventory.ts"),
+    import("../lib/core/inventory/organization.ts"),
+  ]);
+  const queueUrl = process.env[INVENTORY_QUEUE_ENV];
+  if (!queueUrl) throw new Error(`environment variable ${INVENTORY_QUEUE_ENV} is not set`);
+  const { run, messages } = await startOrganizationRun(organizationIam({ sts }), {
+    config: resolved.config,
+    clock: systemClock,
+    runs: store.organizationRuns,
+    progress: (line) => log.info("inventory", { progress: line }),
+  });
+  await enqueueAccounts(new SQSClient({}), queueUrl, messages);
+  log.info("inventory run started", { snapshotTime: run.snapshotTime, accounts: run.accounts.length });
+  return { snapshotTime: run.snapshotTime, accounts: run.accounts.length, skipped: run.skipped.length };
+};
+
 export const handler = async () => {
   try {
+    if (resolved.config.inventory?.organization) return await organizationRun();
     const summaries = await syncLive(
       {
         caller: () => callerIdentity(sts),

@@ -21,6 +21,7 @@ import type { PrincipalRecord, Review } from "../core/inventory/records.ts";
 import type { InventoryStore, Replacer, SnapshotSummary } from "../core/inventory/store.ts";
 import { INDEX } from "./dynamodb-store.ts";
 import { marshall, unmarshall } from "./marshall.ts";
+import { DynamoOrganizationRuns } from "./organization-runs.ts";
 
 const PART_BYTES = 300_000;
 const WRITE_CONCURRENCY = 4;
@@ -86,10 +87,14 @@ function parts(records: readonly PrincipalRecord[]): string[] {
 const partSk = (snapshotTime: string, n: number) => `PART#${snapshotTime}#${String(n).padStart(4, "0")}`;
 
 export class DynamoInventoryStore implements InventoryStore {
+  readonly organizationRuns: DynamoOrganizationRuns;
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly table: string,
-  ) {}
+  ) {
+    this.organizationRuns = new DynamoOrganizationRuns(client, table);
+  }
 
   private async queryAll(input: Omit<QueryCommandInput, "TableName">): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];

@@ -50,8 +50,25 @@ export async function devCommand(
       "data-dir": { type: "string", default: ".credbroker" },
       "sweep-interval": { type: "string", default: "15" },
       "in-memory": { type: "boolean", default: false },
+      // CONTRACT §16: a second broker on a running one's table; the table outside either (an engine that
+      // outlives a killed broker) with --dynamo-endpoint.
+      peer: { type: "string" },
+      "dynamo-endpoint": { type: "string" },
     },
   });
+  let peer: Awaited<ReturnType<typeof import("../local/dev-peer.ts").fetchPeer>> | undefined;
+  if (values.peer) {
+    if (values["dynamo-endpoint"] || values["in-memory"])
+      throw new CliError("--peer uses the peer's table: it takes no --dynamo-endpoint or --in-memory");
+    const { fetchPeer } = await import("../local/dev-peer.ts");
+    try {
+      peer = await fetchPeer(values.peer);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+    // Said first: the lines below then describe the peer's table, its issuer URL and shared sweep leases.
+    io.out(`credbroker dev: a peer of ${peer.url}, on its table (sweep under shard leases shared with it)\n`);
+  }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError("--port must be a port number");
   const interval = Number(values["sweep-interval"]);
@@ -62,8 +79,14 @@ export async function devCommand(
   const dev = await startDev({
     configPath,
     port,
-    dataDir: values["data-dir"],
+    // A peer shares the first broker's keys (its data dir) unless told otherwise.
+    dataDir:
+      peer && !args.some((a) => a === "--data-dir" || a.startsWith("--data-dir="))
+        ? peer.dataDir
+        : values["data-dir"],
     inMemory: values["in-memory"],
+    ...(peer ? { peer } : {}),
+    ...(values["dynamo-endpoint"] ? { dynamoEndpoint: values["dynamo-endpoint"] } : {}),
     sweepIntervalSeconds: interval,
     log: devLog,
     providers:

@@ -10,6 +10,7 @@ import type { InventoryConfig } from "../config/schema.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { InventoryError } from "../core/inventory/errors.ts";
 import { newestSnapshots } from "../core/inventory/gather.ts";
+import type { OrganizationIam } from "../core/inventory/organization.ts";
 import {
   DEBT_CRITERIA,
   type PrincipalRecord,
@@ -34,6 +35,8 @@ export type { LiveIam };
 export interface InventoryDeps {
   store: InventoryStore;
   live: () => Promise<LiveIam>;
+  /** The organisation's accounts and IAM (CONTRACT §16), when inventory.organization is set. */
+  organization?: () => Promise<OrganizationIam>;
   clock: Clock;
   /**
    * The broker's own principal for a file sync, as the live sync reads it (STS GetCallerIdentity), when AWS
@@ -79,6 +82,7 @@ async function defaultDeps(table: string | undefined, env: NodeJS.ProcessEnv): P
     };
   };
   return {
+    organization: async () => (await import("../aws/organization-inventory.ts")).organizationIam(),
     store: await inventoryStoreFromEnv(table, env),
     clock: systemClock,
     live,
@@ -135,6 +139,11 @@ export async function inventoryCommand(
     const inventory: InventoryConfig = config.inventory ?? DEFAULT_INVENTORY;
     const d = await load();
     const progress = (line: string) => io.err(`${line}\n`);
+    if (!files && inventory.organization) {
+      const { syncOrganizationCommand } = await import("./inventory-organization.ts");
+      await syncOrganizationCommand(d, { config, account: values.account, json: values.json }, io);
+      return;
+    }
     let summaries: SnapshotSummary[];
     try {
       if (files) {

@@ -22,6 +22,7 @@ export function debtSections(r: GovernanceReport): Section[] {
       heading: `Inventory debt (snapshot ${d.snapshotTime})`,
       blocks: [
         { title: "", lines: [`accounts: ${accounts}`] },
+        ...organizationBlocks(d),
         {
           title: "",
           rows: d.verdicts.map((v) => ({
@@ -64,5 +65,34 @@ export function debtSections(r: GovernanceReport): Section[] {
         },
       ],
     },
+  ];
+}
+
+/** The newest organisation run (CONTRACT §16): how many synced, and every account not synced, named. */
+function organizationBlocks(d: GovernanceReport["debt"]): Section["blocks"] {
+  const o = d.organization;
+  if (!o) return [];
+  const errors = new Map(o.failed.map((f) => [f.accountId, f.error]));
+  const why = (id: string) =>
+    errors.get(id) ?? (o.timedOut.includes(id) ? "timed out: no report from its worker" : "pending");
+  return [
+    {
+      title: "",
+      lines: [
+        `organization run ${o.snapshotTime}: ${o.ok} of ${o.listed} accounts synced${o.complete ? "" : " (still running)"}, ${o.notSynced.length} not synced`,
+      ],
+    },
+    ...(o.notSynced.length > 0
+      ? [
+          {
+            title:
+              o.notSynced.length > SHOWN
+                ? `accounts not synced (first ${SHOWN} of ${o.notSynced.length}; report --json has all)`
+                : "accounts not synced",
+            rows: o.notSynced.slice(0, SHOWN).map((id) => ({ account: id, why: why(id) })),
+            columns: ["account", "why"],
+          },
+        ]
+      : []),
   ];
 }

@@ -11,6 +11,7 @@ import { taskApprovalSchema } from "./approval-schema.ts";
 import { eventsRules, eventsSchema } from "./events-schema.ts";
 import { githubAppSchema, githubTaskSchema } from "./github-schema.ts";
 import { inlineJwkProblem } from "./jwk.ts";
+import { organizationSchema } from "./organization-schema.ts";
 import { databaseSchema, postgresTaskSchema } from "./postgres-schema.ts";
 import { secretTaskSchema } from "./secret-schema.ts";
 
@@ -194,6 +195,8 @@ export const inventorySchema = z
     brokerPrincipals: z
       .array(z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:.+$/, "must be an IAM ARN"))
       .default([]),
+    /** CONTRACT §16: the accounts come from AWS Organizations instead of `accounts`. */
+    organization: organizationSchema.optional(),
   })
   .strict();
 
@@ -273,6 +276,12 @@ export const configSchema = z
           message: "must be a role in that account",
         });
     });
+    if (c.inventory?.organization && c.inventory.accounts.length > 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["inventory", "accounts"],
+        message: "give either accounts or organization: with organization, Organizations lists the accounts",
+      });
     const issuerNames = new Set(c.issuers.map((i) => i.name));
     c.workloads.forEach((w, i) => {
       if (!issuerNames.has(w.issuer))

@@ -24,18 +24,19 @@ import {
   Metric,
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
-import { AttributeType, BillingMode, Table } from "aws-cdk-lib/aws-dynamodb";
+import { AttributeType, BillingMode, type ITable, Table } from "aws-cdk-lib/aws-dynamodb";
 import type { ISecurityGroup, IVpc, SubnetSelection } from "aws-cdk-lib/aws-ec2";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { Effect, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Key, KeySpec, KeyUsage } from "aws-cdk-lib/aws-kms";
+import { type IKey, Key, KeySpec, KeyUsage } from "aws-cdk-lib/aws-kms";
 import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
 import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { SWEEP_LEASE_ENV } from "../aws/lease-store.ts";
 import { TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from "../aws/table-definition.ts";
 import { loadConfigFileSync, toConfigBundle } from "../config/load-sync.ts";
 import { postgresDeployProblems } from "../config/postgres-schema.ts";
@@ -43,10 +44,24 @@ import { ConfigError, type ResolvedConfig } from "../config/resolve.ts";
 import { type AwsStsTaskConfig, ROLE_ARN_PATTERN } from "../config/schema.ts";
 import type { SecretTaskConfig } from "../config/secret-schema.ts";
 import { accountOfArn } from "../core/providers/aws-sts/role-reach.ts";
+import { DEFAULT_LEASE_SECONDS } from "../core/sweep-lease.ts";
 import { CONFIG_BUNDLE_FILE, LAMBDA_ENV } from "../runtime/lambda-env.ts";
+import {
+  addBrokerDomain,
+  type BrokerDomain,
+  type BrokerDomainProps,
+  checkBrokerDomain,
+} from "./broker-domain.ts";
 import { addBrokerEvents, type BrokerEvents, eventsDeployProblems } from "./broker-events.ts";
+import { regionsState } from "./broker-regions-state.ts";
 import { addInventorySync, type InventorySync } from "./inventory-sync.ts";
 import { CEDAR_WASM, LAMBDA_BANNER, LAMBDA_MAIN_FIELDS, LAMBDA_TARGET } from "./lambda-bundling.ts";
+import {
+  addOrganizationInventory,
+  type OrganizationInventory,
+  WORKER_TIMEOUT,
+} from "./organization-inventory.ts";
+import type { BrokerRegions } from "./regions.ts";
 import { sweepLagWindow } from "./sweep-lag-window.ts";
 
 /** The package root: the lambdas/ entries live there, and in a checkout the lock file too. */
@@ -131,6 +146,33 @@ export interface CredentialBrokerProps {
    * @default - one group per function, allowing all outbound traffic
    */
   readonly securityGroups?: ISecurityGroup[];
+  /**
+   * A broker in several regions (CONTRACT §16), one stack per region, each given the same `regions`: the
+   * table becomes a global table with multi-Region strong consistency (created by the primary's stack),
+   * the signing key a multi-Region key, and the sweep works under shard leases. A region set MRSC cannot
+   * take is refused at synth with the reason.
+   * @default - one region, a regional table and key
+   */
+  readonly regions?: BrokerRegions;
+  /** In a replica region's stack: the primary region's broker, whose signing key this region replicates. */
+  readonly primaryBroker?: CredentialBroker;
+  /**
+   * The global table's name (every region's stack must agree on it); only with `regions`.
+   * @default "credbroker"
+   */
+  readonly globalTableName?: string;
+  /**
+   * How long a sweeper's shard lease lasts; a lost region's shards are taken over this long after its last
+   * renewal. Only with `regions` (a single region has one sweeper).
+   * @default 120
+   */
+  readonly leaseSeconds?: number;
+  /**
+   * One `issuerUrl` for every region: the API under this domain, with a latency record and a health check
+   * per region (CONTRACT §16). The config's issuerUrl must be `https://<name>`.
+   * @default - the API's own URL only
+   */
+  readonly domainName?: BrokerDomainProps;
 }
 
 export interface BrokerAlarms {
@@ -149,9 +191,13 @@ export interface BrokerAlarms {
 export class CredentialBroker extends Construct {
   /** The config and policies as validated at synth and bundled into every function. */
   public readonly resolvedConfig: ResolvedConfig;
-  public readonly table: Table;
-  /** ECC_NIST_P256 SIGN_VERIFY key for broker-signed JWTs; the private key never leaves KMS. */
-  public readonly signingKey: Key;
+  /** The regional table, or with `regions` the global table (a TableV2 in the primary's stack). */
+  public readonly table: ITable;
+  /**
+   * ECC_NIST_P256 SIGN_VERIFY key for broker-signed JWTs; the private key never leaves KMS. With `regions`,
+   * a multi-Region key (the primary) or its replica.
+   */
+  public readonly signingKey: IKey;
   public readonly api: HttpApi;
   public readonly stage: HttpStage;
   /** The API's base URL (the $default stage), ending in `/`. */
@@ -170,6 +216,10 @@ export class CredentialBroker extends Construct {
   public readonly revocationWriterArns: readonly string[];
   /** The daily inventory sync (function, schedule, alarm); only when the config has an `inventory` block. */
   public readonly inventory?: InventorySync;
+  /** With `inventory.organization`: the account queue, its worker and alarms (CONTRACT §16). */
+  public readonly organizationInventory?: OrganizationInventory;
+  /** The custom domain, its latency record and health check (only with `domainName`). */
+  public readonly domain?: BrokerDomain;
   /** The databases' admin secrets, which only the token, revoke and sweep functions may read. */
   public readonly databaseSecretArns: readonly string[];
   /**
@@ -189,6 +239,13 @@ export class CredentialBroker extends Construct {
       throw new TypeError("dueShards must be an integer 1..64");
     if (!props.vpc && (props.vpcSubnets || props.securityGroups))
       throw new TypeError("vpcSubnets and securityGroups need vpc");
+    if (!props.regions && (props.primaryBroker || props.globalTableName || props.leaseSeconds !== undefined))
+      throw new TypeError("primaryBroker, globalTableName and leaseSeconds need regions");
+    if (
+      props.leaseSeconds !== undefined &&
+      !(Number.isInteger(props.leaseSeconds) && props.leaseSeconds >= 10 && props.leaseSeconds <= 3600)
+    )
+      throw new TypeError("leaseSeconds must be an integer from 10 to 3600");
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
 
@@ -200,6 +257,7 @@ export class CredentialBroker extends Construct {
     ];
     if (deployProblems.length > 0) throw new ConfigError(props.configPath, deployProblems);
     refusePemKeys(this.resolvedConfig, props.configPath);
+    if (props.domainName) checkBrokerDomain(props.domainName, this.resolvedConfig.config.issuerUrl);
     this.taskRoleArns = [
       ...new Set(
         this.resolvedConfig.config.tasks
@@ -232,28 +290,40 @@ export class CredentialBroker extends Construct {
     writeFileSync(bundleFile, JSON.stringify(toConfigBundle(this.resolvedConfig)));
 
     // 2. State: the table (layout shared with the store and `credbroker dev`) and the signing key.
-    this.table = new Table(this, "Table", {
-      partitionKey: { name: TABLE_KEYS.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: TABLE_KEYS.sortKey, type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      timeToLiveAttribute: TTL_ATTRIBUTE,
-      removalPolicy,
-    });
-    for (const index of TABLE_INDEXES) {
-      this.table.addGlobalSecondaryIndex({
-        indexName: index.indexName,
-        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
-        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+    if (props.regions) {
+      const state = regionsState(this, {
+        regions: props.regions,
+        primarySigningKey: props.primaryBroker?.signingKey,
+        tableName: props.globalTableName,
+        removalPolicy,
+      });
+      this.table = state.table;
+      this.signingKey = state.signingKey;
+    } else {
+      const table = new Table(this, "Table", {
+        partitionKey: { name: TABLE_KEYS.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: TABLE_KEYS.sortKey, type: AttributeType.STRING },
+        billingMode: BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        deletionProtection: true,
+        timeToLiveAttribute: TTL_ATTRIBUTE,
+        removalPolicy,
+      });
+      for (const index of TABLE_INDEXES) {
+        table.addGlobalSecondaryIndex({
+          indexName: index.indexName,
+          partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+          sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        });
+      }
+      this.table = table;
+      this.signingKey = new Key(this, "SigningKey", {
+        description: "credbroker: signs broker-issued JWT access tokens (ES256)",
+        keySpec: KeySpec.ECC_NIST_P256,
+        keyUsage: KeyUsage.SIGN_VERIFY,
+        removalPolicy,
       });
     }
-    this.signingKey = new Key(this, "SigningKey", {
-      description: "credbroker: signs broker-issued JWT access tokens (ES256)",
-      keySpec: KeySpec.ECC_NIST_P256,
-      keyUsage: KeyUsage.SIGN_VERIFY,
-      removalPolicy,
-    });
     // No rotation: KMS cannot rotate asymmetric keys automatically (cdk-nag KMS5 applies to symmetric keys only).
     if (this.githubAppKeyArns.length > 0)
       this.tokenKey = new Key(this, "GithubTokenKey", {
@@ -264,7 +334,7 @@ export class CredentialBroker extends Construct {
 
     // 3. One function per handler, each with its own role and log group.
     const makeFunction = (
-      name: BrokerFunctionName | "inventory" | "events",
+      name: BrokerFunctionName | "inventory" | "events" | "inventory-worker",
       options: { timeout: Duration; signs: boolean; memorySize?: number; reachesDatabases?: boolean },
     ): NodejsFunction => {
       const logGroup = new LogGroup(this, `${name}Logs`, {
@@ -346,6 +416,8 @@ export class CredentialBroker extends Construct {
     // People approve and deny requests (CONTRACT §10); it signs nothing.
     const approvals = makeFunction("approvals", { timeout: Duration.seconds(29), signs: false });
     this.functions = { token, introspect, revoke, metadata, sweep, approvals };
+    if (props.regions)
+      sweep.addEnvironment(SWEEP_LEASE_ENV, String(props.leaseSeconds ?? DEFAULT_LEASE_SECONDS));
 
     // 4. Least privilege, statement by statement: named actions on named resources.
     const tableArn = this.table.tableArn;
@@ -555,6 +627,14 @@ export class CredentialBroker extends Construct {
       },
     });
     this.url = this.stage.url;
+    if (props.domainName)
+      this.domain = addBrokerDomain(
+        this,
+        this.api,
+        this.stage,
+        props.domainName,
+        this.resolvedConfig.config.issuerUrl,
+      );
     const route = (path: string, fn: NodejsFunction, iamAuth = false) =>
       this.api.addRoutes({
         path,
@@ -680,7 +760,22 @@ export class CredentialBroker extends Construct {
 
     // 8. The entitlement inventory (CONTRACT §9), only when configured: a daily sync with IAM read access.
     const inventory = this.resolvedConfig.config.inventory;
-    if (inventory)
+    if (inventory?.organization) {
+      this.organizationInventory = addOrganizationInventory(
+        this,
+        makeFunction("inventory", { timeout: Duration.minutes(5), signs: false }),
+        makeFunction("inventory-worker", { timeout: WORKER_TIMEOUT, signs: false, memorySize: 1024 }),
+        {
+          organization: inventory.organization,
+          tableArn,
+          indexArns: [indexArn("gsi1"), indexArn("gsi3")],
+          brokerRoleArns: [token, sweep, revoke].map((fn) => fn.role!.roleArn),
+          schedule: props.inventorySchedule ?? Schedule.rate(Duration.days(1)),
+          scheduleDeadLetterQueue: this.deadLetterQueue,
+        },
+      );
+      this.inventory = this.organizationInventory;
+    } else if (inventory)
       this.inventory = addInventorySync(
         this,
         makeFunction("inventory", { timeout: Duration.minutes(15), signs: false, memorySize: 1024 }),
@@ -748,7 +843,8 @@ export class CredentialBroker extends Construct {
     });
     if (this.inventory)
       new CfnOutput(stack, "InventoryRoleArn", {
-        value: this.inventory.function.role!.roleArn,
+        // With an organisation, the worker is the one that enters member accounts.
+        value: (this.organizationInventory?.worker ?? this.inventory.function).role!.roleArn,
         description: "Trusted by each member account's BrokerInventoryRole (brokerInventoryRoleArn)",
       });
   }

@@ -26,6 +26,7 @@ import {
   revocationFailing,
 } from "./revoke-grant.ts";
 import { type SweepState, TransitionConflict } from "./store.ts";
+import type { ShardLeases } from "./sweep-lease.ts";
 
 /** What the sweep needs: the broker's deps without anything that signs or verifies tokens. */
 export type SweepDeps = ReevaluateDeps;
@@ -35,6 +36,8 @@ export interface SweepOptions {
   budgetMs?: number;
   cursor?: string;
   pageSize?: number;
+  /** Sweep only the shards whose lease this sweeper holds (CONTRACT §16: several regions or dev peers). */
+  leases?: ShardLeases;
 }
 
 export interface SweepSummary {
@@ -62,6 +65,8 @@ export interface SweepSummary {
   oldestDueAgeSeconds?: number;
   /** Approval requests that lapsed in this run (CONTRACT §10); absent when none did. */
   approvalsLapsed?: number;
+  /** Shards of the due index another sweeper's live lease kept this one from (with `leases` only). */
+  leasedElsewhere?: number;
 }
 
 interface Cursor {
@@ -79,6 +84,7 @@ interface Run {
   pageSize: number;
   summary: SweepSummary;
   signals: Map<string, Promise<Record<string, string>>>;
+  leases?: ShardLeases | undefined;
 }
 
 export async function sweepDue(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepSummary> {
@@ -102,6 +108,7 @@ export async function sweepDue(deps: SweepDeps, options: SweepOptions = {}): Pro
       complete: false,
     },
     signals: new Map(),
+    leases: options.leases,
   };
   // A failing step never holds up the others: expiry above all must go on. Each failure is counted and
   // leaves the run incomplete, and the next run retries from durable state.
@@ -300,6 +307,11 @@ async function sweepDueIndex(run: Run, cursor: string | undefined): Promise<bool
       if (outOfTime(run)) {
         summary.cursor = encodeCursor({ shard, ...(key ? { key } : {}) });
         return false;
+      }
+      // Taken (or renewed) before every page: a sweeper that lost its lease stops sweeping the shard.
+      if (run.leases && !(await run.leases.hold(shard))) {
+        summary.leasedElsewhere = (summary.leasedElsewhere ?? 0) + 1;
+        break;
       }
       const page = await deps.store.listDue(shard, run.started, {
         ...(key ? { cursor: key } : {}),

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { DynamoGrantStore } from "../aws/dynamodb-store.ts";
 import { DynamoInventoryStore } from "../aws/inventory-store.ts";
+import { DynamoLeaseStore } from "../aws/lease-store.ts";
 import { ensureTable } from "../aws/table-definition.ts";
 import { loadConfigFile } from "../config/load.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
@@ -15,6 +16,7 @@ import type { BrokerDeps } from "../core/deps.ts";
 import { MethodNotAllowed, NotFound } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { type SweepSummary, sweepDue } from "../core/sweep.ts";
+import { ShardLeases } from "../core/sweep-lease.ts";
 import { bodyBytes, type HttpEvent, type HttpResult, jsonResult } from "../http/apigw.ts";
 import { createEventRoutes } from "../http/event-routes.ts";
 import { createHandlers, errorResult } from "../http/handlers.ts";
@@ -29,6 +31,7 @@ import {
   type DevIssuer,
   retargetDevIssuers,
 } from "./dev-issuer.ts";
+import { DEV_PEER_PATH, type DevPeer, peerIssuers } from "./dev-peer.ts";
 import { type LocalDynamo, remoteDynamo, startLocalDynamo } from "./dynalite.ts";
 import { serve } from "./http-adapter.ts";
 import { createLocalSigner, loadOrCreateSigningKey } from "./local-signer.ts";
@@ -56,6 +59,10 @@ export interface DevOptions {
   providers?: (resolved: ResolvedConfig) => BrokerAdapters["providers"];
   verifier?: BrokerAdapters["verifier"];
   onSweep?: (summary: SweepSummary) => void;
+  /** Run as a second broker on this peer's table (`credbroker dev --peer URL`; see dev-peer.ts). */
+  peer?: DevPeer;
+  /** The sweep's shard leases (CONTRACT §16); default 120 s. */
+  leaseSeconds?: number;
 }
 
 export interface DevBroker {
@@ -78,14 +85,16 @@ export interface DevBroker {
 export async function startDev(options: DevOptions): Promise<DevBroker> {
   const configPath = resolve(options.configPath);
   const resolved = await loadConfigFile(configPath);
-  const dataDir = resolve(options.dataDir ?? ".credbroker");
-  const tableName = options.tableName ?? "credbroker";
+  const peer = options.peer;
+  const dataDir = resolve(options.dataDir ?? peer?.dataDir ?? ".credbroker");
+  const tableName = peer?.tableName ?? options.tableName ?? "credbroker";
   const clock = options.clock ?? systemClock;
 
   // dynalite listens on the next port, so the printed exports stay the same across restarts.
   const dynamoPort = options.dynamoPort ?? (options.port ? options.port + 1 : 0);
-  const dynamo = options.dynamoEndpoint
-    ? remoteDynamo(options.dynamoEndpoint)
+  const dynamoEndpoint = peer?.dynamoEndpoint ?? options.dynamoEndpoint;
+  const dynamo = dynamoEndpoint
+    ? remoteDynamo(dynamoEndpoint)
     : await startLocalDynamo({
         port: dynamoPort,
         ...(options.inMemory ? {} : { path: join(dataDir, "dynamodb") }),
@@ -111,12 +120,13 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
+  // A peer answers for the first broker's dev issuers (same keys, same iss).
   const devIssuer = await createDevIssuer(
-    `${url}${DEV_ISSUER_PATH}`,
+    peer?.issuer ?? `${url}${DEV_ISSUER_PATH}`,
     await loadOrCreateSigningKey(join(dataDir, "dev-issuer-key.json")),
   );
   const devApprovers = await createDevIssuer(
-    `${url}${DEV_APPROVER_ISSUER_PATH}`,
+    peer?.approvers ?? `${url}${DEV_APPROVER_ISSUER_PATH}`,
     await loadOrCreateSigningKey(join(dataDir, "dev-approver-key.json")),
   );
   const signer = await createLocalSigner(await loadOrCreateSigningKey(join(dataDir, "signing-key.json")));
@@ -126,8 +136,14 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
     ...resolved,
     config: {
       ...resolved.config,
-      issuerUrl: url,
-      issuers: retargetDevIssuers(resolved.config.issuers, devIssuer.issuer, devApprovers.issuer),
+      issuerUrl: peer?.url ?? url,
+      issuers: peer
+        ? peerIssuers(
+            retargetDevIssuers(resolved.config.issuers, devIssuer.issuer, devApprovers.issuer),
+            peer,
+            url,
+          )
+        : retargetDevIssuers(resolved.config.issuers, devIssuer.issuer, devApprovers.issuer),
     },
   };
   if (!runtime.config.issuers.some((i) => i.issuer === devIssuer.issuer))
@@ -221,6 +237,15 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
         return jsonResult(200, await devApprovers.jwks());
       case "/dev/approvers/token":
         return mintDevToken(devApprovers, event);
+      case DEV_PEER_PATH:
+        return jsonResult(200, {
+          url: runtime.config.issuerUrl,
+          tableName,
+          dynamoEndpoint: dynamo.endpoint,
+          dataDir,
+          issuer: devIssuer.issuer,
+          approvers: devApprovers.issuer,
+        } satisfies DevPeer);
       default:
         if (path === "/approvals" || path.startsWith("/approvals/")) return handlers.approvals(event);
         if (eventRoutes.routes[path]) return eventRoutes.routes[path](event);
@@ -242,9 +267,17 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
     else void api(req, res);
   });
 
+  // Shard leases, so that peers on one table share the sweep and one takes over a lost one's shards. The
+  // holder is this server's address: a restart on the same port takes its own leases back at once.
+  const leases = new ShardLeases(
+    new DynamoLeaseStore(dynamo.client, tableName),
+    `dev-${url.replace(/^http:\/\//, "")}`,
+    clock,
+    options.leaseSeconds,
+  );
   let sweeping: Promise<SweepSummary> | undefined;
   const sweep = () => {
-    sweeping ??= sweepDue(deps, { budgetMs: 10_000 }).finally(() => {
+    sweeping ??= sweepDue(deps, { budgetMs: 10_000, leases }).finally(() => {
       sweeping = undefined;
     });
     return sweeping;

@@ -1,6 +1,8 @@
 // The `debt` section of `credbroker report` (CONTRACT §9): the inventory's verdicts from each account's
 // newest snapshot, in total and per account, and the trend over every kept snapshot, oldest first. Reviews
 // are judged at report time, so a review recorded after the sync counts at once.
+
+import type { OrganizationRunStatus } from "./organization.ts";
 import {
   countDebt,
   countKeys,
@@ -55,6 +57,8 @@ export interface DebtSection {
   verdicts: DebtVerdict[];
   /** Every criterion is counted; readers should not rely on a count being present (Partial). */
   trend: { snapshotTime: string; counts: Partial<DebtCounts> }[];
+  /** The newest organisation run (CONTRACT §16): each account `ok` or its error, and those not synced. */
+  organization?: OrganizationRunStatus;
 }
 
 export const DEBT_TITLES: Record<DebtCriterion, string> = {

@@ -31,6 +31,8 @@ export interface Replacer {
 }
 
 export interface InventoryStore {
+  /** The organisation inventory's runs (CONTRACT §16), where the store keeps them. */
+  readonly organizationRuns?: import("./organization.ts").OrganizationRunStore;
   /**
    * Stores a snapshot: its principals first, the summary last, so a sync that fails part way leaves the
    * previous snapshot the newest. Refuses (throws) a summary that already exists.

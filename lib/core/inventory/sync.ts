@@ -43,6 +43,8 @@ export interface SyncOptions {
   /** Whether those include the caller identity STS gave (see SnapshotSummary.brokerPrincipalsFrom). */
   brokerPrincipalsFrom?: SnapshotSummary["brokerPrincipalsFrom"];
   progress?: (line: string) => void;
+  /** The sync's time, shared by every account of an organisation run (CONTRACT §16); default now. */
+  snapshotMs?: number;
 }
 
 export async function storeSnapshots(
@@ -50,7 +52,7 @@ export async function storeSnapshots(
   o: SyncOptions,
 ): Promise<SnapshotSummary[]> {
   const inventory = o.config.inventory ?? DEFAULT_INVENTORY;
-  const snapshotMs = o.clock.now();
+  const snapshotMs = o.snapshotMs ?? o.clock.now();
   const replaces = replacesOf(o.config);
   const replacers = new Map<string, Replacer>();
   for (const list of replaces.values()) for (const r of list) replacers.set(label(r), r);
