@@ -34,6 +34,7 @@ describe("the credbroker/constructs package entry", () => {
   it("exports the constructs and nothing of the broker's internals", () => {
     expect(Object.keys(constructs).sort()).toEqual([
       "BrokerInventoryRole",
+      "BrokerMemberRoles",
       "BrokerTargetRole",
       "CredentialBroker",
     ]);

@@ -70,6 +70,7 @@ describe("CredentialBroker in three regions", () => {
       "gsi1",
       "gsi2",
       "gsi3",
+      "gsi4",
     ]);
     for (const t of replicas) {
       expect(ofType(t, "AWS::DynamoDB::GlobalTable")).toHaveLength(0);
