@@ -8,6 +8,7 @@ import { replacesSchema } from "./replaces-schema.ts";
 export const DEFAULT_RETENTION_DAYS = 400;
 
 import { taskApprovalSchema } from "./approval-schema.ts";
+import { auditSchema } from "./audit-schema.ts";
 import { githubAppSchema, githubTaskSchema } from "./github-schema.ts";
 import { inlineJwkProblem } from "./jwk.ts";
 import { databaseSchema, postgresTaskSchema } from "./postgres-schema.ts";
@@ -208,6 +209,7 @@ export const configSchema = z
     auditRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
     grantRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
     inventory: inventorySchema.optional(),
+    audit: auditSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
