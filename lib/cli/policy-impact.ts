@@ -77,6 +77,13 @@ export async function policyImpactCommand(
   const deployedPath = values.deployed ?? configPathFrom(undefined, io.env);
   const deployed = await loadForImpact(deployedPath, "deployed");
   const s = await store(values.table);
+  // The table records the version its sweep last applied: a deployed config that is not it replays past
+  // decisions under the wrong rules, and most of them would then show as not reproducible.
+  const applied = (await s.getSweepState())?.configVersion;
+  if (applied !== undefined && applied !== deployed.version)
+    io.err(
+      `credbroker policy impact: warning: ${deployedPath} is version ${deployed.version}, but the broker last applied ${applied}\n`,
+    );
   // Each config's policies are compiled once, here; every replayed decision reuses them.
   const impact = await policyImpactFromStore(
     s,

@@ -23,7 +23,7 @@ export async function policyCommand(args: string[], io: CliIo): Promise<void> {
   if (sub !== "validate")
     throw new CliError(
       "usage: credbroker policy validate [--config FILE]\n       credbroker policy test CASES_FILE... [--config FILE] [--json]\n" +
-        "       credbroker policy impact --config NEW [--days N | --since ISO] [--json | --format table|markdown] [--fail-on-change]",
+        "       credbroker policy impact --config NEW [--deployed FILE] [--days N | --since ISO] [--json | --format table|json|markdown] [--fail-on-change]",
     );
   const { values } = parseArgs({ args: rest, options: { config: { type: "string" } } });
   const path = configPathFrom(values.config, io.env);
