@@ -15,11 +15,21 @@ import { startBenchBroker } from "./harness.ts";
 import { benchInventory } from "./inventory.ts";
 import { benchIssuePath } from "./issue-path.ts";
 import { machineInfo } from "./machine.ts";
+import { benchPolicyImpact } from "./policy-impact.ts";
 import { benchSweep } from "./sweep.ts";
 import { benchThroughput } from "./throughput.ts";
 import { benchVerify } from "./verify.ts";
 
-const FIGURES = ["issue", "throughput", "decision", "verify", "sweep", "coldstart", "inventory"] as const;
+const FIGURES = [
+  "issue",
+  "throughput",
+  "decision",
+  "verify",
+  "sweep",
+  "coldstart",
+  "inventory",
+  "impact",
+] as const;
 type Figure = (typeof FIGURES)[number];
 
 /** Goals from issues 7 and 16 (CONTRACT §12); `max` means the figure should be at most the value. */
@@ -127,6 +137,7 @@ async function measureHere(): Promise<void> {
   await step("verify", () => benchVerify(quick ? { minMs: 500 } : {}));
   await step("sweep", () => benchSweep(quick ? { large: 10_000, rounds: 1 } : {}));
   await step("inventory", () => benchInventory());
+  await step("impact", () => benchPolicyImpact(quick ? { decisions: 10_000 } : {}));
   if (!only.has("coldstart")) return;
   const work = await mkdtemp(join(tmpdir(), "credbroker-bench-bundles-"));
   try {
