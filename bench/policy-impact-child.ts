@@ -1,10 +1,15 @@
 // The process bench/policy-impact.ts measures: one `policy impact --json`, then its time and peak RSS as one
 // JSON line. Everything is imported before the clock starts, so the figure is the command's.
 import "./env.ts";
+import { setFlagsFromString } from "node:v8";
 import { storeFromEnv } from "../lib/cli/env.ts";
 import { policyImpactCommand } from "../lib/cli/policy-impact.ts";
 import "../lib/config/load.ts";
 import "../lib/runtime/broker-deps.ts";
+
+// As the CLI itself does on Node 20 (bin/credbroker.js): V8's deoptimizer can abort there under a long
+// stream of Cedar calls, and the figure is the command's as users run it.
+if (Number(process.versions.node.split(".")[0]) <= 20) setFlagsFromString("--no-turbo-inlining");
 
 const [proposed, now] = process.argv.slice(2) as [string, string];
 const rssBeforeMiB = process.memoryUsage().rss / 1024 / 1024;
