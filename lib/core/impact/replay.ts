@@ -3,6 +3,7 @@
 // recorded time — the same authorizer as the token path. What the record cannot answer (a claim it left
 // out, signals never read) is reported as not decidable, never guessed.
 import type { ReevaluateDeps } from "../reevaluate.ts";
+import { memoizedDecide } from "./decision-memo.ts";
 import { type RecordedInput, UNRECORDED_CLAIMS } from "./recorded-input.ts";
 
 /** One config as the replay needs it: built once per config, so its policies are compiled once. */
@@ -58,6 +59,7 @@ function missingFact(input: RecordedInput, reads: Set<string> | "any"): string |
 
 export function createReplayer(config: ReplayConfig): (input: RecordedInput) => Replayed {
   const readsFor = tagReader(config.policies);
+  const authorizer = memoizedDecide(config.authorizer, config.policies);
   return (input) => {
     const workload = config.workloads.match(input.issuer, input.subject);
     if (!workload) return { decided: "deny", policyIds: [], why: "unregistered workload" };
@@ -67,7 +69,7 @@ export function createReplayer(config: ReplayConfig): (input: RecordedInput) => 
     if (!task) return { decided: "deny", workload: workload.name, policyIds: [], why: "unknown task" };
     const missing = missingFact(input, readsFor(task.name));
     if (missing) return { notDecidable: missing };
-    const decision = config.authorizer.decide({
+    const decision = authorizer.decide({
       workload: {
         name: workload.name,
         issuer: workload.issuer,
