@@ -27,13 +27,14 @@ describe("recordDecision", () => {
         "email.verified": "true",
         emailer: "kept",
         "signal:email": "flagged",
+        "": "nameless",
       }),
       "t",
       true,
       ["email"],
     );
     expect(recorded.tags).toEqual({ sub: "s", emailer: "kept", "signal:email": "flagged" });
-    expect(recorded.omittedClaims).toEqual(["email", "email.verified"]);
+    expect(recorded.omittedClaims).toEqual(["", "email", "email.verified"]);
     expect(recorded.context).toEqual({
       sourceIp: "10.0.0.1",
       now: Math.floor(NOW / 1000),

@@ -51,7 +51,8 @@ function recordableTags(
   for (const [key, value] of Object.entries(tags)) {
     if (key.startsWith("signal:")) kept[key] = value;
     else if (UNRECORDED_CLAIMS.includes(key)) continue;
-    else if (isOmitted(key, omitClaims)) omitted.push(key);
+    // An empty name cannot be a key of a stored map on every DynamoDB: left out, so the event is stored.
+    else if (key === "" || isOmitted(key, omitClaims)) omitted.push(key);
     else kept[key] = value;
   }
   return { tags: kept, omitted: omitted.sort() };
