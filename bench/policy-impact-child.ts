@@ -1,6 +1,7 @@
 // The process bench/policy-impact.ts measures: one `policy impact --json`, then its time and peak RSS as one
 // JSON line. Everything is imported before the clock starts, so the figure is the command's.
 import "./env.ts";
+import { readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { storeFromEnv } from "../lib/cli/env.ts";
 import { policyImpactCommand } from "../lib/cli/policy-impact.ts";
@@ -21,11 +22,24 @@ const { impact } = await policyImpactCommand(
   () => Number(now),
 );
 const ms = performance.now() - started;
-// maxRSS is in KiB: the process's peak resident set, whatever the GC did in between.
+/**
+ * The process's own peak resident set (MiB). Linux folds the parent's peak into a child's getrusage maxRSS
+ * across fork and exec, so maxRSS here would report the bench's seeding, not the command: VmHWM in
+ * /proc/self/status is this process's own high-water mark. maxRSS (KiB) elsewhere.
+ */
+function peakRssMiB(): number {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    if (hwm) return Number(hwm[1]) / 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
 process.stdout.write(
   `${JSON.stringify({
     ms,
-    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    peakRssMiB: peakRssMiB(),
     rssBeforeMiB,
     decisions: impact.decisions,
     allowToDeny: impact.allowToDeny,
