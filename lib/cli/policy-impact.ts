@@ -8,7 +8,6 @@ import { ConfigError, type ResolvedConfig } from "../config/resolve.ts";
 import { impactChanges, type PolicyImpact, policyImpactFromStore } from "../core/impact/policy-impact.ts";
 import type { GrantStore } from "../core/store.ts";
 import { buildDecidingDeps } from "../runtime/broker-deps.ts";
-import { configPathFrom } from "./env.ts";
 import { CliError } from "./errors.ts";
 import type { CliIo } from "./io.ts";
 import { renderImpactMarkdown, renderImpactText } from "./policy-impact-render.ts";
@@ -74,7 +73,9 @@ export async function policyImpactCommand(
   }
 
   const proposed = await loadForImpact(values.config, "proposed");
-  const deployedPath = values.deployed ?? configPathFrom(undefined, io.env);
+  const deployedPath = values.deployed ?? io.env["CREDBROKER_CONFIG"];
+  if (!deployedPath)
+    throw new CliError("no deployed config: set CREDBROKER_CONFIG or pass --deployed FILE", 2);
   const deployed = await loadForImpact(deployedPath, "deployed");
   const s = await store(values.table);
   // The table records the version its sweep last applied: a deployed config that is not it replays past

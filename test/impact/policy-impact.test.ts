@@ -364,6 +364,17 @@ describe("bad input", () => {
     expect((err as CliError).message).not.toContain("\n");
   });
 
+  it("says which config is missing when the deployed one is not given", async () => {
+    const err = await policyImpactCommand(
+      ["--config", h.deployedPath],
+      io().cli,
+      async () => h.broker.store,
+      () => NOW,
+    ).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: "CliError", exitCode: 2 });
+    expect((err as Error).message).toBe("no deployed config: set CREDBROKER_CONFIG or pass --deployed FILE");
+  });
+
   it("answers zeros for a period with no decisions, exit 0", async () => {
     const store = await newStore();
     const { impact: i, exitCode } = await impact(h.deployedPath, ["--fail-on-change"], store);
