@@ -17,6 +17,7 @@ import { benchInventory } from "./inventory.ts";
 import { benchIssuePath } from "./issue-path.ts";
 import { machineInfo } from "./machine.ts";
 import { benchOrganization } from "./organization.ts";
+import { benchPolicyImpact } from "./policy-impact.ts";
 import { benchSweep } from "./sweep.ts";
 import { benchThroughput } from "./throughput.ts";
 import { benchVerify } from "./verify.ts";
@@ -31,6 +32,7 @@ const FIGURES = [
   "inventory",
   "events",
   "organization",
+  "impact",
 ] as const;
 type Figure = (typeof FIGURES)[number];
 
@@ -141,6 +143,7 @@ async function measureHere(): Promise<void> {
   await step("inventory", () => benchInventory());
   await step("events", () => benchEvents(quick ? { rounds: 2 } : {}));
   await step("organization", () => benchOrganization(quick ? { accounts: 100 } : {}));
+  await step("impact", () => benchPolicyImpact(quick ? { decisions: 10_000 } : {}));
   if (!only.has("coldstart")) return;
   const work = await mkdtemp(join(tmpdir(), "credbroker-bench-bundles-"));
   try {

@@ -16,6 +16,7 @@ const USAGE = `usage: credbroker <command>
   events put FILE [--config FILE] [--force]   (a GuardDuty or Security Hub finding, as EventBridge delivers it)
   policy validate [--config FILE]
   policy test CASES_FILE... [--config FILE] [--json]
+  policy impact --config NEW [--deployed FILE] [--days N | --since ISO] [--json | --format table|json|markdown] [--fail-on-change]
   report [--config FILE] [--since ISO | --days N] [--json | --format table|json|markdown|html] [--out FILE]
   inventory sync [--account ID] [--credential-report FILE --authorization-details FILE [--account-id ID]] [--json]
   inventory list [--kind user|role|group|key] [--debt] [--json]

@@ -13,9 +13,17 @@ export async function policyCommand(args: string[], io: CliIo): Promise<void> {
     await policyTestCommand(rest, io);
     return;
   }
+  if (sub === "impact") {
+    const { policyImpactCommand } = await import("./policy-impact.ts");
+    const { storeFromEnv } = await import("./env.ts");
+    const { exitCode } = await policyImpactCommand(rest, io, async (table) => storeFromEnv(table, io.env));
+    if (exitCode !== 0) process.exitCode = exitCode;
+    return;
+  }
   if (sub !== "validate")
     throw new CliError(
-      "usage: credbroker policy validate [--config FILE]\n       credbroker policy test CASES_FILE... [--config FILE] [--json]",
+      "usage: credbroker policy validate [--config FILE]\n       credbroker policy test CASES_FILE... [--config FILE] [--json]\n" +
+        "       credbroker policy impact --config NEW [--deployed FILE] [--days N | --since ISO] [--json | --format table|json|markdown] [--fail-on-change]",
     );
   const { values } = parseArgs({ args: rest, options: { config: { type: "string" } } });
   const path = configPathFrom(values.config, io.env);

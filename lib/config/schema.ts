@@ -8,6 +8,7 @@ import { replacesSchema } from "./replaces-schema.ts";
 export const DEFAULT_RETENTION_DAYS = 400;
 
 import { taskApprovalSchema } from "./approval-schema.ts";
+import { auditSchema } from "./audit-schema.ts";
 import { eventsRules, eventsSchema } from "./events-schema.ts";
 import { githubAppSchema, githubTaskSchema } from "./github-schema.ts";
 import { inlineJwkProblem } from "./jwk.ts";
@@ -217,6 +218,7 @@ export const configSchema = z
     grantRetentionDays: z.number().int().min(1).max(3650).default(DEFAULT_RETENTION_DAYS),
     inventory: inventorySchema.optional(),
     events: eventsSchema.optional(),
+    audit: auditSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

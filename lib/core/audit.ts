@@ -3,6 +3,7 @@
 
 import type { Grant, RevocationMode } from "./grant.ts";
 import { newId } from "./ids.ts";
+import type { RecordedInput } from "./impact/recorded-input.ts";
 
 export type AuditOutcome =
   | "allow"
@@ -51,6 +52,8 @@ export interface AuditEvent {
   /** Task end and findings (CONTRACT §13): the webhook's delivery id or the finding's id, and its event. */
   deliveryId?: string;
   event?: string;
+  /** A token decision's inputs, enough to decide it again (CONTRACT §14); never a token. */
+  input?: RecordedInput;
 }
 
 /** An event about one grant: who, what and why come from the grant record itself. */

@@ -31,8 +31,9 @@ import { claimedWorkload } from "./identity/claimed-workload.ts";
 import { claimsToTags } from "./identity/claims.ts";
 import type { VerifiedSubject } from "./identity/verifier.ts";
 import { newId, sha256Hex } from "./ids.ts";
+import { recordDecision, recordRefusal } from "./impact/recorded-input.ts";
 import { parseParams } from "./params.ts";
-import type { DecisionResult } from "./policy/authorizer.ts";
+import type { DecisionInput, DecisionResult } from "./policy/authorizer.ts";
 import { decideAsSignalsArrive } from "./policy/speculative-decision.ts";
 import {
   type CredentialProvider,
@@ -86,6 +87,8 @@ export async function exchangeToken(
   let auditWrite: AuditWrite | undefined;
   /** False for an answer the audit already holds (a poll of a pending approval request). */
   let audited = true;
+  /** What a refusal before the policies (unregistered, disabled) records as its input (CONTRACT §14). */
+  let refused: Parameters<typeof recordRefusal>[0] | undefined;
   try {
     const request = parseTokenRequest(parseParams(body.contentType, body.bytes));
     event.subjectTokenSha256 = sha256Hex(request.subjectToken);
@@ -104,6 +107,18 @@ export async function exchangeToken(
     event.task = task.name;
 
     event.decisionId = newId(deps.clock.now());
+    refused = {
+      issuer: subject.issuer.name,
+      subject: subject.subject,
+      task: task.name,
+      claimTags,
+      context: {
+        sourceIp,
+        nowMs: deps.clock.now(),
+        durationSeconds: requestedDuration(task, request.durationSeconds),
+        purpose: request.purpose,
+      },
+    };
     const workload = findWorkload(deps, subject, event);
     const durationSeconds = grantedDuration(task, request.durationSeconds);
     event.durationSeconds = durationSeconds;
@@ -111,11 +126,13 @@ export async function exchangeToken(
     const signals = early?.workload === workload.name ? early.signals : readSignals(deps, workload.name);
     // CONTRACT §13: a token of a CI job or run that has ended is refused; read while the decision is made.
     const taskCheck = checkTask(deps, subject);
-    const decision = await decide(deps, subject.subject, claimTags, workload, task, signals, {
+    const { decision, input } = await decide(deps, subject.subject, claimTags, workload, task, signals, {
       sourceIp,
       durationSeconds,
       purpose: request.purpose,
     });
+    refused = undefined;
+    event.input = recordDecision(input, subject.issuer.name, decision.allowed, omitClaims(deps));
     event.policyIds = decision.policyIds;
     event.reasons = decision.reasons;
     if (decision.allowed && taskCheck && (await taskCheck.ended)) {
@@ -208,6 +225,8 @@ export async function exchangeToken(
     ) {
       event.outcome = "deny";
       if (!event.reasons) event.reasons = [error.message];
+      if (refused && !event.input)
+        event.input = recordRefusal({ ...refused, workload: event.workload }, omitClaims(deps));
     }
     if (event.decisionId && error.decisionId === undefined && event.outcome === "deny")
       error.decisionId = event.decisionId;
@@ -247,6 +266,18 @@ function findTask(deps: BrokerDeps, request: TokenRequest): TaskConfig {
   return task;
 }
 
+/** The claims `audit.omitClaims` keeps out of recorded decision inputs. */
+const omitClaims = (deps: BrokerDeps): readonly string[] => deps.config.audit?.omitClaims ?? [];
+
+/** The duration a refused request asked for, as a replay would grant it (never throws: it is only recorded). */
+function requestedDuration(task: TaskConfig, requested: number | undefined): number {
+  try {
+    return grantedDuration(task, requested);
+  } catch {
+    return requested ?? task.maxDurationSeconds;
+  }
+}
+
 function findWorkload(deps: BrokerDeps, subject: VerifiedSubject, event: AuditEvent) {
   const workload = deps.workloads.match(subject.issuer.name, subject.subject);
   if (!workload) throw new UnregisteredWorkload();
@@ -282,16 +313,22 @@ async function decide(
   task: TaskConfig,
   signalsRead: Promise<Record<string, string>>,
   context: { sourceIp: string; durationSeconds: number; purpose: string },
-): Promise<DecisionResult> {
+): Promise<{ decision: DecisionResult; input: DecisionInput }> {
   const nowMs = deps.clock.now();
-  return decideAsSignalsArrive(
+  // The input last built is the one the answer stands on: the early guess only when the signals read
+  // equal it, otherwise the read signals (speculative-decision.ts).
+  let input: DecisionInput | undefined;
+  const decision = await decideAsSignalsArrive(
     deps.authorizer,
     deps.signalsSeen,
     workload.name,
-    (signals) =>
-      decisionInput({ workload, subject, claimTags, signals, task, context: { ...context, nowMs } }),
+    (signals) => {
+      input = decisionInput({ workload, subject, claimTags, signals, task, context: { ...context, nowMs } });
+      return input;
+    },
     signalsRead,
   );
+  return { decision, input: input! };
 }
 
 /** The record is durable before any credential exists; if it cannot be written, nothing is issued. */

@@ -75,7 +75,7 @@ interface Cursor {
 }
 
 /** Reads "everything on the due index" when a pass must see every live grant. */
-const END_OF_TIME_MS = 9_999_999_999_999;
+export const END_OF_TIME_MS = 9_999_999_999_999;
 
 interface Run {
   deps: SweepDeps;

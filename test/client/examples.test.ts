@@ -85,6 +85,7 @@ const PINNED = /@(?:<COMMIT_SHA>|[0-9a-f]{40})$/;
 describe.each([
   "examples/kubernetes/deployment.yaml",
   "examples/github-actions/deploy.yml",
+  "examples/github-actions/policy-impact.yml",
   "docs/clients.md",
 ])("installing credbroker in %s", (file) => {
   it("never runs it by bare name through npx", async () => {
