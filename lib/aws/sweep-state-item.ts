@@ -18,5 +18,6 @@ export const sweepStateItemSchema = z
       .strict()
       .optional(),
     dueCursor: z.string().optional(),
+    summarisedThrough: z.string().optional(),
   })
   .strict();

@@ -19,6 +19,7 @@ import type { Grant } from "./grant.ts";
 import { sha256Hex } from "./ids.ts";
 import { PROVIDER_TRAITS } from "./providers/traits.ts";
 import { type Outcome, type ReevaluateDeps, reevaluateGrant, reevaluateWorkload } from "./reevaluate.ts";
+import { lastClosedDay, summariseClosedDays } from "./report/summaries.ts";
 import {
   applyProviderRevocation,
   pruneAtMs,
@@ -67,6 +68,8 @@ export interface SweepSummary {
   approvalsLapsed?: number;
   /** Shards of the due index another sweeper's live lease kept this one from (with `leases` only). */
   leasedElsewhere?: number;
+  /** Day summaries written for the report (lib/core/report/summaries.ts); absent when none were. */
+  daySummaries?: number;
 }
 
 interface Cursor {
@@ -85,6 +88,8 @@ interface Run {
   summary: SweepSummary;
   signals: Map<string, Promise<Record<string, string>>>;
   leases?: ShardLeases | undefined;
+  /** The sweep state as read for the due cursor (whether today's summaries are done). */
+  state?: SweepState | undefined;
 }
 
 export async function sweepDue(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepSummary> {
@@ -125,9 +130,51 @@ export async function sweepDue(deps: SweepDeps, options: SweepOptions = {}): Pro
   if (pass) passDone = (await guarded(run, "config pass", () => continuePass(run, pass))) === true;
   // Last, so it cannot bump the revision under the config pass of this same run.
   await saveDueCursor(run, resumeFrom);
+  // The report's day summaries, once a day closes; after the state's other writes, as it writes it too.
+  if (!outOfTime(run)) await guarded(run, "day summaries", () => summariseDays(run));
   run.summary.complete = marksDone && dueDone && passDone && approvals !== false && approvals.complete;
   run.summary.oldestDueAgeSeconds = await oldestDueAge(run);
+  await guarded(run, "sweep run record", () => recordRun(run));
   return run.summary;
+}
+
+/**
+ * Summarises the days that closed since the last time (summaries.ts): the last two, in case a day's margin
+ * passed between runs; older missing days are summarised by the report that reads them. The state records
+ * the day done, so the runs of a day after the first read nothing for it.
+ */
+async function summariseDays(run: Run): Promise<void> {
+  const { deps } = run;
+  const lastClosed = lastClosedDay(run.started);
+  if (!deps.store.governance || (run.state?.summarisedThrough ?? "") >= lastClosed) return;
+  const outcome = await summariseClosedDays(deps.store, deps.policies, {
+    nowMs: run.started,
+    deadlineMs: run.deadline,
+    now: () => deps.clock.now(),
+    lookbackDays: 2,
+  });
+  if (outcome.written > 0) run.summary.daySummaries = outcome.written;
+  if (!outcome.done) return;
+  const state = await deps.store.getSweepState();
+  if (!state) return;
+  const { revision, ...rest } = state;
+  // A lost race only means the next run checks the same days again and finds them done.
+  await deps.store.putSweepState({ ...rest, summarisedThrough: lastClosed }, revision);
+}
+
+/** The console's "last sweep": when it ran, whether it finished, its errors and lag. */
+async function recordRun(run: Run): Promise<void> {
+  const s = run.summary;
+  await run.deps.store.governance?.putSweepRun({
+    startedAt: new Date(run.started).toISOString(),
+    finishedAt: new Date(run.deps.clock.now()).toISOString(),
+    complete: s.complete,
+    errors: s.errors,
+    ...(s.oldestDueAgeSeconds !== undefined ? { oldestDueAgeSeconds: s.oldestDueAgeSeconds } : {}),
+    expired: s.expired,
+    revoked: s.revoked,
+    daySummaries: s.daySummaries ?? 0,
+  });
 }
 
 const outOfTime = (run: Run) => run.deps.clock.now() >= run.deadline;
@@ -352,7 +399,8 @@ function parseCursor(cursor: string | undefined, shards: number, deps: SweepDeps
 /** Where the last run stopped; a failed read starts at shard 0, since expiry must go on regardless. */
 async function storedDueCursor(run: Run): Promise<string | undefined> {
   try {
-    return (await run.deps.store.getSweepState())?.dueCursor;
+    run.state = await run.deps.store.getSweepState();
+    return run.state?.dueCursor;
   } catch {
     return undefined;
   }

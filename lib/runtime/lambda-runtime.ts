@@ -52,6 +52,8 @@ export function lambdaStore(env: LambdaEnv, resolved: ResolvedConfig): DynamoGra
     dueShards: env.dueShards,
     grantRetentionDays: resolved.config.grantRetentionDays,
     auditRetentionDays: resolved.config.auditRetentionDays,
+    // Marks a day whose summary an audit write came too late for (docs/governance.md).
+    clock: Date.now,
   });
 }
 

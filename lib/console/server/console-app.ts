@@ -8,6 +8,7 @@ import { TRANSITIONS } from "../../core/grant.ts";
 import type { InventoryStore } from "../../core/inventory/store.ts";
 import { PROVIDER_TRAITS } from "../../core/providers/traits.ts";
 import type { ReevaluateDeps } from "../../core/reevaluate.ts";
+import { startOfUtcDay } from "../../core/report/day-summary.ts";
 import { reportFromStore } from "../../core/report/gather.ts";
 import { revokeGrant } from "../../core/revoke-grant.ts";
 import { isSafeText } from "../../core/text.ts";
@@ -183,7 +184,7 @@ export function createConsoleApp(
         const report = await reportFromStore(
           deps.store,
           deps,
-          { sinceMs: nowMs - days * DAY_MS, nowMs },
+          { sinceMs: startOfUtcDay(nowMs - days * DAY_MS), nowMs },
           deps.inventory,
         );
         const pendingApprovals = approvals ? await approvals.pending() : undefined;
