@@ -18,6 +18,5 @@ export const sweepStateItemSchema = z
       .strict()
       .optional(),
     dueCursor: z.string().optional(),
-    summarisedThrough: z.string().optional(),
   })
   .strict();

@@ -56,8 +56,6 @@ export interface SweepState {
   pass?: { configVersion: string; shard: number; key?: string; startedAtMs: number };
   /** Where the last due-index walk stopped for want of time; the next run starts there. */
   dueCursor?: string;
-  /** The last UTC day (yyyy-mm-dd) whose report summary the sweep has seen written. */
-  summarisedThrough?: string;
 }
 
 /** A workload whose live grants must be re-decided (a signal or workload change); cleared once settled. */

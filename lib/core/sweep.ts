@@ -19,7 +19,7 @@ import type { Grant } from "./grant.ts";
 import { sha256Hex } from "./ids.ts";
 import { PROVIDER_TRAITS } from "./providers/traits.ts";
 import { type Outcome, type ReevaluateDeps, reevaluateGrant, reevaluateWorkload } from "./reevaluate.ts";
-import { lastClosedDay, summariseClosedDays } from "./report/summaries.ts";
+import { summariseClosedDays } from "./report/summaries.ts";
 import {
   applyProviderRevocation,
   pruneAtMs,
@@ -88,8 +88,6 @@ interface Run {
   summary: SweepSummary;
   signals: Map<string, Promise<Record<string, string>>>;
   leases?: ShardLeases | undefined;
-  /** The sweep state as read for the due cursor (whether today's summaries are done). */
-  state?: SweepState | undefined;
 }
 
 export async function sweepDue(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepSummary> {
@@ -130,7 +128,7 @@ export async function sweepDue(deps: SweepDeps, options: SweepOptions = {}): Pro
   if (pass) passDone = (await guarded(run, "config pass", () => continuePass(run, pass))) === true;
   // Last, so it cannot bump the revision under the config pass of this same run.
   await saveDueCursor(run, resumeFrom);
-  // The report's day summaries, once a day closes; after the state's other writes, as it writes it too.
+  // The report's day summaries of the days just closed.
   if (!outOfTime(run)) await guarded(run, "day summaries", () => summariseDays(run));
   run.summary.complete = marksDone && dueDone && passDone && approvals !== false && approvals.complete;
   run.summary.oldestDueAgeSeconds = await oldestDueAge(run);
@@ -139,14 +137,14 @@ export async function sweepDue(deps: SweepDeps, options: SweepOptions = {}): Pro
 }
 
 /**
- * Summarises the days that closed since the last time (summaries.ts): the last two, in case a day's margin
- * passed between runs; older missing days are summarised by the report that reads them. The state records
- * the day done, so the runs of a day after the first read nothing for it.
+ * Summarises the days that closed lately (summaries.ts): the last two, in case a day's margin passed
+ * between runs; older missing days are summarised by the report that reads them. Once they are written a
+ * run reads just their two items. It writes nothing of the sweep state, so it cannot get in the way of a
+ * config pass of another run.
  */
 async function summariseDays(run: Run): Promise<void> {
   const { deps } = run;
-  const lastClosed = lastClosedDay(run.started);
-  if (!deps.store.governance || (run.state?.summarisedThrough ?? "") >= lastClosed) return;
+  if (!deps.store.governance) return;
   const outcome = await summariseClosedDays(deps.store, deps.policies, {
     nowMs: run.started,
     deadlineMs: run.deadline,
@@ -154,12 +152,6 @@ async function summariseDays(run: Run): Promise<void> {
     lookbackDays: 2,
   });
   if (outcome.written > 0) run.summary.daySummaries = outcome.written;
-  if (!outcome.done) return;
-  const state = await deps.store.getSweepState();
-  if (!state) return;
-  const { revision, ...rest } = state;
-  // A lost race only means the next run checks the same days again and finds them done.
-  await deps.store.putSweepState({ ...rest, summarisedThrough: lastClosed }, revision);
 }
 
 /** The console's "last sweep": when it ran, whether it finished, its errors and lag. */
@@ -399,8 +391,7 @@ function parseCursor(cursor: string | undefined, shards: number, deps: SweepDeps
 /** Where the last run stopped; a failed read starts at shard 0, since expiry must go on regardless. */
 async function storedDueCursor(run: Run): Promise<string | undefined> {
   try {
-    run.state = await run.deps.store.getSweepState();
-    return run.state?.dueCursor;
+    return (await run.deps.store.getSweepState())?.dueCursor;
   } catch {
     return undefined;
   }
