@@ -17,6 +17,7 @@ import { benchInventory } from "./inventory.ts";
 import { benchIssuePath } from "./issue-path.ts";
 import { machineInfo } from "./machine.ts";
 import { benchOrganization } from "./organization.ts";
+import { benchReport } from "./report.ts";
 import { benchSweep } from "./sweep.ts";
 import { benchThroughput } from "./throughput.ts";
 import { benchVerify } from "./verify.ts";
@@ -27,6 +28,7 @@ const FIGURES = [
   "decision",
   "verify",
   "sweep",
+  "report",
   "coldstart",
   "inventory",
   "events",
@@ -42,6 +44,9 @@ const GOALS: Record<
   issueOverheadRatio: { max: 1.15 },
   sweepScalingRatio: { max: 1.5 },
   sweepItemsRead100k: { maxOf: (r) => 2 * Number(r["sweepItemsRead1k"]), text: "2 × sweepItemsRead1k" },
+  // CONTRACT §18 (issue 26): the report reads by the day.
+  reportScalingRatio: { max: 1.5 },
+  reportItemsRead3M: { maxOf: (r) => Number(r["reportItemsRead30k"]), text: "reportItemsRead30k" },
   decisionMicros100: { max: 300 },
   verifyMicros: { max: 400 },
   coldStartMs: { max: 400 },
@@ -138,6 +143,7 @@ async function measureHere(): Promise<void> {
   await step("decision", () => benchDecision(quick ? { minMs: 500 } : {}));
   await step("verify", () => benchVerify(quick ? { minMs: 500 } : {}));
   await step("sweep", () => benchSweep(quick ? { large: 10_000, rounds: 1 } : {}));
+  await step("report", () => benchReport(quick ? { large: 300_000, rounds: 3 } : {}));
   await step("inventory", () => benchInventory());
   await step("events", () => benchEvents(quick ? { rounds: 2 } : {}));
   await step("organization", () => benchOrganization(quick ? { accounts: 100 } : {}));
