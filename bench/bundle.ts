@@ -5,6 +5,8 @@ import { copyFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { build, type Metafile } from "esbuild";
 import {
+  asyncCedarGlue,
+  CEDAR_MODULE,
   CEDAR_WASM,
   LAMBDA_BANNER,
   LAMBDA_MAIN_FIELDS,
@@ -59,6 +61,8 @@ export async function bundleLambda(
     external: options.externalSdk ? ["@aws-sdk/*", "@smithy/*"] : [],
     metafile: true,
     logLevel: "silent",
+    // As the construct does (its esbuild alias): Cedar's glue that compiles the wasm asynchronously.
+    alias: { [CEDAR_MODULE]: asyncCedarGlue(join(outdir, ".cedar")) },
     plugins: (options.replace ?? []).map(({ filter, file }) => ({
       name: `replace ${filter.source}`,
       setup(b) {

@@ -25,6 +25,7 @@ import {
 } from "../http/handlers.ts";
 import { awsProviders } from "./aws-providers.ts";
 import { addApproverDeps, addTokenDeps, buildDecidingDeps, subjectVerifierFor } from "./broker-deps.ts";
+import { cedarReady } from "./cedar-ready.ts";
 import { githubProvider, sealOnlyVault } from "./github-provider.ts";
 import { type LambdaEnv, readLambdaEnv, requireSigningKey } from "./lambda-env.ts";
 import { postgresProviders } from "./postgres-providers.ts";
@@ -107,6 +108,8 @@ let warmingHandlers: Promise<BrokerHandlers> | undefined;
 /** Built once per process on the first request; a failed build is forgotten so that the next one retries. */
 function brokerHandlers(): Promise<BrokerHandlers> {
   pending ??= (async () => {
+    // Cedar's compile runs on V8's background threads meanwhile (lib/runtime/cedar-ready.ts).
+    await cedarReady();
     const { env, resolved, deciding, subjectVerifier } = prepare();
     // Same reasoning as DynamoDB: a stalled KMS must become a 503, not a hung /token.
     const kms = new KMSClient({ requestHandler: KMS_HANDLER });
@@ -176,6 +179,7 @@ export function lambdaApprovalsHandler(): Handler {
   let handler: Handler | undefined;
   return async (event) => {
     try {
+      await cedarReady();
       const { resolved, deciding } = prepare();
       handler ??= approvalsHandler(addApproverDeps(resolved, deciding));
     } catch (err) {
