@@ -52,6 +52,7 @@ const GOALS: Record<
   coldStartMs: { max: 400 },
   issueOverheadRatioAllIo: { max: 1.15 },
   issueHttpOverheadRatioAllIo: { max: 1.15 },
+  issueHttpOverBrokerFloorRatio: { max: 1.15 },
   coldStartOverheadRatio: { max: 1.5 },
   decisionOverheadRatio: { max: 1.2 },
   verifyOverheadRatio: { max: 1.2 },
