@@ -3,7 +3,7 @@
 // package the bytes come from.
 import { copyFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { build, type Metafile } from "esbuild";
+import { build, type Metafile, type PluginBuild } from "esbuild";
 import {
   asyncCedarGlue,
   CEDAR_MODULE,
@@ -61,14 +61,25 @@ export async function bundleLambda(
     external: options.externalSdk ? ["@aws-sdk/*", "@smithy/*"] : [],
     metafile: true,
     logLevel: "silent",
-    // As the construct does (its esbuild alias): Cedar's glue that compiles the wasm asynchronously.
-    alias: { [CEDAR_MODULE]: asyncCedarGlue(join(outdir, ".cedar")) },
-    plugins: (options.replace ?? []).map(({ filter, file }) => ({
-      name: `replace ${filter.source}`,
-      setup(b) {
-        b.onResolve({ filter }, () => ({ path: file }));
+    plugins: [
+      ...(options.replace ?? []).map(({ filter, file }) => ({
+        name: `replace ${filter.source}`,
+        setup(b: PluginBuild) {
+          b.onResolve({ filter }, () => ({ path: file }));
+        },
+      })),
+      // As the construct does (its esbuild alias): Cedar's glue that compiles the wasm asynchronously.
+      // After the replacements, so that a bundle without Cedar stays without it.
+      {
+        name: "cedar async glue",
+        setup(b: PluginBuild) {
+          const glue = asyncCedarGlue(join(outdir, ".cedar"));
+          b.onResolve({ filter: new RegExp(`^${CEDAR_MODULE.replaceAll("/", "\\/")}$`) }, () => ({
+            path: glue,
+          }));
+        },
       },
-    })),
+    ],
   });
   await copyFile(CEDAR_WASM, join(outdir, "cedar_wasm_bg.wasm"));
   const jsBytes = (await stat(join(outdir, name))).size;
