@@ -26,10 +26,10 @@ import {
   ScanCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { DEFAULT_RETENTION_DAYS } from "../config/schema.ts";
+import { DEFAULT_RETENTION_DAYS } from "../config/defaults.ts";
 import type { AuditEvent } from "../core/audit.ts";
 import { canTransition, type Grant, type GrantStatus, isFinal } from "../core/grant.ts";
-import { isLateAuditWrite } from "../core/report/day-summary.ts";
+import { isLateAuditWrite } from "../core/report/day-margin.ts";
 import {
   type GrantStore,
   type Page,

@@ -9,7 +9,8 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { DynamoGrantStore } from "../aws/dynamodb-store.ts";
 import { createKmsSigner } from "../aws/kms-signer.ts";
 import { kmsTokenVault } from "../aws/kms-token-vault.ts";
-import { type ConfigBundle, type ResolvedConfig, resolvePrecompiled } from "../config/resolve.ts";
+import type { ResolvedConfig } from "../config/resolve.ts";
+import { resolveShipped } from "../config/shipped.ts";
 import type { BrokerDeps } from "../core/deps.ts";
 import { DependencyUnavailable } from "../core/errors.ts";
 import type { SubjectTokenVerifier } from "../core/identity/verifier.ts";
@@ -36,8 +37,8 @@ export type SweepRuntimeDeps = Omit<BrokerDeps, "signer" | "accessTokens" | "ver
 
 export function loadBundledConfig(path: string): ResolvedConfig {
   const root = process.env["LAMBDA_TASK_ROOT"] ?? process.cwd();
-  const bundle = JSON.parse(readFileSync(isAbsolute(path) ? path : join(root, path), "utf8")) as ConfigBundle;
-  return resolvePrecompiled(bundle, path);
+  // Checked by its version, not validated again (lib/config/shipped.ts): no zod schema at cold start.
+  return resolveShipped(JSON.parse(readFileSync(isAbsolute(path) ? path : join(root, path), "utf8")), path);
 }
 
 const log = jsonLogger((line) => process.stdout.write(line), { service: "credbroker" });

@@ -6,27 +6,13 @@
 // version bump, so that summaries written before it existed are recomputed from their events.
 import { z } from "zod";
 import type { AuditEvent } from "../audit.ts";
+import { DAY_MS } from "./day-margin.ts";
 import { addValue, type Histogram, mergeInto } from "./histogram.ts";
 
 /** Bumped whenever a section is added or changes; a stored summary of another version is recomputed. */
 export const DAY_SUMMARY_VERSION = 1;
 
-export const DAY_MS = 86_400_000;
-
-/**
- * A day is summarised once this long after it ended: an audit event is stamped with its writer's clock and
- * stored before its request ends, so any event of the day has landed by then.
- */
-export const SUMMARY_MARGIN_MS = 3_600_000;
-/**
- * An audit write this long after its day ended is "late": the writer marks the day, and a summary that does
- * not cover the mark is read from its events again (the correction for what the margin does not catch).
- * Well inside the margin, so no write can fall between the two.
- */
-export const LATE_AFTER_MS = 300_000;
-
-export const isLateAuditWrite = (eventTime: string, nowMs: number): boolean =>
-  nowMs >= Date.parse(`${eventTime.slice(0, 10)}T00:00:00.000Z`) + DAY_MS + LATE_AFTER_MS;
+export { DAY_MS, isLateAuditWrite, LATE_AFTER_MS, SUMMARY_MARGIN_MS } from "./day-margin.ts";
 
 export const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 export const dayStartMs = (day: string): number => Date.parse(`${day}T00:00:00.000Z`);
