@@ -43,6 +43,8 @@ export async function bundleLambda(
   outdir: string,
   options: {
     externalSdk?: boolean;
+    /** cedar-wasm's own glue (a synchronous compile at import) instead of the asynchronous one that ships. */
+    syncCedar?: boolean;
     /** Modules bundled in place of others: each import whose path matches `filter` gets `file` instead. */
     replace?: { filter: RegExp; file: string }[];
   } = {},
@@ -70,15 +72,19 @@ export async function bundleLambda(
       })),
       // As the construct does (its esbuild alias): Cedar's glue that compiles the wasm asynchronously.
       // After the replacements, so that a bundle without Cedar stays without it.
-      {
-        name: "cedar async glue",
-        setup(b: PluginBuild) {
-          const glue = asyncCedarGlue(join(outdir, ".cedar"));
-          b.onResolve({ filter: new RegExp(`^${CEDAR_MODULE.replaceAll("/", "\\/")}$`) }, () => ({
-            path: glue,
-          }));
-        },
-      },
+      ...(options.syncCedar
+        ? []
+        : [
+            {
+              name: "cedar async glue",
+              setup(b: PluginBuild) {
+                const glue = asyncCedarGlue(join(outdir, ".cedar"));
+                b.onResolve({ filter: new RegExp(`^${CEDAR_MODULE.replaceAll("/", "\\/")}$`) }, () => ({
+                  path: glue,
+                }));
+              },
+            },
+          ]),
     ],
   });
   await copyFile(CEDAR_WASM, join(outdir, "cedar_wasm_bg.wasm"));
