@@ -212,35 +212,51 @@ describe("the report from day summaries", () => {
   });
 
   it("writes a day's summary once when sweeps race, and counts the day once", async () => {
-    const store = await storeOnTable();
-    const day = dayOf(START + 2 * DAY_MS);
-    const ctx = { exceptionPolicyIds: exceptionPolicyIds(broker.resolved.policies) };
-    const events = (await store.listAudit({ sinceMs: START + 2 * DAY_MS, untilMs: START + 3 * DAY_MS - 1 }))
-      .items;
+    // A fresh table: yesterday's traffic through the token path, then two whole sweeps at once.
+    const table = `race${process.pid}`;
+    await ensureTable((await sharedDynamo()).client, table);
+    const store = new DynamoGrantStore({ client: (await sharedDynamo()).client, tableName: table });
+    const other = await createTestBroker({ config: config as never, policies: POLICIES, store });
+    other.clock.set(NOW - DAY_MS);
+    for (let i = 0; i < 5; i++) {
+      const t = await other.issuer.mint(
+        { sub: "repo:acme/web:ref:refs/heads/main", repository: "acme/web" },
+        { nowMs: other.clock.now() },
+      );
+      expect((await other.exchange(t)).status).toBe(200);
+    }
+    other.clock.set(NOW);
+    const runs = await Promise.all([sweepDue(other.deps), sweepDue(other.deps)]);
+    // Yesterday and the day before (the sweep's look-back), each written by one of the two.
+    expect(runs.reduce((n, r) => n + (r.daySummaries ?? 0), 0)).toBe(2);
+    expect(await other.store.governance.getDays(dayOf(NOW - 2 * DAY_MS), dayOf(NOW - DAY_MS))).toHaveProperty(
+      "size",
+      2,
+    );
     // Two writers that both found no item: one write lands.
-    const fresh = await broker.store.governance.getDays("2000-01-01", "2000-01-01");
-    expect(fresh.size).toBe(0);
+    const ctx = { exceptionPolicyIds: exceptionPolicyIds(other.resolved.policies) };
     const racing = await Promise.all(
       [1, 2].map(() =>
         store.governance.putDaySummary("2000-01-01", summariseDay("2000-01-01", [], ctx), undefined),
       ),
     );
     expect(racing.sort()).toEqual([false, true]);
-    // Two sweeps at once over days already summarised write nothing, and the report is unchanged.
-    const before = await reportJson(broker.store, NOW);
-    const sweeps = await Promise.all(
-      [1, 2].map(() =>
-        summariseClosedDays(store, broker.resolved.policies, {
-          nowMs: NOW,
-          deadlineMs: NOW + 60_000,
-          now: () => NOW,
-        }),
-      ),
+    // The report reads yesterday from its summary and counts its five grants once.
+    const stats: PeriodReadStats = { summariesUsed: 0, daysReadFromEvents: 0, summariesWritten: 0 };
+    const fromSummaries = await reportFromStore(
+      store,
+      await resolvedFromFile(),
+      { sinceMs: NOW - 3 * DAY_MS, nowMs: NOW },
+      undefined,
+      stats,
     );
-    expect(sweeps.map((s) => s.written)).toEqual([0, 0]);
-    expect(await reportJson(broker.store, NOW)).toEqual(before);
-    expect(events.length).toBeGreaterThan(0);
-    expect(summariseDay(day, events, ctx).events).toBe(events.length);
+    const fromEvents = await reportFromStore(withoutSummaries(store), await resolvedFromFile(), {
+      sinceMs: NOW - 3 * DAY_MS,
+      nowMs: NOW,
+    });
+    expect(fromSummaries).toEqual(fromEvents);
+    expect(fromSummaries.activity.issued).toBe(5);
+    expect(stats.summariesUsed).toBe(2);
   });
 
   it("counts an event that lands after its day was summarised", async () => {
