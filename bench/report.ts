@@ -69,6 +69,10 @@ permit (principal, action == Action::"issue", resource == Task::"task-9");
 /** A day's events, oldest first (as the store reads them back), the same mix at every size. */
 function dayEvents(dayStart: number, n: number, idPrefix: string): AuditEvent[] {
   const out: AuditEvent[] = [];
+  /** Grants issued and not yet ended, oldest first: each end event ends the oldest (its own task, workload). */
+  const open: { grantId: string; workload: string; task: string }[] = [];
+  let next = 0;
+  const ending = () => (next < open.length ? open[next++] : undefined);
   for (let i = 0; i < n; i++) {
     const r = (i * 2_654_435_761) >>> 0;
     const w = `w${String(r % WORKLOADS).padStart(2, "0")}`;
@@ -77,7 +81,10 @@ function dayEvents(dayStart: number, n: number, idPrefix: string): AuditEvent[] 
     const eventId = `${idPrefix}${String(i).padStart(7, "0")}`;
     const pick = r % 100;
     const base = { eventId, time, workload: w, task, kind: "token" as const };
+    const end = pick >= 40 && pick < 80 ? ending() : undefined;
+    const ends = end ? { ...base, workload: end.workload, task: end.task, grantId: end.grantId } : base;
     if (pick < 40) {
+      open.push({ grantId: `g${eventId}`, workload: w, task });
       // Exceptions are rare: one task-9 grant in a hundred is decided with the exception, a tenth of those
       // by the exception alone. (Each such grant's id is listed in the report, as the contract asks.)
       const exception = task === "task-9" && (r >>> 16) % 100 === 0;
@@ -89,10 +96,10 @@ function dayEvents(dayStart: number, n: number, idPrefix: string): AuditEvent[] 
         policyIds: only ? ["task-9-exception"] : exception ? ["everyone", "task-9-exception"] : ["everyone"],
         durationSeconds: 60 * (1 + ((r >>> 4) % 60)),
       });
-    } else if (pick < 65) out.push({ ...base, kind: "sweep", outcome: "expire", reasons: ["expired"] });
-    else if (pick < 75) out.push({ ...base, kind: "revoke", outcome: "release", reasons: ["released"] });
+    } else if (pick < 65) out.push({ ...ends, kind: "sweep", outcome: "expire", reasons: ["expired"] });
+    else if (pick < 75) out.push({ ...ends, kind: "revoke", outcome: "release", reasons: ["released"] });
     else if (pick < 80)
-      out.push({ ...base, kind: "admin", outcome: "revoke", reasons: [`incident ${r % 5}`] });
+      out.push({ ...ends, kind: "admin", outcome: "revoke", reasons: [`incident ${r % 5}`] });
     else if (pick < 92)
       out.push({ ...base, outcome: "deny", errorCode: "policy_denied", reasons: [`forbidden by p${r % 4}`] });
     else if (pick < 95) {

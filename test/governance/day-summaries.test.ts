@@ -7,6 +7,7 @@ import { ensureTable } from "../../lib/aws/table-definition.ts";
 import { reportCommand } from "../../lib/cli/report.ts";
 import { loadConfigFile } from "../../lib/config/load.ts";
 import type { AuditEvent } from "../../lib/core/audit.ts";
+import { TASK_ENDED_REASON } from "../../lib/core/events/end-task.ts";
 import { DAY_MS, dayOf, summariseDay } from "../../lib/core/report/day-summary.ts";
 import { exceptionPolicyIds } from "../../lib/core/report/from-counts.ts";
 import { reportFromStore } from "../../lib/core/report/gather.ts";
@@ -85,9 +86,25 @@ async function token(sub: string, claims: Record<string, unknown> = {}) {
 }
 
 /** One day of traffic at `dayStart`, through POST /token and /revoke, the console's revoke and the sweep. */
+/** A grant issued just before midnight, released by its workload just after: a life across two days. */
+let overnight: string | undefined;
+
 async function day(dayStart: number, n: number, sweepAt = dayStart + 22 * HOUR) {
-  broker.clock.set(dayStart + 2 * HOUR + n * 60_000);
   const web = () => token("repo:acme/web:ref:refs/heads/main", { repository: "acme/web" });
+  broker.clock.set(dayStart + 2 * 60_000);
+  if (overnight) await broker.call("revoke", { token: overnight, subject_token: await web() });
+  overnight = undefined;
+  // A task's end from its CI system (CONTRACT §13), one delivery recorded on two days (a redelivery).
+  await broker.store.putAudit({
+    eventId: `task-end-${n}`,
+    time: new Date(dayStart + 3 * 60_000).toISOString(),
+    kind: "event",
+    outcome: "revoke",
+    actor: "github",
+    deliveryId: `delivery-${Math.floor(n / 2)}`,
+    reasons: [TASK_ENDED_REASON],
+  });
+  broker.clock.set(dayStart + 2 * HOUR + n * 60_000);
   const issued: string[] = [];
   // One more on the third day, so that periods with an odd and an even number of durations both occur.
   for (let i = 0; i <= n + (n === 3 ? 1 : 0); i++) {
@@ -117,6 +134,12 @@ async function day(dayStart: number, n: number, sweepAt = dayStart + 22 * HOUR) 
   // Late in the day the sweep expires what ran out.
   broker.clock.set(sweepAt + n * 1_000);
   await sweepDue(deps());
+  if (sweepAt === dayStart + 22 * HOUR) {
+    broker.clock.set(dayStart + DAY_MS - 2 * 60_000);
+    const res = await broker.exchange(await web(), { duration_seconds: "300" });
+    expect(res.status).toBe(200);
+    overnight = String(res.body["grant_id"]);
+  }
 }
 
 /** The store as a reader without summaries sees it: every event of the period, read from the audit trail. */
@@ -195,6 +218,11 @@ describe("the report from day summaries", () => {
       onlyThisException: 0,
     });
     expect(fromEvents.activity.byDay.filter((d) => d.issued > 0)).toHaveLength(DAYS + 1);
+    expect(
+      fromEvents.activity.byTask.find((t) => t.task === "read-reports")?.medianLivedSeconds,
+    ).not.toBeNull();
+    // Seven task-end events, of four deliveries (most recorded on two days).
+    expect(fromEvents.taskEnd).toMatchObject({ events: 4, grantsEnded: DAYS + 1 });
   });
 
   it("reads a period that starts inside a day from that day's events, with the same numbers", async () => {

@@ -17,6 +17,7 @@ import {
   byDayFromCounts,
   denialsFromCounts,
   exceptionsFromCounts,
+  taskEndFromCounts,
 } from "./from-counts.ts";
 import {
   DEFAULT_REPORT_OPTIONS,
@@ -82,6 +83,6 @@ export function buildReport(input: ReportInputs): GovernanceReport {
     verdicts: verdicts({ workloads, exceptions, broadTasks: broad, denials, activity, options }),
     debt: input.debt ?? { snapshotTime: null, accounts: [], verdicts: [], trend: [] },
     approvals: approvalSection(input.approvals?.requested ?? [], input.approvals?.pending ?? [], input.nowMs),
-    taskEnd: taskEndSection(input.events, input.config),
+    taskEnd: counts ? taskEndFromCounts(counts.taskEnd, input.config) : taskEndSection(events, input.config),
   };
 }

@@ -6,6 +6,8 @@
 // version bump, so that summaries written before it existed are recomputed from their events.
 import { z } from "zod";
 import type { AuditEvent } from "../audit.ts";
+import { TASK_ENDED_REASON } from "../events/end-task.ts";
+import { TASK_ENDED_DENIAL } from "../events/token-check.ts";
 import { DAY_MS } from "./day-margin.ts";
 import { addValue, type Histogram, mergeInto } from "./histogram.ts";
 
@@ -50,6 +52,8 @@ export interface Tally {
   released: number;
   failed: number;
   durations: Histogram;
+  /** Seconds from issue to end, for the grants whose issue and end are both counted (activity.ts). */
+  lived: Histogram;
 }
 const tallySchema: z.ZodType<Tally> = z
   .object({
@@ -59,6 +63,7 @@ const tallySchema: z.ZodType<Tally> = z
     released: z.number().int().min(0),
     failed: z.number().int().min(0),
     durations: histogramSchema,
+    lived: histogramSchema,
   })
   .strict();
 const emptyTally = (): Tally => ({
@@ -68,6 +73,7 @@ const emptyTally = (): Tally => ({
   released: 0,
   failed: 0,
   durations: {},
+  lived: {},
 });
 function countInto(t: Tally, e: AuditEvent): void {
   if (e.outcome === "issue") {
@@ -87,6 +93,7 @@ function mergeTally(into: Tally, from: Tally): void {
   into.released += from.released;
   into.failed += from.failed;
   mergeInto(into.durations, from.durations);
+  mergeInto(into.lived, from.lived);
 }
 const ENDS = ["issue", "expire", "release", "revoke", "fail"];
 
@@ -94,15 +101,36 @@ export interface ActivityCounts {
   all: Tally;
   byTask: Record<string, Tally>;
   revokeReasons: Record<string, number>;
+  /**
+   * A grant's life crosses days: issues not yet ended (grant id → issue time, ms), and the first end of a
+   * grant whose issue was not seen (grant id → [task, end time, ms]). Merging a later day pairs its open
+   * ends with the open issues before it, as activity.ts pairs them over the whole period; grants are short
+   * (hours at most), so these hold the grants alive at midnight, not the day's traffic.
+   */
+  openIssues: Record<string, number>;
+  openEnds: Record<string, [string, number]>;
 }
+const LIFE_ENDS = ["expire", "release", "revoke"];
+const livedSeconds = (startMs: number, endMs: number) => Math.max(0, Math.round((endMs - startMs) / 1000));
 const activity: CountedSection<ActivityCounts> = {
-  empty: () => ({ all: emptyTally(), byTask: {}, revokeReasons: {} }),
+  empty: () => ({ all: emptyTally(), byTask: {}, revokeReasons: {}, openIssues: {}, openEnds: {} }),
   add(s, e) {
+    // As activity.ts: every issue of the period may start a life (events arrive oldest first).
+    if (e.outcome === "issue" && e.grantId) s.openIssues[e.grantId] = Date.parse(e.time);
     if (e.revocationMode || e.kind === "approval") return;
     countInto(s.all, e);
     if (e.task && ENDS.includes(e.outcome)) {
       s.byTask[e.task] ??= emptyTally();
-      countInto(s.byTask[e.task]!, e);
+      const t = s.byTask[e.task]!;
+      countInto(t, e);
+      if (e.grantId !== undefined && LIFE_ENDS.includes(e.outcome)) {
+        const started = s.openIssues[e.grantId];
+        if (started !== undefined) {
+          addValue(t.lived, livedSeconds(started, Date.parse(e.time)));
+          // One end per grant: a later event about the same grant is not a second life.
+          delete s.openIssues[e.grantId];
+        } else if (!(e.grantId in s.openEnds)) s.openEnds[e.grantId] = [e.task, Date.parse(e.time)];
+      }
     }
     if (e.outcome === "revoke" || e.outcome === "release")
       addCount(s.revokeReasons, e.outcome === "release" ? "released" : (e.reasons?.[0] ?? "unspecified"));
@@ -114,9 +142,27 @@ const activity: CountedSection<ActivityCounts> = {
       mergeTally(into.byTask[task]!, t);
     }
     mergeCounts(into.revokeReasons, from.revokeReasons);
+    // The later day's first ends of grants issued on an earlier day: their lives, once each.
+    for (const [grantId, [task, endMs]] of Object.entries(from.openEnds)) {
+      const started = into.openIssues[grantId];
+      if (started === undefined) {
+        if (!(grantId in into.openEnds)) into.openEnds[grantId] = [task, endMs];
+        continue;
+      }
+      into.byTask[task] ??= emptyTally();
+      addValue(into.byTask[task]!.lived, livedSeconds(started, endMs));
+      delete into.openIssues[grantId];
+    }
+    Object.assign(into.openIssues, from.openIssues);
   },
   schema: z
-    .object({ all: tallySchema, byTask: z.record(z.string(), tallySchema), revokeReasons: countsSchema })
+    .object({
+      all: tallySchema,
+      byTask: z.record(z.string(), tallySchema),
+      revokeReasons: countsSchema,
+      openIssues: z.record(z.string(), z.number()),
+      openEnds: z.record(z.string(), z.tuple([z.string(), z.number()])),
+    })
     .strict(),
 };
 
@@ -306,10 +352,53 @@ const exceptions: CountedSection<ExceptionCounts> = {
     .strict(),
 };
 
+// ---- task ends (task-end.ts) -----------------------------------------------------------------------------
+
+export interface TaskEndCounts {
+  /** Distinct `${actor}#${deliveryId}` of the webhook deliveries and findings handled, sorted. */
+  deliveries: string[];
+  grantsEnded: number;
+  deniedAfterEnd: number;
+  /** Releases by issuer name: which issuers are CI systems' is the config's say when the report renders. */
+  releasesByIssuer: Record<string, number>;
+}
+const taskEnd: CountedSection<TaskEndCounts> = {
+  empty: () => ({ deliveries: [], grantsEnded: 0, deniedAfterEnd: 0, releasesByIssuer: {} }),
+  add(s, e) {
+    if (e.kind === "event" && e.deliveryId) {
+      const key = `${e.actor ?? ""}#${e.deliveryId}`;
+      if (!s.deliveries.includes(key)) s.deliveries = unite(s.deliveries, [key]);
+    }
+    if (
+      e.kind === "event" &&
+      e.outcome === "revoke" &&
+      e.reasons?.[0] === TASK_ENDED_REASON &&
+      !e.revocationMode
+    )
+      s.grantsEnded++;
+    if (e.outcome === "deny" && e.reasons?.includes(TASK_ENDED_DENIAL)) s.deniedAfterEnd++;
+    if (e.outcome === "release" && e.issuer) addCount(s.releasesByIssuer, e.issuer);
+  },
+  merge(into, from) {
+    into.deliveries = unite(into.deliveries, from.deliveries);
+    into.grantsEnded += from.grantsEnded;
+    into.deniedAfterEnd += from.deniedAfterEnd;
+    mergeCounts(into.releasesByIssuer, from.releasesByIssuer);
+  },
+  schema: z
+    .object({
+      deliveries: z.array(z.string()),
+      grantsEnded: z.number().int().min(0),
+      deniedAfterEnd: z.number().int().min(0),
+      releasesByIssuer: countsSchema,
+    })
+    .strict(),
+};
+
 // ---- the registry -----------------------------------------------------------------------------------------
 
-// biome-ignore lint/suspicious/noExplicitAny: each entry has its own state type; PeriodCounts keeps them apart
-const SECTIONS = { activity, byDay, denials, exceptions } satisfies Record<string, CountedSection<any>>;
+// Each entry has its own state type; PeriodCounts below keeps them apart.
+const SECTIONS = { activity, byDay, denials, exceptions, taskEnd };
 
 type SectionName = keyof typeof SECTIONS;
 export type PeriodCounts = {

@@ -1,5 +1,6 @@
 // The report's counted sections rendered from a period's merged counts (day-summary.ts): the same output,
 // in the same order, that activity.ts, by-day.ts, denials.ts and exceptions.ts give over the events.
+import type { EventsConfig } from "../../config/events-schema.ts";
 import type { WorkloadMatcher } from "../identity/workloads.ts";
 import type { CompiledPolicies } from "../policy/policy-set.ts";
 import { type DenialGroup, emptyDayCounts, type PeriodCounts, type Tally } from "./day-summary.ts";
@@ -13,6 +14,7 @@ import type {
   ExceptionStatus,
   TaskActivity,
 } from "./report-types.ts";
+import type { TaskEndSection } from "./task-end.ts";
 
 const DAY_MS = 86_400_000;
 const share = (part: number, whole: number): number | null => (whole === 0 ? null : part / whole);
@@ -32,6 +34,7 @@ export function activityFromCounts(c: PeriodCounts["activity"]): Omit<ActivitySe
       failed: t.failed,
       medianDurationSeconds: histogramMedian(t.durations),
       maxDurationSeconds: histogramMax(t.durations),
+      medianLivedSeconds: histogramMedian(t.lived),
       releasedShare: share(t.released, t.issued),
     }))
     .sort((a, b) => a.task.localeCompare(b.task));
@@ -145,4 +148,24 @@ export function exceptionPolicyIds(policies: CompiledPolicies): Set<string> {
       .filter((p) => p.exception !== undefined && p.expiresAt !== undefined)
       .map((p) => p.id),
   );
+}
+
+/** task-end.ts's section from the counts; which issuers are CI systems' comes from the config now. */
+export function taskEndFromCounts(
+  c: PeriodCounts["taskEnd"],
+  config: { events?: EventsConfig | undefined },
+): TaskEndSection {
+  const ciIssuers = new Set([
+    ...(config.events?.github?.issuers ?? []),
+    ...(config.events?.gitlab?.issuers ?? []),
+  ]);
+  let releasedBeforeEnd = 0;
+  for (const [issuer, n] of Object.entries(c.releasesByIssuer))
+    if (ciIssuers.has(issuer)) releasedBeforeEnd += n;
+  return {
+    events: c.deliveries.length,
+    grantsEnded: c.grantsEnded,
+    deniedAfterEnd: c.deniedAfterEnd,
+    releasedBeforeEnd,
+  };
 }
