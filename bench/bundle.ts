@@ -3,8 +3,10 @@
 // package the bytes come from.
 import { copyFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { build, type Metafile } from "esbuild";
+import { build, type Metafile, type PluginBuild } from "esbuild";
 import {
+  asyncCedarGlue,
+  CEDAR_MODULE,
   CEDAR_WASM,
   LAMBDA_BANNER,
   LAMBDA_MAIN_FIELDS,
@@ -41,6 +43,8 @@ export async function bundleLambda(
   outdir: string,
   options: {
     externalSdk?: boolean;
+    /** cedar-wasm's own glue (a synchronous compile at import) instead of the asynchronous one that ships. */
+    syncCedar?: boolean;
     /** Modules bundled in place of others: each import whose path matches `filter` gets `file` instead. */
     replace?: { filter: RegExp; file: string }[];
   } = {},
@@ -59,12 +63,29 @@ export async function bundleLambda(
     external: options.externalSdk ? ["@aws-sdk/*", "@smithy/*"] : [],
     metafile: true,
     logLevel: "silent",
-    plugins: (options.replace ?? []).map(({ filter, file }) => ({
-      name: `replace ${filter.source}`,
-      setup(b) {
-        b.onResolve({ filter }, () => ({ path: file }));
-      },
-    })),
+    plugins: [
+      ...(options.replace ?? []).map(({ filter, file }) => ({
+        name: `replace ${filter.source}`,
+        setup(b: PluginBuild) {
+          b.onResolve({ filter }, () => ({ path: file }));
+        },
+      })),
+      // As the construct does (its esbuild alias): Cedar's glue that compiles the wasm asynchronously.
+      // After the replacements, so that a bundle without Cedar stays without it.
+      ...(options.syncCedar
+        ? []
+        : [
+            {
+              name: "cedar async glue",
+              setup(b: PluginBuild) {
+                const glue = asyncCedarGlue(join(outdir, ".cedar"));
+                b.onResolve({ filter: new RegExp(`^${CEDAR_MODULE.replaceAll("/", "\\/")}$`) }, () => ({
+                  path: glue,
+                }));
+              },
+            },
+          ]),
+    ],
   });
   await copyFile(CEDAR_WASM, join(outdir, "cedar_wasm_bg.wasm"));
   const jsBytes = (await stat(join(outdir, name))).size;

@@ -8,6 +8,7 @@ import { createHandlers } from "../lib/http/handlers.ts";
 import { createLocalSigner } from "../lib/local/local-signer.ts";
 import { awsProviders } from "../lib/runtime/aws-providers.ts";
 import { buildBrokerDeps } from "../lib/runtime/broker-deps.ts";
+import { cedarReady } from "../lib/runtime/cedar-ready.ts";
 import { readLambdaEnv } from "../lib/runtime/lambda-env.ts";
 import { lambdaStore, loadBundledConfig } from "../lib/runtime/lambda-runtime.ts";
 
@@ -29,4 +30,9 @@ const t3 = performance.now();
 /** Milliseconds: the module's start, config load, clients and signer, deps (authorizer, verifier, warm-up). */
 export const phases = { moduleStartMs: t0, configMs: t1 - t0, clientsMs: t2 - t1, depsMs: t3 - t2 };
 
-export const handler = createHandlers(deps).token;
+const token = createHandlers(deps).token;
+/** As lambdaHandler: the first request waits for Cedar's compile, which ran during the module's own work. */
+export const handler: typeof token = async (event) => {
+  await cedarReady();
+  return token(event);
+};

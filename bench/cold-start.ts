@@ -52,6 +52,9 @@ export interface ColdStartFigures {
    */
   coldStartWithoutCedarMs: number;
   coldStartWithoutCedarOverheadRatio: number;
+  /** The token handler with cedar-wasm's own glue (the wasm compiled synchronously at import), same rounds. */
+  coldStartSyncCedarMs: number;
+  coldStartSyncCedarOverheadRatio: number;
   tokenBundleJsBytesWithoutCedar: number;
   /**
    * Inside the import: loading and evaluating the bundle's modules up to the handler's own top-level code
@@ -136,6 +139,15 @@ export async function benchColdStart(
       { filter: /^@cedar-policy\/cedar-wasm/, file: noCedar },
     ],
   });
+  // The same handler with cedar-wasm's synchronous compile at import, as before issue 26: the A/B of the
+  // asynchronous compile, in the same interleaved rounds.
+  const harnessSyncCedar = await bundleLambda(
+    join(here, "cold-start-handler.ts"),
+    join(outdir, "sync-cedar"),
+    {
+      syncCedar: true,
+    },
+  );
   const floor: BundleResult = await bundleLambda(join(here, "cold-start-floor.ts"), join(outdir, "floor"));
   const floorOurs = await bundleLambda(join(here, "cold-start-floor-ours.ts"), join(outdir, "floor-ours"));
   const floorPowertools = await bundleLambda(
@@ -237,6 +249,7 @@ export async function benchColdStart(
   const cachedSamples: Sample[] = [];
   const cachedFloorSamples: Sample[] = [];
   const noCedarSamples: Sample[] = [];
+  const syncCedarSamples: Sample[] = [];
   // The bench's child runs on this process's Node (run.ts re-executes itself under --node).
   const hasCompileCache =
     typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === "function";
@@ -255,6 +268,7 @@ export async function benchColdStart(
       const ours = await coldRun(floorOurs.file, subjectToken);
       const powertools = await coldRun(floorPowertools.file, subjectToken);
       const withoutCedar = await coldRun(harnessNoCedar.file, subjectToken);
+      const syncCedar = await coldRun(harnessSyncCedar.file, subjectToken);
       // The first round writes each bundle's cache (at the child's exit); later rounds read it.
       if (hasCompileCache) {
         const cached = await coldRun(harness.file, subjectToken, join(outdir, "cc-token"));
@@ -270,6 +284,7 @@ export async function benchColdStart(
         oursSamples.push(ours);
         powertoolsSamples.push(powertools);
         noCedarSamples.push(withoutCedar);
+        syncCedarSamples.push(syncCedar);
       }
     }
   } finally {
@@ -305,6 +320,8 @@ export async function benchColdStart(
     coldStartWithoutCedarMs: round(wallP50(noCedarSamples), 1),
     coldStartWithoutCedarOverheadRatio: round(wallP50(noCedarSamples) / wallP50(floorSamples), 3),
     tokenBundleJsBytesWithoutCedar: harnessNoCedar.jsBytes,
+    coldStartSyncCedarMs: round(wallP50(syncCedarSamples), 1),
+    coldStartSyncCedarOverheadRatio: round(wallP50(syncCedarSamples) / wallP50(floorSamples), 3),
     floorBundleJsBytes: floor.jsBytes,
     loggingOursColdStartAddedMs: round(
       median(oursSamples.map((s) => s.wallMs)) - median(floorSamples.map((s) => s.wallMs)),

@@ -67,6 +67,11 @@ export interface IssuePathFigures {
   rawAllIoHttpP50Ms: number;
   /** rawAllIoHttpP50Ms over rawAllIoP50Ms: the least issueHttpOverheadRatioAllIo can be with this HTTP hop. */
   issueHttpFloorRatio: number;
+  /**
+   * CONTRACT §18: the HTTP path read against its own floor, issueHttpP50Ms over rawAllIoHttpP50Ms (the same
+   * HTTP hop in front of the bare I/O): what the broker adds once the hop is paid for.
+   */
+  issueHttpOverBrokerFloorRatio: number;
   /** Where dynalite and the STS fixture ran: their own process (as AWS runs apart) or the broker's. */
   issueServices: "process" | "inline";
 }
@@ -358,6 +363,7 @@ export async function benchIssuePath(
     issueHttpOverheadRatioAllIo: round(median(httpMs) / median(rawAllIoMs), 3),
     rawAllIoHttpP50Ms: round(median(hopMs), 3),
     issueHttpFloorRatio: round(median(hopMs) / median(rawAllIoMs), 3),
+    issueHttpOverBrokerFloorRatio: round(median(httpMs) / median(hopMs), 3),
     issueServices: broker.services.where,
   };
 }

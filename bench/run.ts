@@ -18,6 +18,7 @@ import { benchIssuePath } from "./issue-path.ts";
 import { machineInfo } from "./machine.ts";
 import { benchOrganization } from "./organization.ts";
 import { benchPolicyImpact } from "./policy-impact.ts";
+import { benchReport } from "./report.ts";
 import { benchSweep } from "./sweep.ts";
 import { benchThroughput } from "./throughput.ts";
 import { benchVerify } from "./verify.ts";
@@ -28,6 +29,7 @@ const FIGURES = [
   "decision",
   "verify",
   "sweep",
+  "report",
   "coldstart",
   "inventory",
   "events",
@@ -44,11 +46,15 @@ const GOALS: Record<
   issueOverheadRatio: { max: 1.15 },
   sweepScalingRatio: { max: 1.5 },
   sweepItemsRead100k: { maxOf: (r) => 2 * Number(r["sweepItemsRead1k"]), text: "2 × sweepItemsRead1k" },
+  // CONTRACT §18 (issue 26): the report reads by the day.
+  reportScalingRatio: { max: 1.5 },
+  reportItemsRead3M: { maxOf: (r) => Number(r["reportItemsRead30k"]), text: "reportItemsRead30k" },
   decisionMicros100: { max: 300 },
   verifyMicros: { max: 400 },
   coldStartMs: { max: 400 },
   issueOverheadRatioAllIo: { max: 1.15 },
   issueHttpOverheadRatioAllIo: { max: 1.15 },
+  issueHttpOverBrokerFloorRatio: { max: 1.15 },
   coldStartOverheadRatio: { max: 1.5 },
   decisionOverheadRatio: { max: 1.2 },
   verifyOverheadRatio: { max: 1.2 },
@@ -140,6 +146,7 @@ async function measureHere(): Promise<void> {
   await step("decision", () => benchDecision(quick ? { minMs: 500 } : {}));
   await step("verify", () => benchVerify(quick ? { minMs: 500 } : {}));
   await step("sweep", () => benchSweep(quick ? { large: 10_000, rounds: 1 } : {}));
+  await step("report", () => benchReport(quick ? { large: 300_000, rounds: 3 } : {}));
   await step("inventory", () => benchInventory());
   await step("events", () => benchEvents(quick ? { rounds: 2 } : {}));
   await step("organization", () => benchOrganization(quick ? { accounts: 100 } : {}));

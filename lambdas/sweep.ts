@@ -7,6 +7,7 @@ import { DynamoLeaseStore, SWEEP_LEASE_ENV } from "../lib/aws/lease-store.ts";
 import { systemClock } from "../lib/core/clock.ts";
 import { sweepDue } from "../lib/core/sweep.ts";
 import { ShardLeases } from "../lib/core/sweep-lease.ts";
+import { cedarReady } from "../lib/runtime/cedar-ready.ts";
 import { readLambdaEnv } from "../lib/runtime/lambda-env.ts";
 import { lambdaSweepDeps } from "../lib/runtime/lambda-runtime.ts";
 
@@ -27,6 +28,7 @@ const leases = leaseSeconds
 export const handler = async (_event: unknown, context?: { getRemainingTimeInMillis?: () => number }) => {
   const remaining = context?.getRemainingTimeInMillis?.() ?? 60_000;
   try {
+    await cedarReady();
     const summary = await sweepDue(deps, {
       budgetMs: Math.max(1_000, remaining - 10_000),
       ...(leases ? { leases } : {}),

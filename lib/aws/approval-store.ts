@@ -16,7 +16,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from "@aws-sdk/client-dynamodb";
-import { DEFAULT_RETENTION_DAYS } from "../config/schema.ts";
+import { DEFAULT_RETENTION_DAYS } from "../config/defaults.ts";
 import type { ApprovalRequest } from "../core/approvals/request.ts";
 import { type ApprovalStore, ApprovalVersionConflict } from "../core/approvals/store.ts";
 import type { Page } from "../core/store.ts";

@@ -10,6 +10,7 @@
 //             gsi3 (by task; a second key space on the sparse index) livePk=TA#<task> liveSk=<time>#<eventId>
 //   signals   pk=SIGNALS#<workload>    sk=SIGNALS            signals = map
 //   rotation  pk=ROTATION#<secretArn>  sk=ROTATION           a secret rotation in flight (secret-rotation-store.ts)
+//   day summaries and the last sweep run: lib/aws/governance-store.ts
 // Finished grants and audit events carry `ttl` (epoch seconds) for retention.
 
 import { randomUUID } from "node:crypto";
@@ -25,9 +26,10 @@ import {
   ScanCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import { DEFAULT_RETENTION_DAYS } from "../config/schema.ts";
+import { DEFAULT_RETENTION_DAYS } from "../config/defaults.ts";
 import type { AuditEvent } from "../core/audit.ts";
 import { canTransition, type Grant, type GrantStatus, isFinal } from "../core/grant.ts";
+import { isLateAuditWrite } from "../core/report/day-margin.ts";
 import {
   type GrantStore,
   type Page,
@@ -40,6 +42,7 @@ import { DynamoApprovalStore } from "./approval-store.ts";
 import { AUDIT_SHARDS, auditKey } from "./audit-partitions.ts";
 import { type PartitionQuery, readAuditPeriod } from "./audit-period-reader.ts";
 import { DynamoEventStore, taskIndexKeys } from "./event-store.ts";
+import { DynamoGovernanceStore } from "./governance-store.ts";
 import { grantFromItem } from "./grant-item.ts";
 import { marshall, unmarshall } from "./marshall.ts";
 import { DynamoRotationLedger } from "./secret-rotation-store.ts";
@@ -59,6 +62,11 @@ export interface DynamoGrantStoreOptions {
   auditRetentionDays?: number;
   /** Counts items read, for tests and the benchmark that show cost follows change. */
   onRead?: (items: number) => void;
+  /**
+   * The writer's clock, to notice an audit write that lands after its day closed and mark that day's
+   * summary out of date (docs/governance.md). Without it no such mark is made.
+   */
+  clock?: () => number;
 }
 
 /** The table's indexes by what the store reads them for, named from the one table definition. */
@@ -99,6 +107,9 @@ export class DynamoGrantStore implements GrantStore {
   readonly approvals: DynamoApprovalStore;
   /** Secret rotations in flight (CONTRACT §15) in the same table: lib/aws/secret-rotation-store.ts. */
   readonly secretRotations: DynamoRotationLedger;
+  /** Day summaries and the last sweep run, in the same table. */
+  readonly governance: DynamoGovernanceStore;
+  private readonly clock: (() => number) | undefined;
 
   constructor(options: DynamoGrantStoreOptions) {
     this.client = options.client;
@@ -118,6 +129,13 @@ export class DynamoGrantStore implements GrantStore {
       onRead: this.onRead,
     });
     this.secretRotations = new DynamoRotationLedger(options.client, options.tableName);
+    this.governance = new DynamoGovernanceStore({
+      client: options.client,
+      tableName: options.tableName,
+      retentionDays: options.auditRetentionDays ?? DEFAULT_RETENTION_DAYS,
+      onRead: this.onRead,
+    });
+    this.clock = options.clock;
   }
 
   private dueKeys(grantId: string, dueAtMs: number) {
@@ -377,6 +395,8 @@ export class DynamoGrantStore implements GrantStore {
       ttl: Math.floor(Date.parse(event.time) / 1000) + this.auditTtlS,
     };
     await this.client.send(new PutItemCommand({ TableName: this.table, Item: marshall(item) }));
+    if (this.clock && isLateAuditWrite(event.time, this.clock()))
+      await this.governance.markLate(event.time.slice(0, 10));
   }
 
   async listAudit(options: {

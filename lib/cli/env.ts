@@ -57,5 +57,6 @@ export function storeFromEnv(
     dueShards,
     grantRetentionDays: retention.grantRetentionDays,
     auditRetentionDays: retention.auditRetentionDays,
+    clock: Date.now,
   });
 }

@@ -5,6 +5,7 @@ import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { loadConfigFile } from "../config/load.ts";
 import type { InventoryStore } from "../core/inventory/store.ts";
+import { startOfUtcDay } from "../core/report/day-summary.ts";
 import { reportFromStore } from "../core/report/gather.ts";
 import type { GovernanceReport } from "../core/report/report-types.ts";
 import type { GrantStore } from "../core/store.ts";
@@ -46,12 +47,13 @@ export async function reportCommand(
   if (values.since && values.days) throw new CliError("give --since or --days, not both", 2);
 
   const nowMs = now();
-  let sinceMs = nowMs - 30 * DAY_MS;
+  // From the start of the UTC day `days` ago: whole days are read from their summaries (docs/governance.md).
+  let sinceMs = startOfUtcDay(nowMs - 30 * DAY_MS);
   if (values.days !== undefined) {
     const days = Number(values.days);
     if (!Number.isInteger(days) || days < 1 || days > 3650)
       throw new CliError("--days must be a whole number of days, 1 to 3650", 2);
-    sinceMs = nowMs - days * DAY_MS;
+    sinceMs = startOfUtcDay(nowMs - days * DAY_MS);
   }
   if (values.since !== undefined) {
     sinceMs = Date.parse(values.since);

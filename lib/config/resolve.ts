@@ -1,6 +1,5 @@
 // A config with its policy texts, validated end to end: the zod schema, then every Cedar policy in strict
 // mode. The same function runs at start, at `cdk synth` and in `credbroker policy validate`.
-import { createHash } from "node:crypto";
 import type { z } from "zod";
 import {
   type CompiledPolicies,
@@ -9,6 +8,7 @@ import {
   PolicyValidationError,
 } from "../core/policy/policy-set.ts";
 import { type BrokerConfig, configSchema } from "./schema.ts";
+import { isPlainObject, versionOf } from "./version.ts";
 
 export interface ResolvedConfig {
   config: BrokerConfig;
@@ -69,16 +69,6 @@ export function configVersion(config: BrokerConfig, policyFiles: PolicyFile[], s
     // Only a config built in code can get here (a BigInt, a cycle): YAML and JSON files cannot.
     throw new ConfigError(source, [`(root): is not plain JSON data (${(err as Error).message})`]);
   }
-}
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
-function versionOf(config: unknown, policyFiles: PolicyFile[]): string {
-  const hash = createHash("sha256").update(JSON.stringify(config));
-  for (const f of [...policyFiles].sort((a, b) => a.file.localeCompare(b.file)))
-    hash.update(`\0${f.file}\0${f.text}`);
-  return hash.digest("hex").slice(0, 16);
 }
 
 /** The bundle form of a config, as the CDK construct ships it to Lambda: the config plus its policy texts. */

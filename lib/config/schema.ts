@@ -2,10 +2,11 @@
 // validation, and the JSON Schema shipped for editors (schema/broker.config.schema.json).
 
 import { z } from "zod";
+import { DEFAULT_RETENTION_DAYS } from "./defaults.ts";
 import { replacesSchema } from "./replaces-schema.ts";
 
 /** How long finished grants and audit events are kept when the config does not say: 400 days. */
-export const DEFAULT_RETENTION_DAYS = 400;
+export { DEFAULT_RETENTION_DAYS };
 
 import { taskApprovalSchema } from "./approval-schema.ts";
 import { auditSchema } from "./audit-schema.ts";

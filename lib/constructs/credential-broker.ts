@@ -30,7 +30,7 @@ import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { Effect, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { type IKey, Key, KeySpec, KeyUsage } from "aws-cdk-lib/aws-kms";
-import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
+import { type Alias, Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
 import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { FilterPattern, LogGroup, MetricFilter, RetentionDays } from "aws-cdk-lib/aws-logs";
@@ -55,7 +55,14 @@ import {
 import { addBrokerEvents, type BrokerEvents, eventsDeployProblems } from "./broker-events.ts";
 import { regionsState } from "./broker-regions-state.ts";
 import { addInventorySync, type InventorySync } from "./inventory-sync.ts";
-import { CEDAR_WASM, LAMBDA_BANNER, LAMBDA_MAIN_FIELDS, LAMBDA_TARGET } from "./lambda-bundling.ts";
+import {
+  asyncCedarGlue,
+  CEDAR_MODULE,
+  CEDAR_WASM,
+  LAMBDA_BANNER,
+  LAMBDA_MAIN_FIELDS,
+  LAMBDA_TARGET,
+} from "./lambda-bundling.ts";
 import {
   addOrganizationInventory,
   type OrganizationInventory,
@@ -173,6 +180,13 @@ export interface CredentialBrokerProps {
    * @default - the API's own URL only
    */
   readonly domainName?: BrokerDomainProps;
+  /**
+   * Instances of the token function kept initialised (Lambda provisioned concurrency, on an alias `live`
+   * that the /token route invokes), for callers that must never wait for a cold start. Billed while
+   * provisioned, used or not.
+   * @default - none: instances start on demand
+   */
+  readonly tokenProvisionedConcurrency?: number;
 }
 
 export interface BrokerAlarms {
@@ -227,6 +241,8 @@ export class CredentialBroker extends Construct {
    * encrypt, only the revoke and sweep functions may decrypt, always under a `credbroker-grant` context.
    */
   public readonly tokenKey?: Key;
+  /** The token function's alias `live` with its provisioned concurrency, when `tokenProvisionedConcurrency` is set. */
+  public readonly tokenAlias?: Alias;
   /** The KMS keys holding the GitHub Apps' private keys; only /token may sign with them. */
   public readonly githubAppKeyArns: readonly string[];
   /** Task end and findings (CONTRACT §13): the events function, rules and alarm; only with `events`. */
@@ -237,6 +253,9 @@ export class CredentialBroker extends Construct {
     const dueShards = props.dueShards ?? 8;
     if (!Number.isInteger(dueShards) || dueShards < 1 || dueShards > 64)
       throw new TypeError("dueShards must be an integer 1..64");
+    const provisioned = props.tokenProvisionedConcurrency;
+    if (provisioned !== undefined && (!Number.isInteger(provisioned) || provisioned < 1))
+      throw new TypeError("tokenProvisionedConcurrency must be a whole number of instances, at least 1");
     if (!props.vpc && (props.vpcSubnets || props.securityGroups))
       throw new TypeError("vpcSubnets and securityGroups need vpc");
     if (!props.regions && (props.primaryBroker || props.globalTableName || props.leaseSeconds !== undefined))
@@ -287,6 +306,7 @@ export class CredentialBroker extends Construct {
     ];
     const bundleDir = mkdtempSync(join(tmpdir(), "credbroker-config-"));
     const bundleFile = join(bundleDir, CONFIG_BUNDLE_FILE);
+    const cedarGlue = asyncCedarGlue(join(bundleDir, "cedar"));
     writeFileSync(bundleFile, JSON.stringify(toConfigBundle(this.resolvedConfig)));
 
     // 2. State: the table (layout shared with the store and `credbroker dev`) and the signing key.
@@ -381,6 +401,8 @@ export class CredentialBroker extends Construct {
           externalModules: [],
           mainFields: LAMBDA_MAIN_FIELDS,
           banner: LAMBDA_BANNER,
+          // Cedar's glue that compiles its wasm asynchronously, overlapping the rest of the init phase.
+          esbuildArgs: { [`--alias:${CEDAR_MODULE}`]: cedarGlue },
           commandHooks: {
             beforeBundling: () => [],
             beforeInstall: () => [],
@@ -418,6 +440,10 @@ export class CredentialBroker extends Construct {
     this.functions = { token, introspect, revoke, metadata, sweep, approvals };
     if (props.regions)
       sweep.addEnvironment(SWEEP_LEASE_ENV, String(props.leaseSeconds ?? DEFAULT_LEASE_SECONDS));
+    if (props.tokenProvisionedConcurrency !== undefined)
+      this.tokenAlias = token.addAlias("live", {
+        provisionedConcurrentExecutions: props.tokenProvisionedConcurrency,
+      });
 
     // 4. Least privilege, statement by statement: named actions on named resources.
     const tableArn = this.table.tableArn;
@@ -639,7 +665,10 @@ export class CredentialBroker extends Construct {
       this.api.addRoutes({
         path,
         methods: [HttpMethod.ANY],
-        integration: new HttpLambdaIntegration(`${fn.node.id}Integration`, fn),
+        integration: new HttpLambdaIntegration(
+          `${fn.node.id}Integration`,
+          fn === token && this.tokenAlias ? this.tokenAlias : fn,
+        ),
         ...(iamAuth ? { authorizer: new HttpIamAuthorizer() } : {}),
       });
     const publicRoutes = [

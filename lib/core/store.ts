@@ -3,6 +3,7 @@ import type { AuditEvent } from "./audit.ts";
 import type { EventStore } from "./events/store.ts";
 import type { Grant, GrantStatus } from "./grant.ts";
 import type { RotationLedger } from "./providers/secret/ports.ts";
+import type { GovernanceStore } from "./report/governance-store.ts";
 
 export interface Page<T> {
   items: T[];
@@ -74,6 +75,8 @@ export interface GrantStore {
   readonly approvals?: ApprovalStore;
   /** Secret rotations in flight (CONTRACT §15), kept in the same table; absent in stores that keep none. */
   readonly secretRotations?: RotationLedger;
+  /** Day summaries and the last sweep run (lib/core/report/governance-store.ts); absent: none kept. */
+  readonly governance?: GovernanceStore;
   /** Writes a new grant in status issuing; fails if the id exists. Durable when it resolves. */
   createGrant(grant: Grant, dueAtMs: number): Promise<void>;
   /** Moves a grant from one status to another, or throws TransitionConflict. Returns the new record. */

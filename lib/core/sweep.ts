@@ -19,6 +19,7 @@ import type { Grant } from "./grant.ts";
 import { sha256Hex } from "./ids.ts";
 import { PROVIDER_TRAITS } from "./providers/traits.ts";
 import { type Outcome, type ReevaluateDeps, reevaluateGrant, reevaluateWorkload } from "./reevaluate.ts";
+import { summariseClosedDays } from "./report/summaries.ts";
 import {
   applyProviderRevocation,
   pruneAtMs,
@@ -67,6 +68,8 @@ export interface SweepSummary {
   approvalsLapsed?: number;
   /** Shards of the due index another sweeper's live lease kept this one from (with `leases` only). */
   leasedElsewhere?: number;
+  /** Day summaries written for the report (lib/core/report/summaries.ts); absent when none were. */
+  daySummaries?: number;
 }
 
 interface Cursor {
@@ -125,9 +128,45 @@ export async function sweepDue(deps: SweepDeps, options: SweepOptions = {}): Pro
   if (pass) passDone = (await guarded(run, "config pass", () => continuePass(run, pass))) === true;
   // Last, so it cannot bump the revision under the config pass of this same run.
   await saveDueCursor(run, resumeFrom);
+  // The report's day summaries of the days just closed.
+  if (!outOfTime(run)) await guarded(run, "day summaries", () => summariseDays(run));
   run.summary.complete = marksDone && dueDone && passDone && approvals !== false && approvals.complete;
   run.summary.oldestDueAgeSeconds = await oldestDueAge(run);
+  await guarded(run, "sweep run record", () => recordRun(run));
   return run.summary;
+}
+
+/**
+ * Summarises the days that closed lately (summaries.ts): the last two, in case a day's margin passed
+ * between runs; older missing days are summarised by the report that reads them. Once they are written a
+ * run reads just their two items. It writes nothing of the sweep state, so it cannot get in the way of a
+ * config pass of another run.
+ */
+async function summariseDays(run: Run): Promise<void> {
+  const { deps } = run;
+  if (!deps.store.governance) return;
+  const outcome = await summariseClosedDays(deps.store, deps.policies, {
+    nowMs: run.started,
+    deadlineMs: run.deadline,
+    now: () => deps.clock.now(),
+    lookbackDays: 2,
+  });
+  if (outcome.written > 0) run.summary.daySummaries = outcome.written;
+}
+
+/** The console's "last sweep": when it ran, whether it finished, its errors and lag. */
+async function recordRun(run: Run): Promise<void> {
+  const s = run.summary;
+  await run.deps.store.governance?.putSweepRun({
+    startedAt: new Date(run.started).toISOString(),
+    finishedAt: new Date(run.deps.clock.now()).toISOString(),
+    complete: s.complete,
+    errors: s.errors,
+    ...(s.oldestDueAgeSeconds !== undefined ? { oldestDueAgeSeconds: s.oldestDueAgeSeconds } : {}),
+    expired: s.expired,
+    revoked: s.revoked,
+    daySummaries: s.daySummaries ?? 0,
+  });
 }
 
 const outOfTime = (run: Run) => run.deps.clock.now() >= run.deadline;

@@ -110,6 +110,7 @@ export async function startDev(options: DevOptions): Promise<DevBroker> {
     tableName,
     grantRetentionDays: resolved.config.grantRetentionDays,
     auditRetentionDays: resolved.config.auditRetentionDays,
+    clock: () => clock.now(),
   });
 
   // Bind first: the broker's own URL (issuerUrl of its tokens) is the address it listens on.

@@ -8,6 +8,7 @@ import { MalformedEvent } from "../core/events/webhooks.ts";
 import type { HttpEvent, HttpResult } from "../http/apigw.ts";
 import { createEventRoutes } from "../http/event-routes.ts";
 import { errorResult, type Handler } from "../http/handlers.ts";
+import { cedarReady } from "./cedar-ready.ts";
 import { lambdaSweepDeps, type SweepRuntimeDeps } from "./lambda-runtime.ts";
 
 const isHttp = (event: unknown): event is HttpEvent =>
@@ -18,6 +19,8 @@ export function lambdaEventsHandler(): (event: unknown) => Promise<unknown> {
   let routes: Record<string, Handler> | undefined;
   const dimensions = { FunctionName: process.env["AWS_LAMBDA_FUNCTION_NAME"] ?? "credbroker-events" };
   return async (event) => {
+    // Its decisions (a finding's signal re-decides grants) need Cedar's compile done (cedar-ready.ts).
+    await cedarReady();
     if (isHttp(event)) {
       const requestId = event.requestContext.requestId;
       try {

@@ -9,7 +9,8 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { DynamoGrantStore } from "../aws/dynamodb-store.ts";
 import { createKmsSigner } from "../aws/kms-signer.ts";
 import { kmsTokenVault } from "../aws/kms-token-vault.ts";
-import { type ConfigBundle, type ResolvedConfig, resolvePrecompiled } from "../config/resolve.ts";
+import type { ResolvedConfig } from "../config/resolve.ts";
+import { resolveShipped } from "../config/shipped.ts";
 import type { BrokerDeps } from "../core/deps.ts";
 import { DependencyUnavailable } from "../core/errors.ts";
 import type { SubjectTokenVerifier } from "../core/identity/verifier.ts";
@@ -25,6 +26,7 @@ import {
 } from "../http/handlers.ts";
 import { awsProviders } from "./aws-providers.ts";
 import { addApproverDeps, addTokenDeps, buildDecidingDeps, subjectVerifierFor } from "./broker-deps.ts";
+import { cedarReady } from "./cedar-ready.ts";
 import { githubProvider, sealOnlyVault } from "./github-provider.ts";
 import { type LambdaEnv, readLambdaEnv, requireSigningKey } from "./lambda-env.ts";
 import { postgresProviders } from "./postgres-providers.ts";
@@ -35,8 +37,8 @@ export type SweepRuntimeDeps = Omit<BrokerDeps, "signer" | "accessTokens" | "ver
 
 export function loadBundledConfig(path: string): ResolvedConfig {
   const root = process.env["LAMBDA_TASK_ROOT"] ?? process.cwd();
-  const bundle = JSON.parse(readFileSync(isAbsolute(path) ? path : join(root, path), "utf8")) as ConfigBundle;
-  return resolvePrecompiled(bundle, path);
+  // Checked by its version, not validated again (lib/config/shipped.ts): no zod schema at cold start.
+  return resolveShipped(JSON.parse(readFileSync(isAbsolute(path) ? path : join(root, path), "utf8")), path);
 }
 
 const log = jsonLogger((line) => process.stdout.write(line), { service: "credbroker" });
@@ -52,6 +54,8 @@ export function lambdaStore(env: LambdaEnv, resolved: ResolvedConfig): DynamoGra
     dueShards: env.dueShards,
     grantRetentionDays: resolved.config.grantRetentionDays,
     auditRetentionDays: resolved.config.auditRetentionDays,
+    // Marks a day whose summary an audit write came too late for (docs/governance.md).
+    clock: Date.now,
   });
 }
 
@@ -105,6 +109,8 @@ let warmingHandlers: Promise<BrokerHandlers> | undefined;
 /** Built once per process on the first request; a failed build is forgotten so that the next one retries. */
 function brokerHandlers(): Promise<BrokerHandlers> {
   pending ??= (async () => {
+    // Cedar's compile runs on V8's background threads meanwhile (lib/runtime/cedar-ready.ts).
+    await cedarReady();
     const { env, resolved, deciding, subjectVerifier } = prepare();
     // Same reasoning as DynamoDB: a stalled KMS must become a 503, not a hung /token.
     const kms = new KMSClient({ requestHandler: KMS_HANDLER });
@@ -174,6 +180,7 @@ export function lambdaApprovalsHandler(): Handler {
   let handler: Handler | undefined;
   return async (event) => {
     try {
+      await cedarReady();
       const { resolved, deciding } = prepare();
       handler ??= approvalsHandler(addApproverDeps(resolved, deciding));
     } catch (err) {

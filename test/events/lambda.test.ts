@@ -8,6 +8,8 @@ import { sign } from "@octokit/webhooks-methods";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoGrantStore } from "../../lib/aws/dynamodb-store.ts";
 import { ensureTable } from "../../lib/aws/table-definition.ts";
+import { toConfigBundle } from "../../lib/config/load-sync.ts";
+import { resolveConfig } from "../../lib/config/resolve.ts";
 import type { HttpResult } from "../../lib/http/apigw.ts";
 import {
   type SecretsManagerFixture,
@@ -46,10 +48,16 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), "cb-events-lambda-"));
   writeFileSync(
     join(dir, "credbroker.config.json"),
-    JSON.stringify({
-      config: baseConfig(broker.issuer, { events }),
-      policyFiles: [{ file: "policies/test.cedar", text: BASE_POLICIES }],
-    }),
+    // As synth writes it: the validated config, the compiled policies and their version (lib/config/shipped.ts).
+    JSON.stringify(
+      toConfigBundle(
+        resolveConfig(
+          baseConfig(broker.issuer, { events }),
+          [{ file: "policies/test.cedar", text: BASE_POLICIES }],
+          "test",
+        ),
+      ),
+    ),
   );
   Object.assign(process.env, {
     LAMBDA_TASK_ROOT: dir,

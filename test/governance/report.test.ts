@@ -38,11 +38,11 @@ afterAll(async () => {
 });
 
 describe("credbroker report", () => {
-  it("covers the last 30 days by default", () => {
+  it("covers the last 30 days by default, from the start of that UTC day (whole days read by the day)", () => {
     expect(report.period).toEqual({
-      since: new Date(NOW - 30 * DAY).toISOString(),
+      since: "2026-10-31T00:00:00.000Z",
       until: new Date(NOW).toISOString(),
-      days: 30,
+      days: 30.4,
     });
     expect(report.generatedAt).toBe(new Date(NOW).toISOString());
     expect(report.configVersion).toMatch(/^[0-9a-f]{16}$/);
@@ -345,7 +345,7 @@ describe("credbroker report", () => {
       () => NOW,
     );
     const text = io.stdout();
-    expect(text).toMatch(/^credbroker report: .* \(30 days\)/);
+    expect(text).toMatch(/^credbroker report: .* \(30.4 days\)/);
     expect(text).toMatch(/NOT MET\s+early-release\s+33% released early \(2 of 6\)/);
     expect(text).toMatch(/\n {2}web-ci\s+4\s+deploy-web, read-reports\s+3\s+forbidden by sensitive-tasks\n/);
     expect(text).toMatch(/MEDIAN GRANTED S\s+MAX GRANTED S\s+MEDIAN LIVED S\s+RELEASED EARLY/);
@@ -361,7 +361,7 @@ describe("credbroker report", () => {
       () => NOW,
     );
     const r = JSON.parse(io.stdout()) as GovernanceReport;
-    expect(r.period.days).toBe(3);
+    expect(r.period.days).toBe(3.4);
     expect(r.activity.issued).toBe(3); // 1 and 2 days ago, and legacy-cron's exactly 3 days ago (the bounds are inclusive)
     const io2 = capture();
     await reportCommand(

@@ -8,7 +8,6 @@ import { TRANSITIONS } from "../../core/grant.ts";
 import type { InventoryStore } from "../../core/inventory/store.ts";
 import { PROVIDER_TRAITS } from "../../core/providers/traits.ts";
 import type { ReevaluateDeps } from "../../core/reevaluate.ts";
-import { reportFromStore } from "../../core/report/gather.ts";
 import { revokeGrant } from "../../core/revoke-grant.ts";
 import { isSafeText } from "../../core/text.ts";
 import { browserAssets } from "../assets.ts";
@@ -28,6 +27,7 @@ import { type ConsoleView, consolePage } from "../views/layout.ts";
 import type { PendingApproval } from "../views/report-input.ts";
 import { LIVE_OVERLAP_MS, recentAudit, SHOWN_EVENTS } from "./audit-feed.ts";
 import { grantPage, grantTrail } from "./grant-listing.ts";
+import { overviewModel } from "./overview.ts";
 import { ConsoleSessions, type Session, sameSecret } from "./session.ts";
 
 export interface ConsoleDeps
@@ -86,7 +86,6 @@ const HEADERS = {
 };
 
 const MAX_FORM_BYTES = 16 * 1024;
-const DAY_MS = 86_400_000;
 const STATUSES = Object.keys(TRANSITIONS) as GrantStatus[];
 
 export interface ConsoleApp {
@@ -179,20 +178,16 @@ export function createConsoleApp(
         const days = [7, 30, 90].includes(Number(url.searchParams.get("days")))
           ? Number(url.searchParams.get("days"))
           : 30;
-        const nowMs = now();
-        const report = await reportFromStore(
-          deps.store,
-          deps,
-          { sinceMs: nowMs - days * DAY_MS, nowMs },
-          deps.inventory,
-        );
-        const pendingApprovals = approvals ? await approvals.pending() : undefined;
+        const [{ report, live }, pendingApprovals] = await Promise.all([
+          overviewModel(deps, days, now()),
+          approvals ? approvals.pending() : undefined,
+        ]);
         return page(
           res,
           200,
           "overview",
           "Overview",
-          overviewBody({ ...report, ...(pendingApprovals ? { pendingApprovals } : {}) }, days),
+          overviewBody({ ...report, ...(pendingApprovals ? { pendingApprovals } : {}) }, days, live),
         );
       }
       case "grants": {

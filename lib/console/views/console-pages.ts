@@ -3,9 +3,11 @@
 import type { ApprovalRequest } from "../../core/approvals/request.ts";
 import type { AuditEvent } from "../../core/audit.ts";
 import { type Grant, grantView, TRANSITIONS } from "../../core/grant.ts";
+import type { LiveState } from "../../core/report/live-state.ts";
 import type { GrantFilter } from "../server/grant-listing.ts";
 import { auditRow } from "./audit-row.ts";
 import { type Html, type HtmlValue, html, jsonBlock, query } from "./html.ts";
+import { liveSection } from "./live-state.ts";
 import type { PendingApproval, ReportViewInput } from "./report-input.ts";
 import { chartData, pendingApprovalsTable, reportSections } from "./report-sections.ts";
 import { dataTable } from "./table.ts";
@@ -14,13 +16,14 @@ export const OVERVIEW_REFRESH_SECONDS = 15;
 
 export const grantHref = (base: string, id: string) => `${base}grants/${encodeURIComponent(id)}`;
 
-export function overviewBody(report: ReportViewInput, days: number): Html {
+export function overviewBody(report: ReportViewInput, days: number, live?: LiveState): Html {
   return html`<p>Live from the table: the last ${days} days to <time datetime="${report.generatedAt}">${report.generatedAt}</time>, config <code>${report.configVersion}</code>; it refreshes itself every ${OVERVIEW_REFRESH_SECONDS} seconds.</p>
 <form class="filters" method="get" aria-label="Report period"><label>Days<select name="days">${[
     7, 30, 90,
   ].map(
     (d) => html`<option value="${d}"${d === days ? html` selected` : ""}>${d}</option>`,
   )}</select></label><button class="primary" type="submit">Show</button></form>
+${live ? liveSection(live) : ""}
 ${reportSections(report)}
 ${jsonBlock("chart-data", chartData(report))}`;
 }

@@ -9,8 +9,16 @@ import { activitySection } from "./activity.ts";
 import { approvalSection } from "./approvals.ts";
 import { broadTasks } from "./broad-tasks.ts";
 import { activityByDay } from "./by-day.ts";
+import type { PeriodCounts } from "./day-summary.ts";
 import { denialSection } from "./denials.ts";
 import { exceptionSection } from "./exceptions.ts";
+import {
+  activityFromCounts,
+  byDayFromCounts,
+  denialsFromCounts,
+  exceptionsFromCounts,
+  taskEndFromCounts,
+} from "./from-counts.ts";
 import {
   DEFAULT_REPORT_OPTIONS,
   type GovernanceReport,
@@ -25,8 +33,10 @@ export interface ReportInputs {
   config: BrokerConfig;
   policies: CompiledPolicies;
   configVersion: string;
-  /** Audit events with time in [sinceMs, untilMs]. */
-  events: readonly AuditEvent[];
+  /** Audit events with time in [sinceMs, untilMs]; or, instead, their counts (`counts`). */
+  events?: readonly AuditEvent[];
+  /** The period's events as merged day summaries (day-summary.ts): the same report without the events. */
+  counts?: PeriodCounts;
   /** Each configured workload's newest grant (issuedAt), or undefined when it has none. */
   lastGrantAt: ReadonlyMap<string, string | undefined>;
   sinceMs: number;
@@ -42,13 +52,20 @@ export interface ReportInputs {
 export function buildReport(input: ReportInputs): GovernanceReport {
   const options = { ...DEFAULT_REPORT_OPTIONS, ...input.options };
   const workloads = workloadSection(input.config.workloads, input.lastGrantAt, input.nowMs, options.idleDays);
-  const exceptions = exceptionSection(input.policies, input.events, input.nowMs, options.expiringWithinDays);
+  const matcher = createWorkloadMatcher(input.config.workloads);
+  const { counts } = input;
+  const events = input.events ?? [];
+  const exceptions = counts
+    ? exceptionsFromCounts(input.policies, counts.exceptions, input.nowMs, options.expiringWithinDays)
+    : exceptionSection(input.policies, events, input.nowMs, options.expiringWithinDays);
   const broad = broadTasks(input.config.tasks);
-  const denials = denialSection(input.events, createWorkloadMatcher(input.config.workloads));
-  const activity = {
-    ...activitySection(input.events),
-    byDay: activityByDay(input.events, input.sinceMs, input.untilMs),
-  };
+  const denials = counts ? denialsFromCounts(counts.denials, matcher) : denialSection(events, matcher);
+  const activity = counts
+    ? {
+        ...activityFromCounts(counts.activity),
+        byDay: byDayFromCounts(counts.byDay, input.sinceMs, input.untilMs),
+      }
+    : { ...activitySection(events), byDay: activityByDay(events, input.sinceMs, input.untilMs) };
   return {
     reportVersion: REPORT_VERSION,
     generatedAt: new Date(input.nowMs).toISOString(),
@@ -66,6 +83,6 @@ export function buildReport(input: ReportInputs): GovernanceReport {
     verdicts: verdicts({ workloads, exceptions, broadTasks: broad, denials, activity, options }),
     debt: input.debt ?? { snapshotTime: null, accounts: [], verdicts: [], trend: [] },
     approvals: approvalSection(input.approvals?.requested ?? [], input.approvals?.pending ?? [], input.nowMs),
-    taskEnd: taskEndSection(input.events, input.config),
+    taskEnd: counts ? taskEndFromCounts(counts.taskEnd, input.config) : taskEndSection(events, input.config),
   };
 }

@@ -8,6 +8,7 @@ import type { InventoryStore } from "../inventory/store.ts";
 import type { GrantStore } from "../store.ts";
 import { buildReport, type ReportInputs } from "./build-report.ts";
 import type { GovernanceReport } from "./report-types.ts";
+import { type PeriodReadStats, periodCounts } from "./summaries.ts";
 
 export async function auditEventsBetween(
   store: GrantStore,
@@ -57,16 +58,22 @@ export async function reportFromStore(
   period: { sinceMs: number; nowMs: number },
   /** The inventory's snapshots (CONTRACT §9); without it the debt section is empty. */
   inventory?: InventoryStore,
+  /** Filled with how the period was read (summaries, days read from events). */
+  stats?: PeriodReadStats,
 ): Promise<GovernanceReport> {
-  const [events, lastGrantAt, approvals, debt] = await Promise.all([
-    auditEventsBetween(store, period.sinceMs, period.nowMs),
+  // Closed days from their summaries (summaries.ts) when the store keeps them; otherwise every event.
+  const { governance } = store;
+  const [counted, lastGrantAt, approvals, debt] = await Promise.all([
+    governance
+      ? periodCounts(store, governance, resolved.policies, period, stats).then((counts) => ({ counts }))
+      : auditEventsBetween(store, period.sinceMs, period.nowMs).then((events) => ({ events })),
     lastGrantPerWorkload(store, resolved.config.workloads),
     approvalsBetween(store, period.sinceMs, period.nowMs),
     inventory ? debtFromStore(inventory, period.nowMs) : undefined,
   ]);
   return buildReport({
     ...resolved,
-    events,
+    ...counted,
     lastGrantAt,
     sinceMs: period.sinceMs,
     untilMs: period.nowMs,
