@@ -8,6 +8,9 @@ const name = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "must be 1-64 letters, digits, '_', '.' or '-'");
 
+/** An AWS region name (us-east-1, us-gov-west-1). */
+export const REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+
 /** A Secrets Manager secret ARN, in any partition. */
 export const SECRET_ARN_PATTERN =
   /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]{1,512}$/;
@@ -37,8 +40,19 @@ export const databaseSchema = z
       .refine((a) => (a.secretArn === undefined) !== (a.urlEnv === undefined), {
         message: "give exactly one of secretArn or urlEnv",
       }),
+    // The broker regions whose functions reach the database (CONTRACT §16); absent, every region does.
+    // Only those issue its grants and end them; elsewhere an ending is left pending for them.
+    regions: z
+      .array(z.string().regex(REGION_PATTERN, "must be an AWS region name, such as us-east-1"))
+      .min(1, "must name at least one region (leave it out for every region)")
+      .refine((r) => new Set(r).size === r.length, "must not repeat a region")
+      .optional(),
   })
   .strict();
+
+/** Whether a process in `region` reaches the database; `undefined` (dev, one region): every database. */
+export const reachesDatabase = (db: DatabaseConfig, region: string | undefined): boolean =>
+  region === undefined || db.regions === undefined || db.regions.includes(region);
 
 // Built-in pg_* roles carry server-level powers (pg_execute_server_program, pg_read_server_files) without any
 // role attribute; cb_* are the broker's own per-grant roles; PUBLIC is every role.

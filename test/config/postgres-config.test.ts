@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { reachesDatabase } from "../../lib/config/postgres-schema.ts";
 import { ConfigError, resolveConfig } from "../../lib/config/resolve.ts";
 import { runCli } from "../client/run-cli.ts";
 
@@ -95,9 +96,34 @@ describe("postgres config", () => {
       /Secrets Manager secret ARN/,
     ],
     ["an unknown tls mode", { tls: "prefer" }, /tls/],
+    ["no region", { regions: [] }, /databases\[0\]\.regions: must name at least one region/],
+    [
+      "a region that is not a region name",
+      { regions: ["US-East-1"] },
+      /regions\[0\]: must be an AWS region name/,
+    ],
+    ["an availability zone for a region", { regions: ["us-east-1a"] }, /must be an AWS region name/],
+    ["a repeated region", { regions: ["us-east-1", "us-east-1"] }, /must not repeat a region/],
     ["a port out of range", { port: 70_000 }, /port/],
   ])("refuses a database with %s", (_what, overrides, pattern) => {
     expect(problems(config({ database: overrides })).join("\n")).toMatch(pattern);
+  });
+
+  it("keeps a database without regions as before: every region reaches it", () => {
+    const { config: c } = resolveConfig(config(), okPolicy, "x");
+    expect(c.databases[0]).not.toHaveProperty("regions");
+    expect(reachesDatabase(c.databases[0]!, "eu-west-1")).toBe(true);
+    expect(reachesDatabase(c.databases[0]!, undefined)).toBe(true);
+  });
+
+  it("accepts the regions that reach a database, and only those reach it", () => {
+    const regions = ["us-east-1", "us-gov-west-1"];
+    const { config: c } = resolveConfig(config({ database: { regions } }), okPolicy, "x");
+    expect(c.databases[0]!.regions).toEqual(regions);
+    expect(reachesDatabase(c.databases[0]!, "us-gov-west-1")).toBe(true);
+    expect(reachesDatabase(c.databases[0]!, "us-west-2")).toBe(false);
+    // A process that does not say its region (dev, tests) reaches every database.
+    expect(reachesDatabase(c.databases[0]!, undefined)).toBe(true);
   });
 
   it("refuses two databases of one name", () => {
