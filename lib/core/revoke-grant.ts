@@ -92,6 +92,16 @@ export async function applyProviderRevocation(deps: RevokeDeps, grant: Grant): P
     });
     return undefined;
   }
+  // Only other regions reach its outside system (a regional database): the grant stays pending, unchanged,
+  // for their sweep; nothing here has failed.
+  if (provider.regionalReach?.(grant) === "unreached") {
+    deps.log.info("revocation left to a region that reaches the credential's database", {
+      grantId: grant.grantId,
+      provider: grant.provider,
+      ...(grant.database ? { database: grant.database } : {}),
+    });
+    return grant;
+  }
   try {
     const now = deps.clock.now();
     const mode = await provider.revoke(grant, now);
@@ -161,9 +171,18 @@ async function awaitRevocation(
   }
 }
 
-/** A revocation the provider could not do (as opposed to done, or waiting on the outside system to finish). */
-export const revocationFailing = (grant: Grant | undefined): boolean =>
-  grant?.revocationPending === true && grant.revocationAwaiting === undefined;
+/**
+ * A revocation the provider could not do (as opposed to done, waiting on the outside system to finish, or
+ * — given the providers — left to a region that reaches the outside system).
+ */
+export const revocationFailing = (grant: Grant | undefined, providers?: RevokeDeps["providers"]): boolean =>
+  grant?.revocationPending === true &&
+  grant.revocationAwaiting === undefined &&
+  !leftToOtherRegions(grant, providers);
+
+/** Whether only processes in other regions can end this grant's credential (CONTRACT §16). */
+export const leftToOtherRegions = (grant: Grant, providers?: RevokeDeps["providers"]): boolean =>
+  providers?.[grant.provider]?.regionalReach?.(grant) === "unreached";
 
 export const REAPPLIED_REASON =
   "revocation missing from the role's credbroker-revocations policy (overwritten by another writer): applied again";

@@ -22,6 +22,7 @@ import { type Outcome, type ReevaluateDeps, reevaluateGrant, reevaluateWorkload 
 import { summariseClosedDays } from "./report/summaries.ts";
 import {
   applyProviderRevocation,
+  leftToOtherRegions,
   pruneAtMs,
   recheckProviderRevocation,
   revocationFailing,
@@ -68,6 +69,11 @@ export interface SweepSummary {
   approvalsLapsed?: number;
   /** Shards of the due index another sweeper's live lease kept this one from (with `leases` only). */
   leasedElsewhere?: number;
+  /**
+   * Pending revocations only another region can apply (a database this region does not reach), left for
+   * that region's sweep; absent when none were.
+   */
+  leftToOtherRegions?: number;
   /** Day summaries written for the report (lib/core/report/summaries.ts); absent when none were. */
   daySummaries?: number;
 }
@@ -308,7 +314,7 @@ async function processMarks(run: Run): Promise<boolean> {
       summary.scanned += result.evaluated;
       summary.reevaluated += result.evaluated - result.skipped;
       summary.revoked += result.revoked.length;
-      summary.errors += result.revoked.filter(revocationFailing).length;
+      summary.errors += result.revoked.filter((g) => revocationFailing(g, deps.providers)).length;
       summary.skipped += result.skipped;
       // Keep the mark until a request decided before the change can no longer be on its way to a grant.
       if (result.settled && deps.clock.now() >= mark.markedAtMs + ISSUING_TIMEOUT_MS)
@@ -350,6 +356,12 @@ async function sweepDueIndex(run: Run, cursor: string | undefined): Promise<bool
       // Taken (or renewed) before every page: a sweeper that lost its lease stops sweeping the shard.
       if (run.leases && !(await run.leases.hold(shard))) {
         summary.leasedElsewhere = (summary.leasedElsewhere ?? 0) + 1;
+        // Its holder may be a region that does not reach a regional database: what only regions like this
+        // one can end is ended here, whoever holds the lease.
+        if (hasRegionalProvider(deps) && !(await sweepRegionalPending(run, shard))) {
+          summary.cursor = encodeCursor({ shard });
+          return false;
+        }
         break;
       }
       const page = await deps.store.listDue(shard, run.started, {
@@ -369,6 +381,38 @@ async function sweepDueIndex(run: Run, cursor: string | undefined): Promise<bool
       key = page.cursor;
     } while (key);
   }
+  return true;
+}
+
+const hasRegionalProvider = (deps: SweepDeps) =>
+  Object.values(deps.providers).some((p) => p?.regionalReach !== undefined);
+
+/** An ended grant whose credential is still to be ended outside the broker. */
+const endedPending = (grant: Grant) =>
+  grant.revocationPending === true &&
+  (grant.status === "revoked" || grant.status === "failed" || grant.status === "expired");
+
+/**
+ * On a shard another sweeper holds: the pending revocations this region reaches and some regions do not.
+ * The rest of the shard is the holder's. Answers false when the budget ran out first.
+ */
+async function sweepRegionalPending(run: Run, shard: number): Promise<boolean> {
+  const { deps } = run;
+  let key: string | undefined;
+  do {
+    if (outOfTime(run)) return false;
+    const page = await deps.store.listDue(shard, run.started, {
+      ...(key ? { cursor: key } : {}),
+      limit: run.pageSize,
+    });
+    for (const grant of page.items) {
+      if (!endedPending(grant)) continue;
+      if (deps.providers[grant.provider]?.regionalReach?.(grant) !== "reached") continue;
+      run.summary.scanned++;
+      await sweepOne(run, grant);
+    }
+    key = page.cursor;
+  } while (key);
   return true;
 }
 
@@ -429,6 +473,11 @@ async function sweepOne(run: Run, grant: Grant): Promise<void> {
     grant.status === "revoked" ||
     grant.status === "failed" ||
     (grant.status === "expired" && grant.revocationPending === true);
+  if (endedPending(grant) && leftToOtherRegions(grant, deps.providers)) {
+    // Only a region that reaches its database can end it: left on the index, untouched, for that one's sweep.
+    summary.leftToOtherRegions = (summary.leftToOtherRegions ?? 0) + 1;
+    return;
+  }
   // Past the moment nothing of the credential can be left (for aws-sts, the margin a session can outlive
   // its grant's recorded expiry by): nothing of it is left to deny.
   const credentialGone = now >= traits.credentialGoneAtMs(grant);
@@ -457,8 +506,9 @@ async function sweepOne(run: Run, grant: Grant): Promise<void> {
       summary.failed++;
       await audit(deps, grant, "fail", ["abandoned while issuing"]);
       if (traits.endsOutside) {
-        if (await applyProviderRevocation(deps, failed)) summary.revoked++;
-        else summary.errors++;
+        const applied = await applyProviderRevocation(deps, failed);
+        if (!applied) summary.errors++;
+        else if (!leftToOtherRegions(applied, deps.providers)) summary.revoked++;
       }
     } else if (ended && grant.revocationPending && credentialGone) {
       // Its credential expired while the revocation could not be written (e.g. a role the broker may no
@@ -532,7 +582,7 @@ async function reevaluate(run: Run, grant: Grant, reschedule: "always" | "if-soo
     else summary.reevaluated++;
     if (outcome === "revoked") summary.revoked++;
     // Revoked in the store, but the provider refused the write: the next sweep retries it.
-    if (revocationFailing(result.grant)) summary.errors++;
+    if (revocationFailing(result.grant, deps.providers)) summary.errors++;
     return outcome;
   } catch (err) {
     summary.errors++;

@@ -93,7 +93,8 @@ function prepare(): Prepared {
     log,
     providers: {
       ...awsProviders(resolved),
-      ...postgresProviders(resolved, { log }),
+      // Lambda sets AWS_REGION: a database whose `regions` leave this region out is not reached here.
+      ...postgresProviders(resolved, { log, region: process.env["AWS_REGION"] }),
       github,
       secret: secretProvider({ store, log }),
     },

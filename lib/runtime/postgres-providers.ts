@@ -16,6 +16,11 @@ export interface PostgresProviderOptions {
   env?: NodeJS.ProcessEnv;
   log?: Logger;
   clock?: Clock;
+  /**
+   * The region this process runs in: databases whose `regions` leave it out are not reached here. A Lambda
+   * passes its AWS_REGION; dev and the CLI pass none, and reach every database.
+   */
+  region?: string;
   /** Pool and backoff settings (tests shorten the backoff). */
   admin?: Partial<Pick<PgAdminOptions, "backoffMs" | "maxBackoffMs" | "connectTimeoutMs" | "poolSize">>;
   /** Receives the admin so a caller can close its pools. */
@@ -60,6 +65,7 @@ export function postgresProviders(
       tasks: tasks.filter((t): t is PostgresTaskConfig => t.provider === "postgres"),
       clock: options.clock ?? systemClock,
       log,
+      ...(options.region ? { region: options.region } : {}),
     }),
   };
 }

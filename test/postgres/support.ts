@@ -118,6 +118,8 @@ export async function createPgBroker(
     /** The provider's environment; the admin URL by default. */
     env?: NodeJS.ProcessEnv;
     onAdmin?: (a: PgAdmin) => void;
+    /** The region the broker runs in (a Lambda's AWS_REGION); none reaches every database. */
+    region?: string;
   } = {},
 ): Promise<TestBroker> {
   const issuer = options.issuer ?? (await createTestIssuer());
@@ -142,6 +144,7 @@ export async function createPgBroker(
     },
     admin: { backoffMs: 0, maxBackoffMs: 0, connectTimeoutMs: 2_000 },
     ...(options.onAdmin ? { onAdmin: options.onAdmin } : {}),
+    ...(options.region ? { region: options.region } : {}),
   });
   broker = await createTestBroker({
     issuer,

@@ -56,6 +56,13 @@ export interface CredentialProvider {
    * conditional writes, such as IAM, can lose it to a rival writer). Providers without it are not re-checked.
    */
   recheckRevocation?(grant: Grant, nowMs: number): Promise<RevocationRecheck>;
+  /**
+   * For a provider whose outside system only some regions reach (a PostgreSQL database with `regions`):
+   * `reached` when this process can end the grant's credential, `unreached` when only processes in other
+   * regions can (its pending revocation is then left to them, neither applied nor failed here). Absent, or
+   * `undefined` for a grant: every process can.
+   */
+  regionalReach?(grant: Grant): "reached" | "unreached" | undefined;
   /** Ends credentials that no live grant owns; the sweep calls it once a run (`grantOf` reads the store). */
   sweepLeftovers?(
     grantOf: (grantId: string) => Promise<Grant | undefined>,

@@ -1,10 +1,14 @@
 // The postgres provider (CONTRACT §8.2): one login role per grant, `cb_<grantId>`, created with a SCRAM
 // verifier the broker computes and ended by NOLOGIN → terminate its sessions → reassign and drop what it
 // owns → DROP ROLE. Every ending is safe to repeat, and a role already gone counts as ended.
-import type { DatabaseConfig, PostgresTaskConfig } from "../../../config/postgres-schema.ts";
+import {
+  type DatabaseConfig,
+  type PostgresTaskConfig,
+  reachesDatabase,
+} from "../../../config/postgres-schema.ts";
 import type { Clock } from "../../clock.ts";
 import { BrokerError, DependencyUnavailable } from "../../errors.ts";
-import { isFinal } from "../../grant.ts";
+import { type Grant, isFinal } from "../../grant.ts";
 import { idTimeMs } from "../../ids.ts";
 import type { Logger } from "../../logger.ts";
 import {
@@ -39,6 +43,12 @@ export interface PostgresProviderOptions {
   tasks: readonly PostgresTaskConfig[];
   clock: Clock;
   log: Logger;
+  /**
+   * The region this process runs in (CONTRACT §16): a database whose `regions` does not list it is out of
+   * reach here — its tokens are refused and its grants' endings left to a region that reaches it.
+   * @default - every database is reached (dev, one region)
+   */
+  region?: string;
   /** How long a verdict on a task's group roles holds before it is asked again (CONTRACT §8.2: 60 s). */
   recheckMs?: number;
   /** How many broker roles one sweep looks at per database for leftovers. */
@@ -74,6 +84,15 @@ export function createPostgresProvider(options: PostgresProviderOptions): Creden
   const tasks = new Map(options.tasks.map((t) => [t.name, t]));
   const recheckMs = options.recheckMs ?? 60_000;
   const leftoverBatch = options.leftoverBatch ?? 50;
+  const region = options.region;
+  const reached = (database: string) => {
+    const db = databases.get(database);
+    return db !== undefined && reachesDatabase(db, region);
+  };
+  /** Only a database with `regions` is regional; the others every region reaches alike. */
+  const regional = (database: string) =>
+    region !== undefined && databases.get(database)?.regions !== undefined;
+  const databaseOf = (grant: Grant) => grant.database ?? tasks.get(grant.task)?.database;
   const verdicts = new Map<string, Verdict>();
   const checking = new Map<string, Promise<Verdict>>();
 
@@ -123,6 +142,16 @@ export function createPostgresProvider(options: PostgresProviderOptions): Creden
 
     async ready(prepared) {
       const request = prepared.request as PostgresRequest;
+      // Refused before anything is recorded: this region could neither create the role nor drop it.
+      if (!reached(request.database)) {
+        log.error("postgres task refused: this region does not reach its database (databases[].regions)", {
+          task: request.task,
+          database: request.database,
+          region,
+          regions: databases.get(request.database)?.regions,
+        });
+        throw new DependencyUnavailable("PostgreSQL", "database not reached from this region");
+      }
       const { problems } = await verdictFor(request);
       if (problems.length === 0) return;
       for (const p of problems)
@@ -139,6 +168,8 @@ export function createPostgresProvider(options: PostgresProviderOptions): Creden
       const request = prepared.request as PostgresRequest;
       const db = databases.get(request.database);
       if (!db) throw new DependencyUnavailable("PostgreSQL", "database not configured");
+      if (!reached(request.database))
+        throw new DependencyUnavailable("PostgreSQL", "database not reached from this region");
       const password = newPassword();
       const statement = createRoleStatement({
         role: request.role,
@@ -171,14 +202,24 @@ export function createPostgresProvider(options: PostgresProviderOptions): Creden
       const database = grant.database ?? task?.database;
       if (!database || !databases.has(database))
         throw new DependencyUnavailable("PostgreSQL", "the grant's database is no longer configured");
+      // The sweep asks regionalReach first; this keeps a direct caller from connecting where it must not.
+      if (!reached(database))
+        throw new DependencyUnavailable("PostgreSQL", "database not reached from this region");
       const role = roleNameFor(grant.grantId);
       await run(database, (s) => endRole(s, role, grant.reassignTo ?? task?.memberOf[0]));
       return undefined;
     },
 
+    regionalReach(grant) {
+      const database = databaseOf(grant);
+      if (!database || !regional(database)) return undefined;
+      return reached(database) ? "reached" : "unreached";
+    },
+
     async sweepLeftovers(grantOf, nowMs): Promise<LeftoverSweep> {
       const result: LeftoverSweep = { dropped: 0, errors: 0 };
       for (const database of databases.keys()) {
+        if (!reached(database)) continue; // a region that reaches it looks there
         try {
           await admin.withSession(database, async (s) => {
             for (const row of await s.query(brokerRolesStatement(leftoverBatch))) {
