@@ -54,6 +54,7 @@ import {
 } from "./broker-domain.ts";
 import { addBrokerEvents, type BrokerEvents, eventsDeployProblems } from "./broker-events.ts";
 import { regionsState } from "./broker-regions-state.ts";
+import { databaseRegionProblems, databasesReachedIn, deployedRegions } from "./database-regions.ts";
 import { addInventorySync, type InventorySync } from "./inventory-sync.ts";
 import {
   asyncCedarGlue,
@@ -234,7 +235,10 @@ export class CredentialBroker extends Construct {
   public readonly organizationInventory?: OrganizationInventory;
   /** The custom domain, its latency record and health check (only with `domainName`). */
   public readonly domain?: BrokerDomain;
-  /** The databases' admin secrets, which only the token, revoke and sweep functions may read. */
+  /**
+   * The admin secrets of the databases this region reaches (all but those whose `regions` leave it out),
+   * which only the token, revoke and sweep functions may read.
+   */
   public readonly databaseSecretArns: readonly string[];
   /**
    * Keeps GitHub installation tokens as ciphertext on their grants (only with `githubApps`): /token may
@@ -270,8 +274,15 @@ export class CredentialBroker extends Construct {
 
     // 1. Validate config and Cedar policies now: a ConfigError here fails synth with file:line:col.
     this.resolvedConfig = loadConfigFileSync(props.configPath);
+    // The stack's own region, when synth knows it (each region's stack of a multi-region broker does).
+    const stackRegion = Token.isUnresolved(Stack.of(scope).region) ? undefined : Stack.of(scope).region;
+    const databasesHere = databasesReachedIn(this.resolvedConfig.config.databases, stackRegion);
     const deployProblems = [
       ...postgresDeployProblems(this.resolvedConfig.config.databases),
+      ...databaseRegionProblems(
+        this.resolvedConfig.config.databases,
+        deployedRegions(props.regions, stackRegion),
+      ),
       ...eventsDeployProblems(this.resolvedConfig.config.events),
     ];
     if (deployProblems.length > 0) throw new ConfigError(props.configPath, deployProblems);
@@ -296,11 +307,13 @@ export class CredentialBroker extends Construct {
           .map((t) => t.revocationRoleArn!),
       ),
     ];
+    // Only the databases this region reaches (databases[].regions): the others' secrets are not read here.
     this.databaseSecretArns = [
-      ...new Set(
-        this.resolvedConfig.config.databases.flatMap((d) => (d.admin.secretArn ? [d.admin.secretArn] : [])),
-      ),
+      ...new Set(databasesHere.flatMap((d) => (d.admin.secretArn ? [d.admin.secretArn] : []))),
     ];
+    // The VPC is for the databases: a region that reaches none of the config's databases runs outside it.
+    const vpc =
+      this.resolvedConfig.config.databases.length > 0 && databasesHere.length === 0 ? undefined : props.vpc;
     this.githubAppKeyArns = [
       ...new Set(this.resolvedConfig.config.githubApps.flatMap((a) => a.privateKey.kmsKeyArn ?? [])),
     ];
@@ -375,9 +388,9 @@ export class CredentialBroker extends Construct {
         timeout: options.timeout,
         role,
         logGroup,
-        ...(options.reachesDatabases && props.vpc
+        ...(options.reachesDatabases && vpc
           ? {
-              vpc: props.vpc,
+              vpc,
               ...(props.vpcSubnets ? { vpcSubnets: props.vpcSubnets } : {}),
               ...(props.securityGroups ? { securityGroups: props.securityGroups } : {}),
             }
@@ -544,7 +557,7 @@ export class CredentialBroker extends Construct {
 
     // In a VPC, Lambda attaches the functions' network interfaces with the functions' own roles. CDK adds a
     // managed policy for that only to roles it creates itself, so the statements are spelled out here.
-    if (props.vpc) {
+    if (vpc) {
       const { partition, region, account } = Stack.of(this);
       const ec2 = (type: string) => `arn:${partition}:ec2:${region}:${account}:${type}/*`;
       for (const fn of [token, revoke, sweep]) {
