@@ -13,13 +13,33 @@ export function exceptionSection(
   expiringWithinDays: number,
 ): ExceptionSection {
   const issued = events.filter((e) => e.outcome === "issue");
+  return exceptionSectionOf(policies, nowMs, expiringWithinDays, (id) => {
+    const allowed = issued.filter((e) => e.policyIds?.includes(id));
+    return {
+      count: allowed.length,
+      onlyThisException: allowed.filter((e) => e.policyIds?.length === 1).length,
+      workloads: [...new Set(allowed.map((e) => e.workload ?? ""))].filter(Boolean).sort(),
+      grantIds: allowed.map((e) => e.grantId ?? "").filter(Boolean),
+    };
+  });
+}
+
+/**
+ * Every exception of the policy set with its status at `nowMs`, and the grants it allowed as `grantsOf`
+ * says: counted from the period's events, or merged from day summaries (from-counts.ts).
+ */
+export function exceptionSectionOf(
+  policies: CompiledPolicies,
+  nowMs: number,
+  expiringWithinDays: number,
+  grantsOf: (policyId: string) => ExceptionItem["grants"],
+): ExceptionSection {
   const items: ExceptionItem[] = [];
   for (const p of Object.values(policies.policies)) {
     if (p.exception === undefined || p.expiresAt === undefined) continue;
     const left = p.expiresAt - nowMs;
     const status: ExceptionStatus =
       left <= 0 ? "expired" : left <= expiringWithinDays * DAY_MS ? "expiring" : "open";
-    const allowed = issued.filter((e) => e.policyIds?.includes(p.id));
     items.push({
       id: p.id,
       ticket: p.exception,
@@ -28,12 +48,7 @@ export function exceptionSection(
       line: p.line,
       status,
       daysLeft: Math.floor(left / DAY_MS),
-      grants: {
-        count: allowed.length,
-        onlyThisException: allowed.filter((e) => e.policyIds?.length === 1).length,
-        workloads: [...new Set(allowed.map((e) => e.workload ?? ""))].filter(Boolean).sort(),
-        grantIds: allowed.map((e) => e.grantId ?? "").filter(Boolean),
-      },
+      grants: grantsOf(p.id),
     });
   }
   items.sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.id.localeCompare(b.id));

@@ -4,14 +4,13 @@ import type { EventsConfig } from "../../config/events-schema.ts";
 import type { WorkloadMatcher } from "../identity/workloads.ts";
 import type { CompiledPolicies } from "../policy/policy-set.ts";
 import { type DenialGroup, emptyDayCounts, type PeriodCounts, type Tally } from "./day-summary.ts";
+import { exceptionSectionOf } from "./exceptions.ts";
 import { histogramMax, histogramMedian } from "./histogram.ts";
 import type {
   ActivitySection,
   DayActivity,
   DenialsSection,
-  ExceptionItem,
   ExceptionSection,
-  ExceptionStatus,
   TaskActivity,
 } from "./report-types.ts";
 import type { TaskEndSection } from "./task-end.ts";
@@ -107,38 +106,15 @@ export function exceptionsFromCounts(
   nowMs: number,
   expiringWithinDays: number,
 ): ExceptionSection {
-  const items: ExceptionItem[] = [];
-  for (const p of Object.values(policies.policies)) {
-    if (p.exception === undefined || p.expiresAt === undefined) continue;
-    const left = p.expiresAt - nowMs;
-    const status: ExceptionStatus =
-      left <= 0 ? "expired" : left <= expiringWithinDays * DAY_MS ? "expiring" : "open";
-    const g = c.policies[p.id];
-    items.push({
-      id: p.id,
-      ticket: p.exception,
-      expiresAt: new Date(p.expiresAt).toISOString().replace(".000Z", "Z"),
-      file: p.file,
-      line: p.line,
-      status,
-      daysLeft: Math.floor(left / DAY_MS),
-      grants: {
-        count: g?.count ?? 0,
-        onlyThisException: g?.onlyThisException ?? 0,
-        workloads: [...(g?.workloads ?? [])],
-        grantIds: [...(g?.grantIds ?? [])],
-      },
-    });
-  }
-  items.sort((a, b) => a.expiresAt.localeCompare(b.expiresAt) || a.id.localeCompare(b.id));
-  return {
-    total: items.length,
-    expiringWithinDays,
-    open: items.filter((i) => i.status !== "expired").length,
-    expiring: items.filter((i) => i.status === "expiring").length,
-    expired: items.filter((i) => i.status === "expired").length,
-    items,
-  };
+  return exceptionSectionOf(policies, nowMs, expiringWithinDays, (id) => {
+    const g = c.policies[id];
+    return {
+      count: g?.count ?? 0,
+      onlyThisException: g?.onlyThisException ?? 0,
+      workloads: [...(g?.workloads ?? [])],
+      grantIds: [...(g?.grantIds ?? [])],
+    };
+  });
 }
 
 /** The exception policies of a policy set: what a day summary counts grants for. */
