@@ -1,8 +1,6 @@
 // The postgres provider of a process, built when the config names databases: pools and the admin secret
 // are reached only when a grant needs them. Secrets Manager's endpoint comes from the SDK's environment
 // (AWS_ENDPOINT_URL_SECRETS_MANAGER), so tests point it at a loopback fixture.
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { localCredentials } from "../aws/local-endpoint.ts";
 import type { PostgresTaskConfig } from "../config/postgres-schema.ts";
 import type { ResolvedConfig } from "../config/resolve.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
@@ -11,6 +9,7 @@ import { type Logger, silentLogger } from "../core/logger.ts";
 import { createPostgresProvider } from "../core/providers/postgres/postgres-provider.ts";
 import type { CredentialProvider } from "../core/providers/provider.ts";
 import { PgAdmin, type PgAdminOptions } from "../postgres/pg-admin.ts";
+import { secretsManagerClients } from "./secrets-manager-clients.ts";
 
 export interface PostgresProviderOptions {
   env?: NodeJS.ProcessEnv;
@@ -35,27 +34,12 @@ export function postgresProviders(
   if (databases.length === 0) return {};
   const env = options.env ?? process.env;
   const log = options.log ?? silentLogger;
-  const secrets = new Map<string, SecretsManagerClient>();
   const admin = new PgAdmin({
     databases,
     env,
     log,
     ...options.admin,
-    secrets: (region) => {
-      let client = secrets.get(region);
-      if (!client) {
-        // Read from `env` (not only the SDK's own process.env), so the caller's environment decides.
-        const endpoint = env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] ?? env["AWS_ENDPOINT_URL"];
-        client = new SecretsManagerClient({
-          region,
-          ...(endpoint ? { endpoint } : {}),
-          requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
-          ...localCredentials(endpoint, env),
-        });
-        secrets.set(region, client);
-      }
-      return client;
-    },
+    secrets: secretsManagerClients(env),
   });
   options.onAdmin?.(admin);
   return {

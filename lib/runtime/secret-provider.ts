@@ -2,14 +2,14 @@
 // (a config without secret tasks, or dev without AWS, never needs one), and the store's rotation ledger.
 // Built even without secret tasks: grants recorded under an earlier config still need their rotations.
 // The endpoint comes from the environment (AWS_ENDPOINT_URL_SECRETS_MANAGER), so tests point it at a fixture.
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { localCredentials } from "../aws/local-endpoint.ts";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { secretsManagerApi } from "../aws/secrets-manager.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import type { Logger } from "../core/logger.ts";
 import type { CredentialProvider } from "../core/providers/provider.ts";
 import { createSecretProvider, type SecretProviderDeps } from "../core/providers/secret/secret-provider.ts";
 import type { GrantStore } from "../core/store.ts";
+import { secretsManagerClients } from "./secrets-manager-clients.ts";
 
 export interface SecretProviderWiring {
   store: Pick<GrantStore, "update" | "secretRotations">;
@@ -24,23 +24,8 @@ export interface SecretProviderWiring {
 
 export function secretProvider(wiring: SecretProviderWiring): CredentialProvider {
   const env = wiring.env ?? process.env;
-  const clients = new Map<string, SecretsManagerClient>();
-  const clientFor = (region: string): SecretsManagerClient => {
-    if (wiring.client) return wiring.client(region);
-    let client = clients.get(region);
-    if (!client) {
-      const endpoint = env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] ?? env["AWS_ENDPOINT_URL"];
-      client = new SecretsManagerClient({
-        region,
-        ...(endpoint ? { endpoint } : {}),
-        // A stalled Secrets Manager must become a 503 well inside API Gateway's 30 s.
-        requestHandler: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
-        ...localCredentials(endpoint, env),
-      });
-      clients.set(region, client);
-    }
-    return client;
-  };
+  const clients = secretsManagerClients(env);
+  const clientFor = (region: string): SecretsManagerClient => (wiring.client ?? clients)(region);
   return createSecretProvider({
     secrets: secretsManagerApi(clientFor),
     ledger: wiring.store.secretRotations,
