@@ -131,11 +131,14 @@ export async function pointDemoAtStandIn(
   const config = await readFile(configPath, "utf8");
   // The demo's App key is in KMS; here the same App signs with a PEM file instead.
   const keyLine = /kmsKeyArn: arn:aws:kms:\S+/;
-  if (!config.includes("http://127.0.0.1:4600") || !keyLine.test(config))
+  // The apiUrl line itself: a bare "http://127.0.0.1:4600" also matches the dev server's own URL when its
+  // free port happens to start with 4600 (46001 became the stand-in's port plus a trailing "1").
+  const apiLine = /apiUrl: http:\/\/127\.0\.0\.1:4600(?!\d)/;
+  if (!apiLine.test(config) || !keyLine.test(config))
     throw new Error(`${configPath} no longer names the GitHub stand-in and its key`);
   await writeFile(
     configPath,
-    config.replace("http://127.0.0.1:4600", github.url).replace(keyLine, `file: ${JSON.stringify(pemPath)}`),
+    config.replace(apiLine, `apiUrl: ${github.url}`).replace(keyLine, `file: ${JSON.stringify(pemPath)}`),
   );
   return github;
 }
