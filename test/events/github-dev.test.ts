@@ -2,25 +2,23 @@
 // kinds of a CI job (jwt, aws-sts at the IAM fixture, github at the GitHub stand-in): real example payloads,
 // signed as GitHub signs them. Exactly the grants of the completed job or run end; the job's token is then
 // refused; a redelivery does nothing; every forged, malformed or oversized delivery changes nothing.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { sign } from "@octokit/webhooks-methods";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DevBroker, startDev } from "../../lib/local/dev-server.ts";
-import { awsProviders } from "../../lib/runtime/aws-providers.ts";
+import type { DevBroker } from "../../lib/local/dev-server.ts";
 import { pointDemoAtStandIn } from "../client/support.ts";
 import { type AwsQueryServer, startAwsQueryServer } from "../fixtures/aws-query-server.ts";
 import type { GitHubStandIn } from "../fixtures/github-server.ts";
-import { captureLogger, demoConfigFor, freePort } from "../support/dev.ts";
+import { captureLogger } from "../support/dev.ts";
 import {
-  addEvents,
   deliverGithub,
+  type EventsDev,
   exchange,
   GITHUB_SECRET,
   GITHUB_SECRET_ENV,
   githubExample,
+  issueGrant,
+  startEventsDev,
   statusOf,
 } from "./support.ts";
 
@@ -34,51 +32,32 @@ const JOB = {
   run_attempt: "1",
   check_run_id: "1291536064",
 };
-const CREDENTIAL_VARS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"];
-
 let aws: AwsQueryServer;
 let github: GitHubStandIn;
 let dev: DevBroker;
-let dataDir: string;
+let world: EventsDev;
 const logs: string[] = [];
 
 beforeAll(async () => {
   aws = await startAwsQueryServer();
-  process.env["AWS_ENDPOINT_URL_STS"] = aws.url;
-  process.env["AWS_ENDPOINT_URL_IAM"] = aws.url;
-  for (const name of CREDENTIAL_VARS) delete process.env[name];
-  process.env[GITHUB_SECRET_ENV] = GITHUB_SECRET;
-  dataDir = await mkdtemp(join(tmpdir(), "cb-events-gh-"));
-  const port = await freePort();
-  const configPath = await demoConfigFor(dataDir, port);
-  github = await pointDemoAtStandIn(configPath, dataDir, Date.now);
-  await addEvents(configPath, `  github:\n    secret: { env: ${GITHUB_SECRET_ENV} }\n    issuers: [dev]\n`);
-  dev = await startDev({
-    configPath,
-    port,
-    dynamoPort: 0,
-    inMemory: true,
-    dataDir,
-    sweepIntervalSeconds: 0,
+  world = await startEventsDev({
+    events: `  github:\n    secret: { env: ${GITHUB_SECRET_ENV} }\n    issuers: [dev]\n`,
+    env: { [GITHUB_SECRET_ENV]: GITHUB_SECRET },
+    aws,
     log: captureLogger(logs),
-    providers: (r) => awsProviders(r),
+    prepare: async (configPath, dataDir) => {
+      github = await pointDemoAtStandIn(configPath, dataDir, Date.now);
+    },
   });
+  dev = world.dev;
 });
 afterAll(async () => {
-  await dev?.close();
+  await world?.close();
   await github?.close();
   await aws?.close();
-  await rm(dataDir, { recursive: true, force: true });
-  delete process.env["AWS_ENDPOINT_URL_STS"];
-  delete process.env["AWS_ENDPOINT_URL_IAM"];
-  delete process.env[GITHUB_SECRET_ENV];
 });
 
-async function issue(claims: Record<string, unknown>, task: string): Promise<string> {
-  const issued = await exchange(dev, SUB, claims, task);
-  expect(issued.status, JSON.stringify(issued.body)).toBe(200);
-  return issued.body["grant_id"] as string;
-}
+const issue = (claims: Record<string, unknown>, task: string) => issueGrant(dev, SUB, claims, task);
 
 async function introspect(token: string): Promise<boolean> {
   const res = await fetch(`${dev.url}/introspect`, { method: "POST", body: new URLSearchParams({ token }) });

@@ -1,17 +1,22 @@
 // GitLab's Job Hook and Pipeline Hook (payloads shaped as GitLab's webhook documentation shows them) and
 // AWS security findings (`credbroker events put FILE`) against `credbroker dev`.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventsCommand } from "../../lib/cli/events.ts";
-import { silentLogger } from "../../lib/core/logger.ts";
-import { type DevBroker, startDev } from "../../lib/local/dev-server.ts";
-import { awsProviders } from "../../lib/runtime/aws-providers.ts";
+import type { DevBroker } from "../../lib/local/dev-server.ts";
 import { cleanEnv, runCli } from "../client/run-cli.ts";
 import { type AwsQueryServer, startAwsQueryServer } from "../fixtures/aws-query-server.ts";
-import { demoConfigFor, freePort } from "../support/dev.ts";
-import { addEvents, deliverGitlab, exchange, GITLAB_SECRET, GITLAB_SECRET_ENV, statusOf } from "./support.ts";
+import {
+  deliverGitlab,
+  type EventsDev,
+  exchange,
+  GITLAB_SECRET,
+  GITLAB_SECRET_ENV,
+  issueGrant,
+  startEventsDev,
+  statusOf,
+} from "./support.ts";
 
 const SUB = "repo:acme/web:ref:refs/heads/main";
 const CI = {
@@ -21,47 +26,27 @@ const CI = {
   pipeline_id: "31",
   job_id: "380",
 };
-const CREDENTIAL_VARS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"];
-
 let aws: AwsQueryServer;
 let dev: DevBroker;
 let dataDir: string;
+let world: EventsDev;
 
 beforeAll(async () => {
   aws = await startAwsQueryServer();
-  process.env["AWS_ENDPOINT_URL_STS"] = aws.url;
-  process.env["AWS_ENDPOINT_URL_IAM"] = aws.url;
-  for (const name of CREDENTIAL_VARS) delete process.env[name];
-  process.env[GITLAB_SECRET_ENV] = GITLAB_SECRET;
-  dataDir = await mkdtemp(join(tmpdir(), "cb-events-gl-"));
-  const port = await freePort();
-  const configPath = await demoConfigFor(dataDir, port);
-  await addEvents(configPath, `  gitlab:\n    secret: { env: ${GITLAB_SECRET_ENV} }\n    issuers: [dev]\n`);
-  dev = await startDev({
-    configPath,
-    port,
-    dynamoPort: 0,
-    inMemory: true,
-    dataDir,
-    sweepIntervalSeconds: 0,
-    log: silentLogger,
-    providers: (r) => awsProviders(r),
+  world = await startEventsDev({
+    events: `  gitlab:\n    secret: { env: ${GITLAB_SECRET_ENV} }\n    issuers: [dev]\n`,
+    env: { [GITLAB_SECRET_ENV]: GITLAB_SECRET },
+    aws,
   });
+  dev = world.dev;
+  dataDir = world.dataDir;
 });
 afterAll(async () => {
-  await dev?.close();
+  await world?.close();
   await aws?.close();
-  await rm(dataDir, { recursive: true, force: true });
-  delete process.env["AWS_ENDPOINT_URL_STS"];
-  delete process.env["AWS_ENDPOINT_URL_IAM"];
-  delete process.env[GITLAB_SECRET_ENV];
 });
 
-async function issue(claims: Record<string, unknown>, task: string): Promise<string> {
-  const issued = await exchange(dev, SUB, claims, task);
-  expect(issued.status, JSON.stringify(issued.body)).toBe(200);
-  return issued.body["grant_id"] as string;
-}
+const issue = (claims: Record<string, unknown>, task: string) => issueGrant(dev, SUB, claims, task);
 
 /** A Job Hook as GitLab sends it (docs: "Job events"), trimmed of fields the broker does not read. */
 const jobHook = (projectId: number, pipelineId: number, buildId: number, status = "success") => ({

@@ -1,10 +1,16 @@
 // Deliveries as GitHub and GitLab send them, against `credbroker dev` with an `events` section: real
 // example payloads (@octokit/webhooks-examples), signed with the configured secret like GitHub signs them.
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { Agent, request as httpRequest } from "node:http";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { sign } from "@octokit/webhooks-methods";
-import type { DevBroker } from "../../lib/local/dev-server.ts";
+import { type Logger, silentLogger } from "../../lib/core/logger.ts";
+import { type DevBroker, startDev } from "../../lib/local/dev-server.ts";
+import { awsProviders } from "../../lib/runtime/aws-providers.ts";
+import type { AwsQueryServer } from "../fixtures/aws-query-server.ts";
+import { demoConfigFor, freePort } from "../support/dev.ts";
 
 const require = createRequire(import.meta.url);
 const EXAMPLES = require("@octokit/webhooks-examples/api.github.com/index.json") as {
@@ -145,4 +151,69 @@ export async function exchange(dev: DevBroker, sub: string, claims: Record<strin
 
 export async function statusOf(dev: DevBroker, grantId: string): Promise<string | undefined> {
   return (await dev.deps.store.getGrant(grantId))?.status;
+}
+
+export interface EventsDev {
+  dev: DevBroker;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+const CREDENTIAL_VARS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"];
+
+/**
+ * `credbroker dev` on the demo config with `events` added (the YAML under `events:`) and the webhook secrets
+ * in `env`; with `aws`, its aws-sts tasks talk to that IAM/STS fixture and no credentials of the machine's
+ * are used. `prepare` may change the config first (point the github task at a stand-in). `close` ends it all
+ * and takes the variables back.
+ */
+export async function startEventsDev(o: {
+  events: string;
+  env: Record<string, string>;
+  aws?: AwsQueryServer;
+  log?: Logger;
+  prepare?: (configPath: string, dataDir: string) => Promise<unknown>;
+}): Promise<EventsDev> {
+  const set = {
+    ...o.env,
+    ...(o.aws ? { AWS_ENDPOINT_URL_STS: o.aws.url, AWS_ENDPOINT_URL_IAM: o.aws.url } : {}),
+  };
+  for (const [k, v] of Object.entries(set)) process.env[k] = v;
+  if (o.aws) for (const name of CREDENTIAL_VARS) delete process.env[name];
+  const dataDir = await mkdtemp(join(tmpdir(), "cb-events-"));
+  const port = await freePort();
+  const configPath = await demoConfigFor(dataDir, port);
+  await o.prepare?.(configPath, dataDir);
+  await addEvents(configPath, o.events);
+  const dev = await startDev({
+    configPath,
+    port,
+    dynamoPort: 0,
+    inMemory: true,
+    dataDir,
+    sweepIntervalSeconds: 0,
+    log: o.log ?? silentLogger,
+    ...(o.aws ? { providers: (r) => awsProviders(r) } : {}),
+  });
+  return {
+    dev,
+    dataDir,
+    async close() {
+      await dev.close();
+      await rm(dataDir, { recursive: true, force: true });
+      for (const k of Object.keys(set)) delete process.env[k];
+    },
+  };
+}
+
+/** A grant of `task` for a token of `sub` with these claims; the test fails unless it is issued. */
+export async function issueGrant(
+  dev: DevBroker,
+  sub: string,
+  claims: Record<string, unknown>,
+  task: string,
+): Promise<string> {
+  const issued = await exchange(dev, sub, claims, task);
+  if (issued.status !== 200) throw new Error(`issue of ${task} failed: ${JSON.stringify(issued.body)}`);
+  return issued.body["grant_id"] as string;
 }

@@ -2,23 +2,19 @@
 // `credbroker dev`, then 1,000 concurrent signed deliveries, duplicates and ignored events among them: the
 // completed runs' grants and the completed jobs' grants end, each exactly once, with one audit event each;
 // no other grant ends; no answer is a 5xx.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { silentLogger } from "../../lib/core/logger.ts";
-import { type DevBroker, startDev } from "../../lib/local/dev-server.ts";
+import type { DevBroker } from "../../lib/local/dev-server.ts";
 import {
-  addEvents,
   deliverGithub,
+  type EventsDev,
   exchange,
   GITHUB_SECRET,
   GITHUB_SECRET_ENV,
   githubExample,
   newDeliveryId,
   pooledPost,
+  startEventsDev,
 } from "../events/support.ts";
-import { demoConfigFor, freePort } from "../support/dev.ts";
 
 const SUB = "repo:acme/web:ref:refs/heads/main";
 const REPO_ID = 186853002;
@@ -27,29 +23,16 @@ const JOBS = 10;
 const DELIVERIES = 1000;
 
 let dev: DevBroker;
-let dataDir: string;
+let world: EventsDev;
 
 beforeAll(async () => {
-  process.env[GITHUB_SECRET_ENV] = GITHUB_SECRET;
-  dataDir = await mkdtemp(join(tmpdir(), "cb-events-load-"));
-  const port = await freePort();
-  const configPath = await demoConfigFor(dataDir, port);
-  await addEvents(configPath, `  github:\n    secret: { env: ${GITHUB_SECRET_ENV} }\n    issuers: [dev]\n`);
-  dev = await startDev({
-    configPath,
-    port,
-    dynamoPort: 0,
-    inMemory: true,
-    dataDir,
-    sweepIntervalSeconds: 0,
-    log: silentLogger,
+  world = await startEventsDev({
+    events: `  github:\n    secret: { env: ${GITHUB_SECRET_ENV} }\n    issuers: [dev]\n`,
+    env: { [GITHUB_SECRET_ENV]: GITHUB_SECRET },
   });
+  dev = world.dev;
 });
-afterAll(async () => {
-  await dev?.close();
-  await rm(dataDir, { recursive: true, force: true });
-  delete process.env[GITHUB_SECRET_ENV];
-});
+afterAll(() => world?.close());
 
 const runId = (r: number) => 7_000_000 + r;
 const checkRun = (r: number, j: number) => 9_000_000 + r * 100 + j;
